@@ -1,0 +1,1 @@
+//! Integration tests of deepsig-md: one binary, one module per area.

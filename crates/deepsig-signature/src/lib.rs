@@ -1,0 +1,2 @@
+//! Signature engine.
+#![deny(missing_docs)]
