@@ -1,0 +1,277 @@
+//! The truncated tensor algebra $T^{(N)}(\mathbb R^d)$ and its fused kernels.
+//!
+//! An element is stored without its level-0 term (always 1 for a signature, 0 for a
+//! logarithm): levels $1..N$ concatenated, level $k$ holding $d^k$ numbers in row-major order
+//! of the multi-index $(i_1, \dots, i_k)$. Products are truncated at level $N$:
+//! $(a \otimes b)_k = \sum_{i+j=k} a_i \otimes b_j$.
+
+use crate::Scalar;
+
+/// Offsets and sizes of the levels of a truncated tensor of `d` channels up to `depth`.
+#[derive(Debug, Clone)]
+pub(crate) struct Levels {
+    pub(crate) d: usize,
+    pub(crate) depth: usize,
+    /// `offsets[k]` is where level `k` starts; `offsets[depth + 1]` is the total length.
+    /// `offsets[0]` is unused (level 0 is implicit).
+    offsets: Vec<usize>,
+}
+
+impl Levels {
+    /// The caller has checked with `signature_channels` that the sizes fit.
+    pub(crate) fn new(d: usize, depth: usize) -> Levels {
+        let mut offsets = vec![0; depth + 2];
+        let mut size = 1;
+        for k in 1..=depth {
+            offsets[k + 1] = offsets[k] + size * d;
+            size *= d;
+        }
+        Levels { d, depth, offsets }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.offsets[self.depth + 1]
+    }
+
+    /// Length of levels `1..=k` (a prefix of the storage).
+    pub(crate) fn len_to(&self, k: usize) -> usize {
+        self.offsets[k + 1]
+    }
+
+    pub(crate) fn range(&self, k: usize) -> std::ops::Range<usize> {
+        self.offsets[k]..self.offsets[k + 1]
+    }
+
+    /// $d^k$.
+    pub(crate) fn size(&self, k: usize) -> usize {
+        self.offsets[k + 1] - self.offsets[k]
+    }
+}
+
+/// An increment $z$ with its scaled copies $z/m$, $m = 1..N$, which the Horner scheme uses.
+pub(crate) struct ScaledIncrement<T> {
+    d: usize,
+    /// `scaled[(m - 1) * d..m * d]` is `z / m`.
+    scaled: Vec<T>,
+}
+
+impl<T: Scalar> ScaledIncrement<T> {
+    pub(crate) fn new(d: usize, depth: usize) -> Self {
+        ScaledIncrement { d, scaled: vec![T::ZERO; d * depth] }
+    }
+
+    /// Sets `z = sign * (b - a)`.
+    pub(crate) fn set_difference(&mut self, a: &[T], b: &[T], negate: bool) {
+        let (z, rest) = self.scaled.split_at_mut(self.d);
+        for ((z, &a), &b) in z.iter_mut().zip(a).zip(b) {
+            *z = if negate { a - b } else { b - a };
+        }
+        for (m, chunk) in rest.chunks_exact_mut(self.d).enumerate() {
+            let inv = T::ONE / T::from_f64((m + 2) as f64);
+            for (s, &z) in chunk.iter_mut().zip(&*z) {
+                *s = z * inv;
+            }
+        }
+    }
+
+    /// `z / m`.
+    pub(crate) fn over(&self, m: usize) -> &[T] {
+        &self.scaled[(m - 1) * self.d..m * self.d]
+    }
+
+    pub(crate) fn z(&self) -> &[T] {
+        self.over(1)
+    }
+}
+
+/// Scratch (in elements) that [`mul_exp_in_place`] and [`mul_exp_backward`] need.
+pub(crate) fn mul_exp_scratch(levels: &Levels) -> usize {
+    // Two ping-pong rows of size d^{N-1} forward; the backward keeps every Horner row
+    // (levels 1..N-1) plus two adjoint rows.
+    let top = if levels.depth >= 2 { levels.size(levels.depth - 1) } else { 0 };
+    levels.len_to(levels.depth.saturating_sub(1)) + 2 * top + 2 * levels.d
+}
+
+/// `a <- a ⊗ exp(z)` on levels `1..=depth` of `a`, in place.
+///
+/// Horner form, level $k$ from the top down (lower levels are still the old $a$):
+/// $(a \otimes e^z)_k = \big(\cdots((z/k + a_1) \otimes z/(k-1) + a_2) \cdots\big) \otimes z + a_k$,
+/// which costs about $d^k$ multiply-adds for level $k$, so about one per output element.
+pub(crate) fn mul_exp_in_place<T: Scalar>(
+    a: &mut [T],
+    z: &ScaledIncrement<T>,
+    levels: &Levels,
+    depth: usize,
+    scratch: &mut [T],
+) {
+    if depth == 0 {
+        return;
+    }
+    let d = levels.d;
+    let row = if depth >= 2 { levels.size(depth - 1) } else { 0 };
+    let (mut cur, rest) = scratch.split_at_mut(row.max(d));
+    let mut next = &mut rest[..row.max(d)];
+    for k in (2..=depth).rev() {
+        let (lower, upper) = a.split_at_mut(levels.range(k).start);
+        let target = &mut upper[..levels.size(k)];
+        for ((c, &zk), &a1) in cur.iter_mut().zip(z.over(k)).zip(&lower[..d]) {
+            *c = zk + a1;
+        }
+        let mut len = d;
+        for j in 2..k {
+            let aj = &lower[levels.range(j)];
+            let zs = z.over(k - j + 1);
+            let out = &mut next[..len * d];
+            for ((&c, out_row), a_row) in cur[..len].iter().zip(out.chunks_exact_mut(d)).zip(aj.chunks_exact(d)) {
+                for ((o, &a), &zz) in out_row.iter_mut().zip(a_row).zip(zs) {
+                    *o = c * zz + a;
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+            len *= d;
+        }
+        let zz = z.z();
+        for (&c, t_row) in cur[..len].iter().zip(target.chunks_exact_mut(d)) {
+            for (t, &zc) in t_row.iter_mut().zip(zz) {
+                *t += c * zc;
+            }
+        }
+    }
+    for (a1, &zc) in a[..d].iter_mut().zip(z.z()) {
+        *a1 += zc;
+    }
+}
+
+/// Reverse mode of `out = a ⊗ exp(z)` (full depth).
+///
+/// On entry `a` holds levels `1..N-1` of the input (level `N` is never read) and `grad` the
+/// adjoint of `out`. On exit `grad` holds the adjoint of `a` and `dz` has the adjoint of `z`
+/// added. Levels are visited bottom-up so that each output adjoint is read before the lower
+/// levels' input adjoints are accumulated into the same storage.
+pub(crate) fn mul_exp_backward<T: Scalar>(
+    a: &[T],
+    z: &ScaledIncrement<T>,
+    grad: &mut [T],
+    dz: &mut [T],
+    levels: &Levels,
+    scratch: &mut [T],
+) {
+    let d = levels.d;
+    let depth = levels.depth;
+    for (g, acc) in grad[..d].iter().zip(dz.iter_mut()) {
+        *acc += *g;
+    }
+    if depth < 2 {
+        return;
+    }
+    // rows[range(j)] holds the Horner row of length d^j, j = 1..k-1.
+    let (rows, rest) = scratch.split_at_mut(levels.len_to(depth - 1));
+    let top = levels.size(depth - 1);
+    let (mut dcur, rest) = rest.split_at_mut(top.max(d));
+    let mut dnext = &mut rest[..top.max(d)];
+    for k in 2..=depth {
+        // Recompute the Horner rows of level k.
+        for ((r, &zk), &a1) in rows[..d].iter_mut().zip(z.over(k)).zip(&a[..d]) {
+            *r = zk + a1;
+        }
+        for j in 2..k {
+            let (prev, this) = rows.split_at_mut(levels.range(j).start);
+            let prev = &prev[levels.range(j - 1)];
+            let this = &mut this[..levels.size(j)];
+            let aj = &a[levels.range(j)];
+            let zs = z.over(k - j + 1);
+            for ((&c, out_row), a_row) in prev.iter().zip(this.chunks_exact_mut(d)).zip(aj.chunks_exact(d)) {
+                for ((o, &a), &zz) in out_row.iter_mut().zip(a_row).zip(zs) {
+                    *o = c * zz + a;
+                }
+            }
+        }
+        // Reverse the last step, target_k += row_{k-1} ⊗ z, then each Horner step.
+        let (lower, upper) = grad.split_at_mut(levels.range(k).start);
+        let g = &upper[..levels.size(k)];
+        let mut len = levels.size(k - 1);
+        outer_backward(&rows[levels.range(k - 1)], z.z(), g, &mut dcur[..len], dz, T::ONE);
+        for j in (1..k).rev() {
+            for (gj, &dc) in lower[levels.range(j)].iter_mut().zip(&dcur[..len]) {
+                *gj += dc;
+            }
+            if j == 1 {
+                let inv = T::ONE / T::from_f64(k as f64);
+                for (acc, &dc) in dz.iter_mut().zip(&dcur[..d]) {
+                    *acc += dc * inv;
+                }
+                break;
+            }
+            let m = k - j + 1;
+            let inv = T::ONE / T::from_f64(m as f64);
+            let prev_len = len / d;
+            outer_backward(&rows[levels.range(j - 1)], z.over(m), &dcur[..len], &mut dnext[..prev_len], dz, inv);
+            std::mem::swap(&mut dcur, &mut dnext);
+            len = prev_len;
+        }
+    }
+}
+
+/// Adjoint of `out[α, c] += row[α] * zs[c]` given `g = d out`: `drow[α] = Σ_c g[α, c] zs[c]`
+/// (overwritten) and `dz[c] += scale * Σ_α row[α] g[α, c]` (`zs = z * scale`).
+fn outer_backward<T: Scalar>(row: &[T], zs: &[T], g: &[T], drow: &mut [T], dz: &mut [T], scale: T) {
+    let d = zs.len();
+    for ((&r, g_row), dr) in row.iter().zip(g.chunks_exact(d)).zip(drow.iter_mut()) {
+        let mut acc = T::ZERO;
+        let rs = r * scale;
+        for ((&gc, &zc), dzc) in g_row.iter().zip(zs).zip(dz.iter_mut()) {
+            acc += gc * zc;
+            *dzc += rs * gc;
+        }
+        *dr = acc;
+    }
+}
+
+/// `out = a ⊗ b` truncated at `levels.depth`, for `a`, `b` with no level-0 term; `a` is zero
+/// below level `a_from` (its lower levels are not read).
+pub(crate) fn mul_truncated<T: Scalar>(a: &[T], a_from: usize, b: &[T], out: &mut [T], levels: &Levels) {
+    out.fill(T::ZERO);
+    for k in (a_from + 1)..=levels.depth {
+        let target = &mut out[levels.range(k)];
+        for i in a_from..k {
+            let bj = &b[levels.range(k - i)];
+            let chunk = bj.len();
+            for (&ai, t_row) in a[levels.range(i)].iter().zip(target.chunks_exact_mut(chunk)) {
+                for (t, &bv) in t_row.iter_mut().zip(bj) {
+                    *t += ai * bv;
+                }
+            }
+        }
+    }
+}
+
+/// Reverse mode of [`mul_truncated`]: adds the adjoints of `a` (levels `a_from..`) and `b`
+/// given the adjoint `g` of `out`.
+pub(crate) fn mul_truncated_backward<T: Scalar>(
+    a: &[T],
+    a_from: usize,
+    b: &[T],
+    g: &[T],
+    da: &mut [T],
+    db: &mut [T],
+    levels: &Levels,
+) {
+    for k in (a_from + 1)..=levels.depth {
+        let gk = &g[levels.range(k)];
+        for i in a_from..k {
+            let bj = &b[levels.range(k - i)];
+            let dbj_range = levels.range(k - i);
+            let chunk = bj.len();
+            for ((&ai, dai), g_row) in
+                a[levels.range(i)].iter().zip(da[levels.range(i)].iter_mut()).zip(gk.chunks_exact(chunk))
+            {
+                let mut acc = T::ZERO;
+                for ((&gv, &bv), dbv) in g_row.iter().zip(bj).zip(db[dbj_range.clone()].iter_mut()) {
+                    acc += gv * bv;
+                    *dbv += ai * gv;
+                }
+                *dai += acc;
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Batch drivers: validation, augmentation, the per-path forward and backward, and rayon.
+//!
+//! The forward is Chen's identity applied point by point,
+//! $S(x)_{0,j} = S(x)_{0,j-1} \otimes \exp(x_j - x_{j-1})$, with the fused kernel
+//! [`mul_exp_in_place`]. The backward walks the path from the end and recovers each earlier
+//! prefix signature by $S_{0,j-1} = S_{0,j} \otimes \exp(-(x_j - x_{j-1}))$ (the signature is a
+//! group-like element, so its inverse is exact), which keeps memory at $O(C)$ per path instead
+//! of $O(L \cdot C)$. Only levels $1..N-1$ need recovering: no backward formula reads level
+//! $N$ of an input.
+
+use rayon::prelude::*;
+
+use crate::algebra::{Levels, ScaledIncrement, mul_exp_backward, mul_exp_in_place, mul_exp_scratch};
+use crate::augment::Augmentation;
+use crate::log::LogWorkspace;
+use crate::lyndon::lyndon_indices;
+use crate::{Error, LogMode, PathShape, Scalar, SigOptions, signature_channels};
+
+/// Everything fixed for one call: shapes, index maps.
+struct Plan {
+    aug: Augmentation,
+    levels: Levels,
+    /// Output channels per (log-)signature.
+    out_channels: usize,
+    /// Outputs per path: 1, or the number of steps when streaming.
+    outputs_per_path: usize,
+    words: Option<Vec<usize>>,
+    log: bool,
+}
+
+impl Plan {
+    fn new(shape: PathShape, opts: &SigOptions) -> Result<Plan, Error> {
+        if shape.channels == 0 {
+            return Err(Error::NoChannels);
+        }
+        let aug = Augmentation::new(opts, shape.length, shape.channels);
+        if shape.length == 0 || aug.aug_length < 2 {
+            return Err(Error::TooShort { points: aug.aug_length.min(shape.length) });
+        }
+        let d = aug.aug_channels;
+        let sig_channels = signature_channels(d, opts.depth)?;
+        let words = match opts.log {
+            Some(LogMode::Words) => Some(lyndon_indices(d, opts.depth)?),
+            _ => None,
+        };
+        let out_channels = words.as_ref().map_or(sig_channels, Vec::len);
+        let outputs_per_path = if opts.stream { aug.aug_length - 1 } else { 1 };
+        Ok(Plan {
+            levels: Levels::new(d, opts.depth.get()),
+            aug,
+            out_channels,
+            outputs_per_path,
+            words,
+            log: opts.log.is_some(),
+        })
+    }
+
+    fn output_len(&self, batch: usize) -> usize {
+        batch * self.outputs_per_path * self.out_channels
+    }
+}
+
+/// Per-thread buffers, reused across the paths one thread handles.
+struct Workspace<T> {
+    aug: Vec<T>,
+    daug: Vec<T>,
+    sig: Vec<T>,
+    grad: Vec<T>,
+    dsig: Vec<T>,
+    expanded: Vec<T>,
+    dz: Vec<T>,
+    scratch: Vec<T>,
+    z: ScaledIncrement<T>,
+    log: Option<LogWorkspace<T>>,
+}
+
+impl<T: Scalar> Workspace<T> {
+    fn new(plan: &Plan) -> Self {
+        let levels = &plan.levels;
+        let aug_len = plan.aug.aug_length * plan.aug.aug_channels;
+        Workspace {
+            aug: if plan.aug.is_identity() { Vec::new() } else { vec![T::ZERO; aug_len] },
+            daug: Vec::new(),
+            sig: vec![T::ZERO; levels.len()],
+            grad: Vec::new(),
+            dsig: if plan.log { vec![T::ZERO; levels.len()] } else { Vec::new() },
+            expanded: if plan.log { vec![T::ZERO; levels.len()] } else { Vec::new() },
+            dz: vec![T::ZERO; levels.d],
+            scratch: vec![T::ZERO; mul_exp_scratch(levels)],
+            z: ScaledIncrement::new(levels.d, levels.depth),
+            log: plan.log.then(|| LogWorkspace::new(levels)),
+        }
+    }
+
+    /// The augmented path, in `self.aug` unless augmentation is the identity.
+    fn augmented<'a>(aug: &'a mut Vec<T>, plan: &Plan, path: &'a [T]) -> &'a [T] {
+        if plan.aug.is_identity() {
+            path
+        } else {
+            plan.aug.apply(path, aug);
+            aug
+        }
+    }
+}
+
+fn check_finite<T: Scalar>(paths: &[T], shape: PathShape) -> Result<(), Error> {
+    match paths.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => {
+            let per_path = shape.length * shape.channels;
+            Err(Error::NonFinite {
+                path: i / per_path,
+                point: (i % per_path) / shape.channels,
+                channel: i % shape.channels,
+            })
+        }
+    }
+}
+
+fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), Error> {
+    if expected == got { Ok(()) } else { Err(Error::ShapeMismatch { what, expected, got }) }
+}
+
+/// Writes the output (signature, expanded log or words) of a signature `sig` into `out`.
+fn write_output<T: Scalar>(plan: &Plan, ws_log: &mut Option<LogWorkspace<T>>, expanded: &mut [T], sig: &[T], out: &mut [T]) {
+    let Some(log) = ws_log else {
+        out.copy_from_slice(sig);
+        return;
+    };
+    match &plan.words {
+        None => log.log(sig, out, &plan.levels),
+        Some(words) => {
+            log.log(sig, expanded, &plan.levels);
+            for (o, &w) in out.iter_mut().zip(words) {
+                *o = expanded[w];
+            }
+        }
+    }
+}
+
+/// Adds the adjoint, with respect to the signature, of the output whose adjoint is `g`.
+/// `sig` needs valid levels `1..N-1` only.
+fn add_output_adjoint<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, g: &[T]) {
+    let Some(log) = &mut ws.log else {
+        for (acc, &gv) in ws.grad.iter_mut().zip(g) {
+            *acc += gv;
+        }
+        return;
+    };
+    // `expanded` is reused as the adjoint of the expanded logarithm.
+    let mut glog = std::mem::take(&mut ws.expanded);
+    match &plan.words {
+        None => glog.copy_from_slice(g),
+        Some(words) => {
+            glog.fill(T::ZERO);
+            for (&w, &gv) in words.iter().zip(g) {
+                glog[w] = gv;
+            }
+        }
+    }
+    log.log_backward(&ws.sig, &glog, &mut ws.dsig, &plan.levels);
+    for (acc, &d) in ws.grad.iter_mut().zip(&ws.dsig) {
+        *acc += d;
+    }
+    ws.expanded = glog;
+}
+
+fn forward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], out: &mut [T]) {
+    let d = plan.levels.d;
+    let depth = plan.levels.depth;
+    let aug = Workspace::augmented(&mut ws.aug, plan, path);
+    ws.sig.fill(T::ZERO);
+    let mut outputs = out.chunks_exact_mut(plan.out_channels);
+    for (j, pair) in aug.windows(2 * d).step_by(d).enumerate() {
+        ws.z.set_difference(&pair[..d], &pair[d..], false);
+        mul_exp_in_place(&mut ws.sig, &ws.z, &plan.levels, depth, &mut ws.scratch);
+        let last = j + 2 == plan.aug.aug_length;
+        if plan.outputs_per_path > 1 || last {
+            if let Some(o) = outputs.next() {
+                write_output(plan, &mut ws.log, &mut ws.expanded, &ws.sig, o);
+            }
+        }
+    }
+}
+
+fn backward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], grad_out: &[T], dpath: &mut [T]) {
+    let levels = &plan.levels;
+    let (d, depth) = (levels.d, levels.depth);
+    let steps = plan.aug.aug_length - 1;
+    let lower = levels.len_to(depth - 1);
+    let mut aug = std::mem::take(&mut ws.aug);
+    let path_aug: &[T] = if plan.aug.is_identity() {
+        path
+    } else {
+        plan.aug.apply(path, &mut aug);
+        &aug
+    };
+    // Forward on levels 1..N-1 only: the final signature's top level is never needed.
+    ws.sig.fill(T::ZERO);
+    for pair in path_aug.windows(2 * d).step_by(d) {
+        ws.z.set_difference(&pair[..d], &pair[d..], false);
+        mul_exp_in_place(&mut ws.sig, &ws.z, levels, depth - 1, &mut ws.scratch);
+    }
+    ws.grad.clear();
+    ws.grad.resize(levels.len(), T::ZERO);
+    ws.daug.clear();
+    ws.daug.resize(path_aug.len(), T::ZERO);
+    if plan.outputs_per_path == 1 {
+        add_output_adjoint(plan, ws, grad_out);
+    }
+    for j in (1..=steps).rev() {
+        if plan.outputs_per_path > 1 {
+            let g = &grad_out[(j - 1) * plan.out_channels..j * plan.out_channels];
+            add_output_adjoint(plan, ws, g);
+        }
+        let (prev, next) = (&path_aug[(j - 1) * d..j * d], &path_aug[j * d..(j + 1) * d]);
+        // Recover S_{0,j-1} on levels 1..N-1; the first prefix is exactly the identity.
+        if j == 1 {
+            ws.sig.fill(T::ZERO);
+        } else {
+            ws.z.set_difference(prev, next, true);
+            mul_exp_in_place(&mut ws.sig[..lower], &ws.z, levels, depth - 1, &mut ws.scratch);
+        }
+        ws.z.set_difference(prev, next, false);
+        ws.dz.fill(T::ZERO);
+        mul_exp_backward(&ws.sig, &ws.z, &mut ws.grad, &mut ws.dz, levels, &mut ws.scratch);
+        let (before, after) = ws.daug.split_at_mut(j * d);
+        for ((a, b), &g) in before[(j - 1) * d..].iter_mut().zip(&mut after[..d]).zip(&ws.dz) {
+            *a -= g;
+            *b += g;
+        }
+    }
+    if plan.aug.is_identity() {
+        dpath.copy_from_slice(&ws.daug);
+    } else {
+        dpath.fill(T::ZERO);
+        plan.aug.backward(&ws.daug, dpath);
+    }
+    ws.aug = aug;
+}
+
+/// The (log-)signature of every path of a `[batch, length, channels]` batch, into `out`
+/// (`[batch, C]`, or `[batch, steps, C]` when streaming; see [`SigOptions::output_shape`]).
+///
+/// Paths run in parallel on the current rayon thread pool; install a pool to bound the threads.
+pub fn signature_into<T: Scalar>(paths: &[T], shape: PathShape, opts: &SigOptions, out: &mut [T]) -> Result<(), Error> {
+    let plan = Plan::new(shape, opts)?;
+    check_len("the path batch", shape.len(), paths.len())?;
+    check_len("the output", plan.output_len(shape.batch), out.len())?;
+    check_finite(paths, shape)?;
+    let per_path = shape.length * shape.channels;
+    let per_out = plan.outputs_per_path * plan.out_channels;
+    paths.par_chunks_exact(per_path).zip(out.par_chunks_exact_mut(per_out)).for_each_init(
+        || Workspace::new(&plan),
+        |ws, (path, out)| forward_path(&plan, ws, path, out),
+    );
+    Ok(())
+}
+
+/// Allocating form of [`signature_into`].
+pub fn signature<T: Scalar>(paths: &[T], shape: PathShape, opts: &SigOptions) -> Result<Vec<T>, Error> {
+    let plan = Plan::new(shape, opts)?;
+    let mut out = vec![T::ZERO; plan.output_len(shape.batch)];
+    signature_into(paths, shape, opts, &mut out)?;
+    Ok(out)
+}
+
+/// The vector-Jacobian product of [`signature`]: given `grad` (the output's shape), writes the
+/// gradient with respect to `paths` into `dpaths` (the input's shape).
+///
+/// Memory is $O(C)$ per path whatever the length: earlier prefix signatures are recovered from
+/// later ones, not stored.
+pub fn signature_backward_into<T: Scalar>(
+    paths: &[T],
+    shape: PathShape,
+    grad: &[T],
+    opts: &SigOptions,
+    dpaths: &mut [T],
+) -> Result<(), Error> {
+    let plan = Plan::new(shape, opts)?;
+    check_len("the path batch", shape.len(), paths.len())?;
+    check_len("the output gradient", plan.output_len(shape.batch), grad.len())?;
+    check_len("the path gradient", shape.len(), dpaths.len())?;
+    check_finite(paths, shape)?;
+    if let Some(index) = grad.iter().position(|g| !g.is_finite()) {
+        return Err(Error::NonFiniteGradient { index });
+    }
+    let per_path = shape.length * shape.channels;
+    let per_out = plan.outputs_per_path * plan.out_channels;
+    paths.par_chunks_exact(per_path).zip(grad.par_chunks_exact(per_out)).zip(dpaths.par_chunks_exact_mut(per_path)).for_each_init(
+        || Workspace::new(&plan),
+        |ws, ((path, g), dpath)| backward_path(&plan, ws, path, g, dpath),
+    );
+    Ok(())
+}
+
+/// Allocating form of [`signature_backward_into`].
+pub fn signature_backward<T: Scalar>(paths: &[T], shape: PathShape, grad: &[T], opts: &SigOptions) -> Result<Vec<T>, Error> {
+    let mut dpaths = vec![T::ZERO; paths.len()];
+    signature_backward_into(paths, shape, grad, opts, &mut dpaths)?;
+    Ok(dpaths)
+}
