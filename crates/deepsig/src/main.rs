@@ -1,1 +1,34 @@
-fn main() {}
+//! The `deepsig` command-line tool: the only crate that knows clap, terminals and exit codes.
+
+mod args;
+mod commands;
+mod npy;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{BenchCommand, Cli, Command};
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Signature(a) => commands::signature::run(a),
+        Command::Bench(BenchCommand::Signature(a)) => commands::bench::run(a),
+        Command::Demo(a) => commands::demo::run(a),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // A closed pipe (`deepsig ... | head`) is not a failure.
+            if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("deepsig: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
