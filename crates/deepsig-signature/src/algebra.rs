@@ -122,7 +122,9 @@ pub(crate) fn mul_exp_in_place<T: Scalar>(
             let aj = &lower[levels.range(j)];
             let zs = z.over(k - j + 1);
             let out = &mut next[..len * d];
-            for ((&c, out_row), a_row) in cur[..len].iter().zip(out.chunks_exact_mut(d)).zip(aj.chunks_exact(d)) {
+            for ((&c, out_row), a_row) in
+                cur[..len].iter().zip(out.chunks_exact_mut(d)).zip(aj.chunks_exact(d))
+            {
                 for ((o, &a), &zz) in out_row.iter_mut().zip(a_row).zip(zs) {
                     *o = c * zz + a;
                 }
@@ -180,7 +182,9 @@ pub(crate) fn mul_exp_backward<T: Scalar>(
             let this = &mut this[..levels.size(j)];
             let aj = &a[levels.range(j)];
             let zs = z.over(k - j + 1);
-            for ((&c, out_row), a_row) in prev.iter().zip(this.chunks_exact_mut(d)).zip(aj.chunks_exact(d)) {
+            for ((&c, out_row), a_row) in
+                prev.iter().zip(this.chunks_exact_mut(d)).zip(aj.chunks_exact(d))
+            {
                 for ((o, &a), &zz) in out_row.iter_mut().zip(a_row).zip(zs) {
                     *o = c * zz + a;
                 }
@@ -205,7 +209,14 @@ pub(crate) fn mul_exp_backward<T: Scalar>(
             let m = k - j + 1;
             let inv = T::ONE / T::from_f64(m as f64);
             let prev_len = len / d;
-            outer_backward(&rows[levels.range(j - 1)], z.over(m), &dcur[..len], &mut dnext[..prev_len], dz, inv);
+            outer_backward(
+                &rows[levels.range(j - 1)],
+                z.over(m),
+                &dcur[..len],
+                &mut dnext[..prev_len],
+                dz,
+                inv,
+            );
             std::mem::swap(&mut dcur, &mut dnext);
             len = prev_len;
         }
@@ -229,7 +240,13 @@ fn outer_backward<T: Scalar>(row: &[T], zs: &[T], g: &[T], drow: &mut [T], dz: &
 
 /// `out = a ⊗ b` truncated at `levels.depth`, for `a`, `b` with no level-0 term; `a` is zero
 /// below level `a_from` (its lower levels are not read).
-pub(crate) fn mul_truncated<T: Scalar>(a: &[T], a_from: usize, b: &[T], out: &mut [T], levels: &Levels) {
+pub(crate) fn mul_truncated<T: Scalar>(
+    a: &[T],
+    a_from: usize,
+    b: &[T],
+    out: &mut [T],
+    levels: &Levels,
+) {
     out.fill(T::ZERO);
     for k in (a_from + 1)..=levels.depth {
         let target = &mut out[levels.range(k)];
@@ -262,11 +279,14 @@ pub(crate) fn mul_truncated_backward<T: Scalar>(
             let bj = &b[levels.range(k - i)];
             let dbj_range = levels.range(k - i);
             let chunk = bj.len();
-            for ((&ai, dai), g_row) in
-                a[levels.range(i)].iter().zip(da[levels.range(i)].iter_mut()).zip(gk.chunks_exact(chunk))
+            for ((&ai, dai), g_row) in a[levels.range(i)]
+                .iter()
+                .zip(da[levels.range(i)].iter_mut())
+                .zip(gk.chunks_exact(chunk))
             {
                 let mut acc = T::ZERO;
-                for ((&gv, &bv), dbv) in g_row.iter().zip(bj).zip(db[dbj_range.clone()].iter_mut()) {
+                for ((&gv, &bv), dbv) in g_row.iter().zip(bj).zip(db[dbj_range.clone()].iter_mut())
+                {
                     acc += gv * bv;
                     *dbv += ai * gv;
                 }

@@ -12,13 +12,26 @@ use crate::{Depth, Error, Scalar, signature_channels};
 ///
 /// # Shapes
 /// `a`, `b`: `[batch, C]` → `[batch, C]`, `C = signature_channels(channels, depth)`.
-pub fn combine<T: Scalar>(a: &[T], b: &[T], channels: usize, depth: Depth) -> Result<Vec<T>, Error> {
+pub fn combine<T: Scalar>(
+    a: &[T],
+    b: &[T],
+    channels: usize,
+    depth: Depth,
+) -> Result<Vec<T>, Error> {
     let c = signature_channels(channels, depth)?;
     if a.len() % c != 0 {
-        return Err(Error::ShapeMismatch { what: "the first signature batch", expected: a.len().div_ceil(c) * c, got: a.len() });
+        return Err(Error::ShapeMismatch {
+            what: "the first signature batch",
+            expected: a.len().div_ceil(c) * c,
+            got: a.len(),
+        });
     }
     if b.len() != a.len() {
-        return Err(Error::ShapeMismatch { what: "the second signature batch", expected: a.len(), got: b.len() });
+        return Err(Error::ShapeMismatch {
+            what: "the second signature batch",
+            expected: a.len(),
+            got: b.len(),
+        });
     }
     for (what, sigs) in [("the first signature batch", a), ("the second signature batch", b)] {
         if let Some(index) = sigs.iter().position(|v| !v.is_finite()) {

@@ -10,7 +10,9 @@
 
 use rayon::prelude::*;
 
-use crate::algebra::{Levels, ScaledIncrement, mul_exp_backward, mul_exp_in_place, mul_exp_scratch};
+use crate::algebra::{
+    Levels, ScaledIncrement, mul_exp_backward, mul_exp_in_place, mul_exp_scratch,
+};
 use crate::augment::Augmentation;
 use crate::log::LogWorkspace;
 use crate::lyndon::lyndon_indices;
@@ -91,15 +93,15 @@ impl<T: Scalar> Workspace<T> {
             log: plan.log.then(|| LogWorkspace::new(levels)),
         }
     }
+}
 
-    /// The augmented path, in `self.aug` unless augmentation is the identity.
-    fn augmented<'a>(aug: &'a mut Vec<T>, plan: &Plan, path: &'a [T]) -> &'a [T] {
-        if plan.aug.is_identity() {
-            path
-        } else {
-            plan.aug.apply(path, aug);
-            aug
-        }
+/// The augmented path: written into `buffer`, or `path` itself when augmentation is the identity.
+fn augmented<'a, T: Scalar>(buffer: &'a mut [T], plan: &Plan, path: &'a [T]) -> &'a [T] {
+    if plan.aug.is_identity() {
+        path
+    } else {
+        plan.aug.apply(path, buffer);
+        buffer
     }
 }
 
@@ -122,7 +124,13 @@ fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), Erro
 }
 
 /// Writes the output (signature, expanded log or words) of a signature `sig` into `out`.
-fn write_output<T: Scalar>(plan: &Plan, ws_log: &mut Option<LogWorkspace<T>>, expanded: &mut [T], sig: &[T], out: &mut [T]) {
+fn write_output<T: Scalar>(
+    plan: &Plan,
+    ws_log: &mut Option<LogWorkspace<T>>,
+    expanded: &mut [T],
+    sig: &[T],
+    out: &mut [T],
+) {
     let Some(log) = ws_log else {
         out.copy_from_slice(sig);
         return;
@@ -168,7 +176,7 @@ fn add_output_adjoint<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, g: &[T]) {
 fn forward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], out: &mut [T]) {
     let d = plan.levels.d;
     let depth = plan.levels.depth;
-    let aug = Workspace::augmented(&mut ws.aug, plan, path);
+    let aug = augmented(&mut ws.aug, plan, path);
     ws.sig.fill(T::ZERO);
     let mut outputs = out.chunks_exact_mut(plan.out_channels);
     for (j, pair) in aug.windows(2 * d).step_by(d).enumerate() {
@@ -183,18 +191,19 @@ fn forward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], out: 
     }
 }
 
-fn backward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], grad_out: &[T], dpath: &mut [T]) {
+fn backward_path<T: Scalar>(
+    plan: &Plan,
+    ws: &mut Workspace<T>,
+    path: &[T],
+    grad_out: &[T],
+    dpath: &mut [T],
+) {
     let levels = &plan.levels;
     let (d, depth) = (levels.d, levels.depth);
     let steps = plan.aug.aug_length - 1;
     let lower = levels.len_to(depth - 1);
     let mut aug = std::mem::take(&mut ws.aug);
-    let path_aug: &[T] = if plan.aug.is_identity() {
-        path
-    } else {
-        plan.aug.apply(path, &mut aug);
-        &aug
-    };
+    let path_aug = augmented(&mut aug, plan, path);
     // Forward on levels 1..N-1 only: the final signature's top level is never needed.
     ws.sig.fill(T::ZERO);
     for pair in path_aug.windows(2 * d).step_by(d) {
@@ -243,7 +252,12 @@ fn backward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], grad
 /// (`[batch, C]`, or `[batch, steps, C]` when streaming; see [`SigOptions::output_shape`]).
 ///
 /// Paths run in parallel on the current rayon thread pool; install a pool to bound the threads.
-pub fn signature_into<T: Scalar>(paths: &[T], shape: PathShape, opts: &SigOptions, out: &mut [T]) -> Result<(), Error> {
+pub fn signature_into<T: Scalar>(
+    paths: &[T],
+    shape: PathShape,
+    opts: &SigOptions,
+    out: &mut [T],
+) -> Result<(), Error> {
     let plan = Plan::new(shape, opts)?;
     check_len("the path batch", shape.len(), paths.len())?;
     check_len("the output", plan.output_len(shape.batch), out.len())?;
@@ -258,7 +272,11 @@ pub fn signature_into<T: Scalar>(paths: &[T], shape: PathShape, opts: &SigOption
 }
 
 /// Allocating form of [`signature_into`].
-pub fn signature<T: Scalar>(paths: &[T], shape: PathShape, opts: &SigOptions) -> Result<Vec<T>, Error> {
+pub fn signature<T: Scalar>(
+    paths: &[T],
+    shape: PathShape,
+    opts: &SigOptions,
+) -> Result<Vec<T>, Error> {
     let plan = Plan::new(shape, opts)?;
     let mut out = vec![T::ZERO; plan.output_len(shape.batch)];
     signature_into(paths, shape, opts, &mut out)?;
@@ -287,15 +305,24 @@ pub fn signature_backward_into<T: Scalar>(
     }
     let per_path = shape.length * shape.channels;
     let per_out = plan.outputs_per_path * plan.out_channels;
-    paths.par_chunks_exact(per_path).zip(grad.par_chunks_exact(per_out)).zip(dpaths.par_chunks_exact_mut(per_path)).for_each_init(
-        || Workspace::new(&plan),
-        |ws, ((path, g), dpath)| backward_path(&plan, ws, path, g, dpath),
-    );
+    paths
+        .par_chunks_exact(per_path)
+        .zip(grad.par_chunks_exact(per_out))
+        .zip(dpaths.par_chunks_exact_mut(per_path))
+        .for_each_init(
+            || Workspace::new(&plan),
+            |ws, ((path, g), dpath)| backward_path(&plan, ws, path, g, dpath),
+        );
     Ok(())
 }
 
 /// Allocating form of [`signature_backward_into`].
-pub fn signature_backward<T: Scalar>(paths: &[T], shape: PathShape, grad: &[T], opts: &SigOptions) -> Result<Vec<T>, Error> {
+pub fn signature_backward<T: Scalar>(
+    paths: &[T],
+    shape: PathShape,
+    grad: &[T],
+    opts: &SigOptions,
+) -> Result<Vec<T>, Error> {
     let mut dpaths = vec![T::ZERO; paths.len()];
     signature_backward_into(paths, shape, grad, opts, &mut dpaths)?;
     Ok(dpaths)

@@ -52,6 +52,9 @@ pub use scalar::Scalar;
 
 /// Runs `f` on a rayon pool of `threads` threads (0 = one per core), so that every
 /// signature call inside it uses at most that many.
-pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R, rayon::ThreadPoolBuildError> {
+pub fn with_threads<R: Send>(
+    threads: usize,
+    f: impl FnOnce() -> R + Send,
+) -> Result<R, rayon::ThreadPoolBuildError> {
     Ok(rayon::ThreadPoolBuilder::new().num_threads(threads).build()?.install(f))
 }

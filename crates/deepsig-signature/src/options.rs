@@ -14,7 +14,11 @@ pub struct Depth(usize);
 impl Depth {
     /// Checks `depth` against `1..=MAX_DEPTH`.
     pub fn new(depth: usize) -> Result<Depth, Error> {
-        if (1..=MAX_DEPTH).contains(&depth) { Ok(Depth(depth)) } else { Err(Error::InvalidDepth { depth }) }
+        if (1..=MAX_DEPTH).contains(&depth) {
+            Ok(Depth(depth))
+        } else {
+            Err(Error::InvalidDepth { depth })
+        }
     }
 
     /// The depth as a number.
@@ -126,7 +130,11 @@ impl SigOptions {
     pub fn output_shape(&self, shape: PathShape) -> Result<Vec<usize>, Error> {
         let c = self.output_channels(shape.channels)?;
         let (l, _) = self.augmented_shape(shape.length, shape.channels);
-        Ok(if self.stream { vec![shape.batch, l.saturating_sub(1), c] } else { vec![shape.batch, c] })
+        Ok(if self.stream {
+            vec![shape.batch, l.saturating_sub(1), c]
+        } else {
+            vec![shape.batch, c]
+        })
     }
 }
 

@@ -5,7 +5,12 @@ use deepsig_signature::{Depth, LogMode, PathShape, SigOptions, combine, signatur
 use crate::naive::{self, Rng};
 
 fn sig(x: &[f64], length: usize, d: usize, depth: usize) -> Vec<f64> {
-    signature(x, PathShape { batch: 1, length, channels: d }, &SigOptions::signature(Depth::new(depth).unwrap())).unwrap()
+    signature(
+        x,
+        PathShape { batch: 1, length, channels: d },
+        &SigOptions::signature(Depth::new(depth).unwrap()),
+    )
+    .unwrap()
 }
 
 fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
@@ -22,7 +27,10 @@ fn straight_line_level_k_is_increment_power_over_factorial() {
     let start = rng.vec(d);
     let delta = rng.vec(d);
     // Five collinear points, unevenly spaced: still one straight segment.
-    let x: Vec<f64> = [0.0, 0.1, 0.5, 0.55, 1.0].iter().flat_map(|&t| start.iter().zip(&delta).map(move |(s, v)| s + t * v)).collect();
+    let x: Vec<f64> = [0.0, 0.1, 0.5, 0.55, 1.0]
+        .iter()
+        .flat_map(|&t| start.iter().zip(&delta).map(move |(s, v)| s + t * v))
+        .collect();
     let got = sig(&x, 5, d, depth);
     assert_close(&got, &naive::flat(&naive::exp_vector(&delta, depth)), 1e-13, "straight line");
 }
@@ -62,7 +70,8 @@ fn inverse_times_signature_is_the_identity() {
     let shape = PathShape { batch: 1, length, channels: d };
     let depth = Depth::new(depth).unwrap();
     let s = signature(&x, shape, &SigOptions::signature(depth)).unwrap();
-    let inv = signature(&x, shape, &SigOptions { inverse: true, ..SigOptions::signature(depth) }).unwrap();
+    let inv = signature(&x, shape, &SigOptions { inverse: true, ..SigOptions::signature(depth) })
+        .unwrap();
     for product in [combine(&s, &inv, d, depth).unwrap(), combine(&inv, &s, d, depth).unwrap()] {
         assert_close(&product, &vec![0.0; s.len()], 1e-12, "S ⊗ S^-1");
     }
@@ -121,7 +130,9 @@ fn depth_two_words_are_increments_and_levy_areas() {
     let (d, length) = (4, 12);
     let x = rng.vec(length * d);
     let shape = PathShape { batch: 1, length, channels: d };
-    let words = signature(&x, shape, &SigOptions::logsignature(Depth::new(2).unwrap(), LogMode::Words)).unwrap();
+    let words =
+        signature(&x, shape, &SigOptions::logsignature(Depth::new(2).unwrap(), LogMode::Words))
+            .unwrap();
     assert_eq!(words.len(), d + d * (d - 1) / 2);
     let p: Vec<&[f64]> = x.chunks(d).collect();
     for i in 0..d {

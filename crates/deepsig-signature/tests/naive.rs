@@ -1,14 +1,14 @@
 //! The slow twin: truncated tensor algebra with an explicit level 0, written for clarity.
 
 /// A seeded splitmix64 generator, so that tests need no RNG crate.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -17,23 +17,23 @@ impl Rng {
     }
 
     /// Uniform in [-1, 1).
-    pub fn uniform(&mut self) -> f64 {
+    pub(crate) fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     }
 
-    pub fn vec(&mut self, n: usize) -> Vec<f64> {
+    pub(crate) fn vec(&mut self, n: usize) -> Vec<f64> {
         (0..n).map(|_| self.uniform()).collect()
     }
 }
 
 /// Levels 0..=depth, level k a flat row-major vector of d^k entries.
-pub type Tensor = Vec<Vec<f64>>;
+pub(crate) type Tensor = Vec<Vec<f64>>;
 
-pub fn zero(d: usize, depth: usize) -> Tensor {
+pub(crate) fn zero(d: usize, depth: usize) -> Tensor {
     (0..=depth).map(|k| vec![0.0; d.pow(k as u32)]).collect()
 }
 
-pub fn mul(a: &Tensor, b: &Tensor, d: usize, depth: usize) -> Tensor {
+pub(crate) fn mul(a: &Tensor, b: &Tensor, d: usize, depth: usize) -> Tensor {
     let mut out = zero(d, depth);
     for k in 0..=depth {
         for i in 0..=k {
@@ -49,12 +49,12 @@ pub fn mul(a: &Tensor, b: &Tensor, d: usize, depth: usize) -> Tensor {
 }
 
 /// exp(z) for a level-1 vector: level k is z^{⊗k} / k!, built as explicit outer products.
-pub fn exp_vector(z: &[f64], depth: usize) -> Tensor {
+pub(crate) fn exp_vector(z: &[f64], depth: usize) -> Tensor {
     let d = z.len();
     let mut out = zero(d, depth);
     out[0][0] = 1.0;
-    for k in 1..=depth {
-        for (idx, v) in out[k].iter_mut().enumerate() {
+    for (k, level) in out.iter_mut().enumerate().skip(1) {
+        for (idx, v) in level.iter_mut().enumerate() {
             let mut prod = 1.0;
             let mut rest = idx;
             for _ in 0..k {
@@ -82,20 +82,20 @@ fn series(x: &Tensor, d: usize, depth: usize, coef: impl Fn(usize) -> f64) -> Te
     out
 }
 
-pub fn log(sig: &Tensor, d: usize, depth: usize) -> Tensor {
+pub(crate) fn log(sig: &Tensor, d: usize, depth: usize) -> Tensor {
     let mut x = sig.clone();
     x[0][0] = 0.0;
     series(&x, d, depth, |n| if n % 2 == 1 { 1.0 } else { -1.0 } / n as f64)
 }
 
-pub fn exp(x: &Tensor, d: usize, depth: usize) -> Tensor {
+pub(crate) fn exp(x: &Tensor, d: usize, depth: usize) -> Tensor {
     let mut out = series(x, d, depth, |n| 1.0 / (1..=n).product::<usize>() as f64);
     out[0][0] = 1.0;
     out
 }
 
 /// The signature of one path (points as rows) as the product of segment exponentials.
-pub fn signature(points: &[Vec<f64>], depth: usize) -> Tensor {
+pub(crate) fn signature(points: &[Vec<f64>], depth: usize) -> Tensor {
     let d = points[0].len();
     let mut sig = zero(d, depth);
     sig[0][0] = 1.0;
@@ -107,11 +107,11 @@ pub fn signature(points: &[Vec<f64>], depth: usize) -> Tensor {
 }
 
 /// Levels 1..=depth concatenated (the crate's layout).
-pub fn flat(t: &Tensor) -> Vec<f64> {
+pub(crate) fn flat(t: &Tensor) -> Vec<f64> {
     t[1..].iter().flatten().copied().collect()
 }
 
-pub fn unflat(v: &[f64], d: usize, depth: usize) -> Tensor {
+pub(crate) fn unflat(v: &[f64], d: usize, depth: usize) -> Tensor {
     let mut out = zero(d, depth);
     let mut at = 0;
     for level in out.iter_mut().skip(1) {
@@ -123,7 +123,7 @@ pub fn unflat(v: &[f64], d: usize, depth: usize) -> Tensor {
 }
 
 /// Lyndon words by brute force: words smaller than all their rotations, by length then lex.
-pub fn lyndon_brute(d: usize, depth: usize) -> Vec<Vec<usize>> {
+pub(crate) fn lyndon_brute(d: usize, depth: usize) -> Vec<Vec<usize>> {
     let mut words = Vec::new();
     for k in 1..=depth {
         for idx in 0..d.pow(k as u32) {
@@ -140,7 +140,13 @@ pub fn lyndon_brute(d: usize, depth: usize) -> Vec<Vec<usize>> {
 }
 
 /// Augmentations as the docs define them, written out literally.
-pub fn augment(points: &[Vec<f64>], basepoint: bool, lead_lag: bool, time: bool, inverse: bool) -> Vec<Vec<f64>> {
+pub(crate) fn augment(
+    points: &[Vec<f64>],
+    basepoint: bool,
+    lead_lag: bool,
+    time: bool,
+    inverse: bool,
+) -> Vec<Vec<f64>> {
     let mut p: Vec<Vec<f64>> = points.to_vec();
     if basepoint {
         p.insert(0, vec![0.0; points[0].len()]);

@@ -4,16 +4,17 @@ use deepsig_signature::{Depth, LogMode, PathShape, SigOptions, lyndon_words, sig
 
 use crate::naive::{self, Rng};
 
-pub fn rows(flat: &[f64], channels: usize) -> Vec<Vec<f64>> {
+pub(crate) fn rows(flat: &[f64], channels: usize) -> Vec<Vec<f64>> {
     flat.chunks(channels).map(<[f64]>::to_vec).collect()
 }
 
 /// The expected output for one path, from the slow twin.
-pub fn expected(points: &[Vec<f64>], opts: &SigOptions) -> Vec<f64> {
+pub(crate) fn expected(points: &[Vec<f64>], opts: &SigOptions) -> Vec<f64> {
     let depth = opts.depth.get();
     let aug = naive::augment(points, opts.basepoint, opts.lead_lag, opts.time, opts.inverse);
     let d = aug[0].len();
-    let prefixes: Vec<usize> = if opts.stream { (2..=aug.len()).collect() } else { vec![aug.len()] };
+    let prefixes: Vec<usize> =
+        if opts.stream { (2..=aug.len()).collect() } else { vec![aug.len()] };
     let mut out = Vec::new();
     for end in prefixes {
         let sig = naive::signature(&aug[..end], depth);
@@ -32,7 +33,7 @@ pub fn expected(points: &[Vec<f64>], opts: &SigOptions) -> Vec<f64> {
     out
 }
 
-pub fn all_options(depth: usize) -> Vec<SigOptions> {
+pub(crate) fn all_options(depth: usize) -> Vec<SigOptions> {
     let depth = Depth::new(depth).unwrap();
     let mut all = Vec::new();
     for bits in 0..32u32 {
@@ -62,7 +63,9 @@ fn every_option_matches_the_naive_product_of_exponentials() {
     let mut rng = Rng::new(1);
     // (channels, depth, length): the augmentations double or extend channels, so high depths
     // use few channels to keep the naive twin fast.
-    for (d, depth, length) in [(1, 6, 5), (2, 1, 4), (2, 2, 6), (2, 4, 5), (3, 3, 4), (2, 5, 3), (4, 2, 5)] {
+    for (d, depth, length) in
+        [(1, 6, 5), (2, 1, 4), (2, 2, 6), (2, 4, 5), (3, 3, 4), (2, 5, 3), (4, 2, 5)]
+    {
         let batch = 2;
         let x = rng.vec(batch * length * d);
         let shape = PathShape { batch, length, channels: d };
@@ -71,12 +74,14 @@ fn every_option_matches_the_naive_product_of_exponentials() {
                 continue; // 2d+1 channels at depth 5 makes the naive twin too slow.
             }
             let got = signature(&x, shape, &opts).unwrap();
-            let want: Vec<f64> = x.chunks(length * d).flat_map(|p| expected(&rows(p, d), &opts)).collect();
+            let want: Vec<f64> =
+                x.chunks(length * d).flat_map(|p| expected(&rows(p, d), &opts)).collect();
             let err = max_rel_err(&got, &want);
             assert!(err < 1e-12, "d={d} depth={depth} {opts:?}: relative error {err}");
 
             let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-            let got32: Vec<f64> = signature(&x32, shape, &opts).unwrap().into_iter().map(f64::from).collect();
+            let got32: Vec<f64> =
+                signature(&x32, shape, &opts).unwrap().into_iter().map(f64::from).collect();
             let err32 = max_rel_err(&got32, &want);
             assert!(err32 < 2e-5, "f32 d={d} depth={depth} {opts:?}: relative error {err32}");
         }
@@ -91,7 +96,8 @@ fn depth_six_signature_and_log_of_a_longer_path() {
     let shape = PathShape { batch: 1, length, channels: d };
     for log in [None, Some(LogMode::Words)] {
         let opts = SigOptions { log, ..SigOptions::signature(Depth::new(6).unwrap()) };
-        let err = max_rel_err(&signature(&x, shape, &opts).unwrap(), &expected(&rows(&x, d), &opts));
+        let err =
+            max_rel_err(&signature(&x, shape, &opts).unwrap(), &expected(&rows(&x, d), &opts));
         assert!(err < 1e-12, "{log:?}: {err}");
     }
 }
@@ -100,7 +106,10 @@ fn depth_six_signature_and_log_of_a_longer_path() {
 fn lyndon_words_match_brute_force_enumeration() {
     for d in 1..5 {
         for depth in 1..6 {
-            assert_eq!(lyndon_words(d, Depth::new(depth).unwrap()).unwrap(), naive::lyndon_brute(d, depth));
+            assert_eq!(
+                lyndon_words(d, Depth::new(depth).unwrap()).unwrap(),
+                naive::lyndon_brute(d, depth)
+            );
         }
     }
 }
@@ -110,7 +119,10 @@ fn batch_results_equal_single_path_results_and_do_not_depend_on_threads() {
     let mut rng = Rng::new(3);
     let (batch, length, d) = (9, 20, 3);
     let x = rng.vec(batch * length * d);
-    let opts = SigOptions { stream: true, ..SigOptions::logsignature(Depth::new(3).unwrap(), LogMode::Words) };
+    let opts = SigOptions {
+        stream: true,
+        ..SigOptions::logsignature(Depth::new(3).unwrap(), LogMode::Words)
+    };
     let shape = PathShape { batch, length, channels: d };
     let one = deepsig_signature::with_threads(1, || signature(&x, shape, &opts)).unwrap().unwrap();
     let two = deepsig_signature::with_threads(2, || signature(&x, shape, &opts)).unwrap().unwrap();

@@ -132,23 +132,51 @@ mod tests {
     #[test]
     fn signature_flags_parse_in_every_spelling() {
         let cli = Cli::try_parse_from([
-            "deepsig", "signature", "x.npy", "-o", "y.npy", "--depth", "3", "--log", "words", "--stream",
-            "--basepoint", "--inverse", "--time", "--lead-lag", "--threads", "2",
+            "deepsig",
+            "signature",
+            "x.npy",
+            "-o",
+            "y.npy",
+            "--depth",
+            "3",
+            "--log",
+            "words",
+            "--stream",
+            "--basepoint",
+            "--inverse",
+            "--time",
+            "--lead-lag",
+            "--threads",
+            "2",
         ])
         .unwrap();
         let Command::Signature(args) = cli.command else { panic!("wrong subcommand") };
         assert_eq!(args.sig.depth, 3);
         assert_eq!(args.sig.log, Some(LogArg::Words));
-        assert!(args.sig.stream && args.sig.basepoint && args.sig.inverse && args.sig.time && args.sig.lead_lag);
+        assert!(
+            args.sig.stream
+                && args.sig.basepoint
+                && args.sig.inverse
+                && args.sig.time
+                && args.sig.lead_lag
+        );
         assert_eq!(args.sig.threads, 2);
-        assert!(Cli::try_parse_from(["deepsig", "signature", "x.npy", "-o", "y.npy"]).is_err(), "depth is required");
-        assert!(Cli::try_parse_from(["deepsig", "signature", "x.npy", "--depth", "2"]).is_err(), "-o is required");
+        assert!(
+            Cli::try_parse_from(["deepsig", "signature", "x.npy", "-o", "y.npy"]).is_err(),
+            "depth is required"
+        );
+        assert!(
+            Cli::try_parse_from(["deepsig", "signature", "x.npy", "--depth", "2"]).is_err(),
+            "-o is required"
+        );
     }
 
     #[test]
     fn bench_defaults_are_the_reference_shape() {
         let cli = Cli::try_parse_from(["deepsig", "bench", "signature", "--depth", "3"]).unwrap();
-        let Command::Bench(BenchCommand::Signature(args)) = cli.command else { panic!("wrong subcommand") };
+        let Command::Bench(BenchCommand::Signature(args)) = cli.command else {
+            panic!("wrong subcommand")
+        };
         assert_eq!((args.batch, args.length, args.channels, args.runs), (32, 1000, 13, 10));
         assert_eq!(args.dtype, DtypeArg::F64);
     }

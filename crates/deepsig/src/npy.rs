@@ -34,24 +34,37 @@ pub(crate) fn read(path: &Path) -> Result<Array> {
     let npy = npyz::NpyFile::new(BufReader::new(file))
         .with_context(|| format!("{} is not a valid .npy file", path.display()))?;
     if npy.order() != npyz::Order::C && npy.shape().len() > 1 {
-        bail!("{} is stored in Fortran order; save it in C order (numpy.ascontiguousarray)", path.display());
+        bail!(
+            "{} is stored in Fortran order; save it in C order (numpy.ascontiguousarray)",
+            path.display()
+        );
     }
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
     let type_str = match npy.dtype() {
         npyz::DType::Plain(t) => t.to_string(),
-        other => bail!("{} holds a structured array ({other:?}); expected float32 or float64", path.display()),
+        other => bail!(
+            "{} holds a structured array ({other:?}); expected float32 or float64",
+            path.display()
+        ),
     };
     let context = || format!("cannot read the data of {} (truncated file?)", path.display());
     match &type_str[1..] {
         "f4" => Ok(Array::F32 { data: npy.into_vec::<f32>().with_context(context)?, shape }),
         "f8" => Ok(Array::F64 { data: npy.into_vec::<f64>().with_context(context)?, shape }),
-        _ => bail!("{} has dtype {type_str}; expected float32 (<f4) or float64 (<f8)", path.display()),
+        _ => bail!(
+            "{} has dtype {type_str}; expected float32 (<f4) or float64 (<f8)",
+            path.display()
+        ),
     }
 }
 
 /// Writes `contents` to `path` atomically (a temporary file in the same folder, then a
 /// rename), refusing to replace an existing file unless `force`.
-pub(crate) fn write_atomic(path: &Path, force: bool, contents: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    force: bool,
+    contents: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     if path.exists() && !force {
         bail!("{} already exists; pass --force to overwrite it", path.display());
     }
@@ -66,15 +79,22 @@ pub(crate) fn write_atomic(path: &Path, force: bool, contents: impl FnOnce(&mut 
         contents(&mut writer)?;
         writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
     }
-    tmp.persist(path).with_context(|| format!("cannot move the output into place at {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot move the output into place at {}", path.display()))?;
     Ok(())
 }
 
 /// Writes a float array as `.npy` (atomically; see [`write_atomic`]).
-pub(crate) fn write<T: npyz::AutoSerialize + Copy>(path: &Path, force: bool, data: &[T], shape: &[usize]) -> Result<()> {
+pub(crate) fn write<T: npyz::AutoSerialize + Copy>(
+    path: &Path,
+    force: bool,
+    data: &[T],
+    shape: &[usize],
+) -> Result<()> {
     let shape: Vec<u64> = shape.iter().map(|&s| s as u64).collect();
     write_atomic(path, force, |w| {
-        let mut writer = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(w).begin_nd()?;
+        let mut writer =
+            npyz::WriteOptions::new().default_dtype().shape(&shape).writer(w).begin_nd()?;
         writer.extend(data.iter().copied())?;
         writer.finish()?;
         Ok(())

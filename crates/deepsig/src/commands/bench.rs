@@ -6,7 +6,9 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use deepsig_signature::{PathShape, Scalar, SigOptions, signature_backward_into, signature_into, with_threads};
+use deepsig_signature::{
+    PathShape, Scalar, SigOptions, signature_backward_into, signature_into, with_threads,
+};
 
 use crate::args::{BenchSignatureArgs, DtypeArg};
 use crate::commands::signature::options;
@@ -20,7 +22,8 @@ struct Timing {
 fn summarise(mut samples: Vec<f64>) -> Timing {
     samples.sort_by(f64::total_cmp);
     let n = samples.len();
-    let median = if n % 2 == 1 { samples[n / 2] } else { 0.5 * (samples[n / 2 - 1] + samples[n / 2]) };
+    let median =
+        if n % 2 == 1 { samples[n / 2] } else { 0.5 * (samples[n / 2 - 1] + samples[n / 2]) };
     Timing { min_ms: samples[0] * 1e3, median_ms: median * 1e3 }
 }
 
@@ -66,7 +69,10 @@ pub(crate) fn run(args: &BenchSignatureArgs) -> Result<()> {
     }
     let opts = options(&args.sig)?;
     let shape = PathShape { batch: args.batch, length: args.length, channels: args.channels };
-    let sig_channels = deepsig_signature::signature_channels(opts.augmented_shape(2, args.channels).1, opts.depth)?;
+    let sig_channels = deepsig_signature::signature_channels(
+        opts.augmented_shape(2, args.channels).1,
+        opts.depth,
+    )?;
     let (fwd, bwd) = with_threads(args.sig.threads, || match args.dtype {
         DtypeArg::F32 => bench::<f32>(shape, &opts, args.runs),
         DtypeArg::F64 => bench::<f64>(shape, &opts, args.runs),
@@ -75,7 +81,8 @@ pub(crate) fn run(args: &BenchSignatureArgs) -> Result<()> {
     let (aug_length, _) = opts.augmented_shape(args.length, args.channels);
     let madds = (args.batch * (aug_length - 1) * sig_channels) as f64;
     let gmadds = madds / (fwd.median_ms * 1e-3) / 1e9;
-    let threads = if args.sig.threads == 0 { rayon::current_num_threads() } else { args.sig.threads };
+    let threads =
+        if args.sig.threads == 0 { rayon::current_num_threads() } else { args.sig.threads };
     if args.json {
         let json = serde_json::json!({
             "batch": args.batch, "length": args.length, "channels": args.channels,
@@ -100,7 +107,10 @@ pub(crate) fn run(args: &BenchSignatureArgs) -> Result<()> {
         println!("{:<10} {:>10} {:>12}", "pass", "min ms", "median ms");
         println!("{:<10} {:>10.3} {:>12.3}", "forward", fwd.min_ms, fwd.median_ms);
         println!("{:<10} {:>10.3} {:>12.3}", "backward", bwd.min_ms, bwd.median_ms);
-        println!("forward rate: {gmadds:.2} G multiply-adds/s (B·(L-1)·C / median); backward/forward: {:.2}", bwd.median_ms / fwd.median_ms);
+        println!(
+            "forward rate: {gmadds:.2} G multiply-adds/s (B·(L-1)·C / median); backward/forward: {:.2}",
+            bwd.median_ms / fwd.median_ms
+        );
     }
     Ok(())
 }

@@ -51,13 +51,21 @@ pub(crate) fn run(args: &SignatureArgs) -> Result<()> {
             );
         }
         if g.dtype_name() != input.dtype_name() {
-            bail!("the gradient is {} but {what} is {}; use the same dtype", g.dtype_name(), input.dtype_name());
+            bail!(
+                "the gradient is {} but {what} is {}; use the same dtype",
+                g.dtype_name(),
+                input.dtype_name()
+            );
         }
     }
     let compute = || -> Result<()> {
         match (input, grad) {
-            (Array::F32 { data, shape: in_shape }, g) => compute(&data, &in_shape, g, shape, &opts, &out_shape, args),
-            (Array::F64 { data, shape: in_shape }, g) => compute(&data, &in_shape, g, shape, &opts, &out_shape, args),
+            (Array::F32 { data, shape: in_shape }, g) => {
+                compute(&data, &in_shape, g, shape, &opts, &out_shape, args)
+            }
+            (Array::F64 { data, shape: in_shape }, g) => {
+                compute(&data, &in_shape, g, shape, &opts, &out_shape, args)
+            }
         }
     };
     with_threads(args.sig.threads, compute).context("cannot start the thread pool")?
@@ -96,7 +104,8 @@ fn compute<T: Scalar + FromArray + npyz::AutoSerialize>(
             npy::write(&args.output, args.force, &out, out_shape)
         }
         Some(g) => {
-            let dx = deepsig_signature::signature_backward(data, shape, &g, opts).with_context(context)?;
+            let dx = deepsig_signature::signature_backward(data, shape, &g, opts)
+                .with_context(context)?;
             npy::write(&args.output, args.force, &dx, in_shape)
         }
     }
