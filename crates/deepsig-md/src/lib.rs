@@ -9,6 +9,18 @@
 //! Every length in this crate is in Angstrom; readers of nm formats (GRO, XTC, TRR) convert.
 #![deny(missing_docs)]
 
+pub mod bench;
+mod error;
 mod model;
+mod topology;
+mod trajectory;
 
+pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
 pub use model::{Atom, Frame, Topology, UnitCell};
+pub use topology::{
+    cell_dimensions, cell_from_dimensions, guess_element, open_topology, parse_topology,
+};
+pub use trajectory::{
+    DcdReader, FrameRange, FrameReader, GroReader, PdbReader, Trajectory, TrrReader, XtcReader,
+    check_atom_count, open_frame_reader, read_all_frames,
+};

@@ -1,0 +1,265 @@
+//! Trajectory readers (XTC, TRR, DCD, multi-model PDB, multi-frame GRO) and a reader over
+//! several files concatenated, with start/stop/stride.
+
+mod dcd;
+mod source;
+mod text;
+mod trr;
+mod xtc;
+mod xtc_decode;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Format, ReadError, ReadErrorKind, ReadWarning};
+use crate::model::{Frame, Topology};
+
+pub use dcd::DcdReader;
+pub use text::{GroReader, PdbReader};
+pub use trr::TrrReader;
+pub use xtc::XtcReader;
+
+/// Buffer size of file-backed readers: large reads keep syscalls rare.
+const BUF_CAPACITY: usize = 1 << 20;
+
+/// One trajectory file read frame by frame into a caller's reused [`Frame`].
+pub trait FrameReader {
+    /// The file's format.
+    fn format(&self) -> Format;
+    /// Atoms per frame (from the header or first frame).
+    fn n_atoms(&self) -> usize;
+    /// The number of frames, when known without reading them (DCD: from the file size).
+    fn n_frames(&self) -> Option<usize>;
+    /// 0-based index of the frame the next [`read_next`](Self::read_next) returns.
+    fn next_index(&self) -> usize;
+    /// Reads the next frame into `frame`, reusing its buffers; `Ok(false)` at the end.
+    fn read_next(&mut self, frame: &mut Frame) -> Result<bool, ReadError>;
+    /// Moves past the next frame without decoding it; `Ok(false)` at the end.
+    fn skip_next(&mut self) -> Result<bool, ReadError>;
+    /// Positions the reader so the next read returns frame `index`; `Ok(false)` when the file
+    /// has fewer frames (the reader is then at its end).
+    fn seek_frame(&mut self, index: usize) -> Result<bool, ReadError>;
+    /// Takes the warnings gathered so far.
+    fn take_warnings(&mut self) -> Vec<ReadWarning>;
+}
+
+/// Opens one trajectory file, choosing the reader from its extension.
+pub fn open_frame_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader>, ReadError> {
+    let path = path.as_ref();
+    let format = Format::from_path(path)?;
+    let file = File::open(path).map_err(|e| ReadError::io(path, Some(format), e))?;
+    let buf = BufReader::with_capacity(BUF_CAPACITY, file);
+    Ok(match format {
+        Format::Dcd => Box::new(DcdReader::new(buf, path)?),
+        Format::Xtc => Box::new(XtcReader::new(buf, path)?),
+        Format::Trr => Box::new(TrrReader::new(buf, path)?),
+        Format::Pdb => Box::new(PdbReader::new(buf, path)?),
+        Format::Gro => Box::new(GroReader::new(buf, path)?),
+        Format::Psf => {
+            return Err(ReadError::new(
+                path,
+                Some(format),
+                ReadErrorKind::Unsupported("a psf file holds no coordinates".into()),
+            ));
+        }
+    })
+}
+
+/// Which frames of the concatenated trajectory to read: `start..stop` every `stride`-th.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRange {
+    /// First frame (0-based, over all files).
+    pub start: usize,
+    /// One past the last frame; `None` reads to the end.
+    pub stop: Option<usize>,
+    /// Step between frames; 0 is treated as 1.
+    pub stride: usize,
+}
+
+impl Default for FrameRange {
+    fn default() -> Self {
+        FrameRange {
+            start: 0,
+            stop: None,
+            stride: 1,
+        }
+    }
+}
+
+impl FrameRange {
+    /// How many frames this range selects out of `total`.
+    pub fn count(&self, total: usize) -> usize {
+        let end = self.stop.map_or(total, |s| s.min(total));
+        end.saturating_sub(self.start).div_ceil(self.stride.max(1))
+    }
+}
+
+/// Several trajectory files read in order as one, frame by frame with bounded memory.
+pub struct Trajectory {
+    paths: Vec<PathBuf>,
+    counts: Vec<Option<usize>>,
+    file: usize,
+    current: Box<dyn FrameReader>,
+    base: usize,
+    n_atoms: usize,
+    range: FrameRange,
+    next_target: usize,
+    warnings: Vec<ReadWarning>,
+    done: bool,
+}
+
+impl Trajectory {
+    /// Opens every file (checking each header and that all have the same atom count) and
+    /// prepares to read all frames.
+    pub fn open<P: AsRef<Path>>(paths: &[P]) -> Result<Trajectory, ReadError> {
+        Trajectory::open_range(paths, FrameRange::default())
+    }
+
+    /// Like [`open`](Self::open), reading only the frames in `range`.
+    pub fn open_range<P: AsRef<Path>>(
+        paths: &[P],
+        range: FrameRange,
+    ) -> Result<Trajectory, ReadError> {
+        let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let Some(first) = paths.first() else {
+            return Err(ReadError::new(
+                Path::new("<none>"),
+                None,
+                ReadErrorKind::Corrupt("no trajectory files given".into()),
+            ));
+        };
+        let mut current = open_frame_reader(first)?;
+        let n_atoms = current.n_atoms();
+        let mut warnings = current.take_warnings();
+        let mut counts = vec![current.n_frames()];
+        for path in &paths[1..] {
+            let mut reader = open_frame_reader(path)?;
+            check_count(path, reader.format(), n_atoms, reader.n_atoms())?;
+            warnings.extend(reader.take_warnings());
+            counts.push(reader.n_frames());
+        }
+        Ok(Trajectory {
+            paths,
+            counts,
+            file: 0,
+            current,
+            base: 0,
+            n_atoms,
+            range: FrameRange {
+                stride: range.stride.max(1),
+                ..range
+            },
+            next_target: range.start,
+            warnings,
+            done: false,
+        })
+    }
+
+    /// Atoms per frame.
+    pub fn n_atoms(&self) -> usize {
+        self.n_atoms
+    }
+
+    /// The files, in reading order.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// Frames this trajectory will yield, when every file's frame count is known cheaply.
+    pub fn n_frames(&self) -> Option<usize> {
+        let total = self.counts.iter().copied().sum::<Option<usize>>()?;
+        Some(self.range.count(total))
+    }
+
+    /// Warnings about oddities found so far (e.g. a DCD header's wrong frame count).
+    pub fn warnings(&self) -> &[ReadWarning] {
+        &self.warnings
+    }
+
+    /// Reads the next selected frame into `frame`; returns its global 0-based index, or `None`
+    /// after the last one.
+    pub fn read_next(&mut self, frame: &mut Frame) -> Result<Option<usize>, ReadError> {
+        loop {
+            if self.done || self.range.stop.is_some_and(|s| self.next_target >= s) {
+                self.done = true;
+                return Ok(None);
+            }
+            let local = self.next_target - self.base;
+            if let Some(nf) = self.current.n_frames().filter(|&nf| local >= nf) {
+                self.advance_file(nf)?;
+                continue;
+            }
+            if local != self.current.next_index() && !self.current.seek_frame(local)? {
+                let seen = self.current.next_index();
+                self.advance_file(seen)?;
+                continue;
+            }
+            if self.current.read_next(frame)? {
+                let index = self.next_target;
+                self.next_target += self.range.stride;
+                return Ok(Some(index));
+            }
+            let seen = self.current.next_index();
+            self.advance_file(seen)?;
+        }
+    }
+
+    fn advance_file(&mut self, frames_in_current: usize) -> Result<(), ReadError> {
+        self.warnings.extend(self.current.take_warnings());
+        self.base += frames_in_current;
+        self.file += 1;
+        let Some(path) = self.paths.get(self.file) else {
+            self.done = true;
+            return Ok(());
+        };
+        let reader = open_frame_reader(path)?;
+        check_count(path, reader.format(), self.n_atoms, reader.n_atoms())?;
+        self.current = reader;
+        // Warnings of later files were gathered when the trajectory was opened.
+        let _ = self.current.take_warnings();
+        Ok(())
+    }
+}
+
+/// Fails unless the trajectory's atom count equals the topology's.
+pub fn check_atom_count(topology: &Topology, trajectory: &Trajectory) -> Result<(), ReadError> {
+    let path = trajectory.paths.first().map_or(Path::new("<none>"), |p| p.as_path());
+    check_count(path, trajectory.current.format(), topology.atoms.len(), trajectory.n_atoms)
+}
+
+fn check_count(path: &Path, format: Format, expected: usize, found: usize) -> Result<(), ReadError> {
+    if expected == found {
+        return Ok(());
+    }
+    Err(ReadError::new(
+        path,
+        Some(format),
+        ReadErrorKind::AtomCountMismatch { expected, found },
+    ))
+}
+
+/// The first non-finite coordinate, if any, as (atom index, value).
+pub(crate) fn first_non_finite(positions: &[[f32; 3]]) -> Option<(usize, f32)> {
+    // A branch-free pass first: the common all-finite case stays vectorised.
+    let all_finite = positions
+        .iter()
+        .fold(true, |ok, p| ok & p[0].is_finite() & p[1].is_finite() & p[2].is_finite());
+    if all_finite {
+        return None;
+    }
+    positions.iter().enumerate().find_map(|(i, p)| {
+        p.iter().find(|v| !v.is_finite()).map(|&v| (i, v))
+    })
+}
+
+/// Reads every frame of one file into memory; meant for small files and tests.
+pub fn read_all_frames(path: impl AsRef<Path>) -> Result<(Vec<Frame>, Vec<ReadWarning>), ReadError> {
+    let mut reader = open_frame_reader(path)?;
+    let mut frames = Vec::new();
+    let mut frame = Frame::default();
+    while reader.read_next(&mut frame)? {
+        frames.push(frame.clone());
+    }
+    Ok((frames, reader.take_warnings()))
+}
