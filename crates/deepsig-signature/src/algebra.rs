@@ -6,6 +6,7 @@
 //! $(a \otimes b)_k = \sum_{i+j=k} a_i \otimes b_j$.
 
 use crate::Scalar;
+use crate::kernels::{horner_step, outer_add, outer_backward};
 
 /// Offsets and sizes of the levels of a truncated tensor of `d` channels up to `depth`.
 #[derive(Debug, Clone)]
@@ -121,23 +122,11 @@ pub(crate) fn mul_exp_in_place<T: Scalar>(
         for j in 2..k {
             let aj = &lower[levels.range(j)];
             let zs = z.over(k - j + 1);
-            let out = &mut next[..len * d];
-            for ((&c, out_row), a_row) in
-                cur[..len].iter().zip(out.chunks_exact_mut(d)).zip(aj.chunks_exact(d))
-            {
-                for ((o, &a), &zz) in out_row.iter_mut().zip(a_row).zip(zs) {
-                    *o = c * zz + a;
-                }
-            }
+            horner_step(&cur[..len], zs, aj, &mut next[..len * d]);
             std::mem::swap(&mut cur, &mut next);
             len *= d;
         }
-        let zz = z.z();
-        for (&c, t_row) in cur[..len].iter().zip(target.chunks_exact_mut(d)) {
-            for (t, &zc) in t_row.iter_mut().zip(zz) {
-                *t += c * zc;
-            }
-        }
+        outer_add(&cur[..len], z.z(), target);
     }
     for (a1, &zc) in a[..d].iter_mut().zip(z.z()) {
         *a1 += zc;
@@ -182,13 +171,7 @@ pub(crate) fn mul_exp_backward<T: Scalar>(
             let this = &mut this[..levels.size(j)];
             let aj = &a[levels.range(j)];
             let zs = z.over(k - j + 1);
-            for ((&c, out_row), a_row) in
-                prev.iter().zip(this.chunks_exact_mut(d)).zip(aj.chunks_exact(d))
-            {
-                for ((o, &a), &zz) in out_row.iter_mut().zip(a_row).zip(zs) {
-                    *o = c * zz + a;
-                }
-            }
+            horner_step(prev, zs, aj, this);
         }
         // Reverse the last step, target_k += row_{k-1} ⊗ z, then each Horner step.
         let (lower, upper) = grad.split_at_mut(levels.range(k).start);
@@ -220,21 +203,6 @@ pub(crate) fn mul_exp_backward<T: Scalar>(
             std::mem::swap(&mut dcur, &mut dnext);
             len = prev_len;
         }
-    }
-}
-
-/// Adjoint of `out[α, c] += row[α] * zs[c]` given `g = d out`: `drow[α] = Σ_c g[α, c] zs[c]`
-/// (overwritten) and `dz[c] += scale * Σ_α row[α] g[α, c]` (`zs = z * scale`).
-fn outer_backward<T: Scalar>(row: &[T], zs: &[T], g: &[T], drow: &mut [T], dz: &mut [T], scale: T) {
-    let d = zs.len();
-    for ((&r, g_row), dr) in row.iter().zip(g.chunks_exact(d)).zip(drow.iter_mut()) {
-        let mut acc = T::ZERO;
-        let rs = r * scale;
-        for ((&gc, &zc), dzc) in g_row.iter().zip(zs).zip(dz.iter_mut()) {
-            acc += gc * zc;
-            *dzc += rs * gc;
-        }
-        *dr = acc;
     }
 }
 

@@ -36,6 +36,7 @@ mod augment;
 mod combine;
 mod compute;
 mod error;
+mod kernels;
 mod log;
 mod lyndon;
 mod options;

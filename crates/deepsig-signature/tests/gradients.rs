@@ -27,7 +27,7 @@ fn check(x: &[f64], shape: PathShape, opts: &SigOptions, rng: &mut Rng) {
 #[test]
 fn backward_matches_finite_differences_for_every_option() {
     let mut rng = Rng::new(20);
-    for (d, depth, length) in [(2, 1, 4), (2, 2, 5), (3, 3, 4), (2, 4, 4)] {
+    for (d, depth, length) in [(2, 1, 4), (2, 2, 5), (3, 3, 4), (2, 4, 4), (17, 2, 3)] {
         let shape = PathShape { batch: 2, length, channels: d };
         let x = rng.vec(shape.len());
         for opts in all_options(depth) {
