@@ -14,6 +14,13 @@ mod error;
 mod model;
 mod topology;
 mod trajectory;
+mod select;
+mod graph;
+mod pbc;
+mod align;
+mod window;
+mod manifest;
+mod split;
 
 pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
 pub use model::{Atom, Frame, Topology, UnitCell};
@@ -23,4 +30,20 @@ pub use topology::{
 pub use trajectory::{
     DcdReader, FrameRange, FrameReader, GroReader, PdbReader, Trajectory, TrrReader, XtcReader,
     check_atom_count, open_frame_reader, read_all_frames,
+};
+pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
+pub use graph::{
+    BondOptions, BondSource, Graph, GraphError, ResidueGraph, bond_graph, bonds, contact_graph,
+    covalent_radius, guess_bonds, peptide_bonds, residues,
+};
+pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
+pub use align::{
+    AlignError, Aligner, PrincipalAxes, Superposition, center, centroid, principal_axes, rmsd,
+    superpose,
+};
+pub use window::{SubWindowMode, Window, WindowError, Windowing, sub_windows};
+pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System};
+pub use split::{
+    Fractions, Split, SplitError, SplitUnit, WindowSplit, interleaved_windows, k_fold,
+    train_validation_test,
 };

@@ -1,0 +1,358 @@
+//! The dataset manifest: which systems to read, how to label, select and window them.
+//!
+//! A manifest is a TOML file (example: `crates/deepsig-md/examples/manifest.toml`):
+//!
+//! ```toml
+//! # Atoms every system is reduced to (the selection language of `deepsig_md::select`).
+//! selection = "protein and name CA"
+//!
+//! [windowing]
+//! windows = 25   # windows per trajectory (default 25)
+//! stride = 1     # keep every stride-th frame before windowing (default 1)
+//!
+//! [[system]]
+//! name = "dims"                    # unique
+//! topology = "adk.psf"             # relative paths resolve against the manifest's folder
+//! trajectories = ["adk_dims.dcd"]  # one or more (a single string is accepted too)
+//! label = "closed-to-open"         # a string, an integer or a float
+//! group = "adk-dims"               # optional: trajectories of a group are never split apart
+//! selection = "name CA"            # optional: overrides the global selection
+//! ```
+//!
+//! Unknown keys are errors, as are duplicate system names, mixing text and numeric labels,
+//! a selection that does not parse, and (in [`Manifest::load`]) files that do not exist.
+//! Every error names the manifest file and, where it concerns one, the system entry.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::select::{SelectError, Selection};
+use crate::split::SplitUnit;
+use crate::window::{WindowError, Windowing};
+
+/// A system's label: text for classification, or a number (classes or regression targets).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Label {
+    /// A class name.
+    Text(String),
+    /// An integer (TOML integer).
+    Integer(i64),
+    /// A real number (TOML float).
+    Real(f64),
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Label::Text(s) => f.write_str(s),
+            Label::Integer(i) => write!(f, "{i}"),
+            Label::Real(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Label, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Label;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Label, E> {
+                Ok(Label::Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Label, E> {
+                i64::try_from(v).map(Label::Integer).map_err(E::custom)
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Label, E> {
+                Ok(Label::Real(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Label, E> {
+                Ok(Label::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One system: a topology, its trajectories and their label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct System {
+    /// Unique name.
+    pub name: String,
+    /// Topology file, resolved against the manifest's folder.
+    pub topology: PathBuf,
+    /// Trajectory files (at least one), resolved against the manifest's folder.
+    pub trajectories: Vec<PathBuf>,
+    /// The label of every trajectory of the system.
+    pub label: Label,
+    /// Split group; `None` makes each trajectory its own group.
+    pub group: Option<String>,
+    /// Selection overriding the manifest's, if any.
+    pub selection: Option<String>,
+}
+
+/// A validated manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    path: PathBuf,
+    selection: String,
+    windowing: Windowing,
+    systems: Vec<System>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    selection: String,
+    #[serde(default)]
+    windowing: RawWindowing,
+    #[serde(default, rename = "system")]
+    systems: Vec<RawSystem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindowing {
+    #[serde(default = "default_windows")]
+    windows: usize,
+    #[serde(default = "default_stride")]
+    stride: usize,
+}
+
+impl Default for RawWindowing {
+    fn default() -> RawWindowing {
+        RawWindowing { windows: default_windows(), stride: default_stride() }
+    }
+}
+
+fn default_windows() -> usize {
+    25
+}
+
+fn default_stride() -> usize {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystem {
+    name: String,
+    topology: PathBuf,
+    trajectories: OneOrMany,
+    label: Label,
+    group: Option<String>,
+    selection: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl Manifest {
+    /// Reads, parses and validates a manifest file, including that every file it names exists.
+    pub fn load(path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ManifestError::new(path, None, ManifestErrorKind::Io(e.to_string())))?;
+        let manifest = Manifest::parse(&text, path)?;
+        manifest.check_files()?;
+        Ok(manifest)
+    }
+
+    /// Parses and validates manifest text as if it were the file `path` (relative paths
+    /// resolve against `path`'s folder), without checking that the files exist.
+    pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
+        let path = path.as_ref();
+        let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            let entry = e.span().and_then(|s| system_at(text, s.start));
+            ManifestError::new(path, entry, ManifestErrorKind::Toml(e.message().to_string()))
+        })?;
+        let err = |entry: Option<String>, kind| ManifestError::new(path, entry, kind);
+        Selection::parse(&raw.selection).map_err(|e| err(None, ManifestErrorKind::Selection(Box::new(e))))?;
+        let windowing = Windowing::new(raw.windowing.windows, raw.windowing.stride)
+            .map_err(|e| err(None, ManifestErrorKind::Windowing(e)))?;
+        if raw.systems.is_empty() {
+            return Err(err(None, ManifestErrorKind::NoSystems));
+        }
+        let base = path.parent().unwrap_or(Path::new(""));
+        let mut systems: Vec<System> = Vec::with_capacity(raw.systems.len());
+        for (k, s) in raw.systems.into_iter().enumerate() {
+            let entry = if s.name.trim().is_empty() {
+                return Err(err(Some(format!("#{}", k + 1)), ManifestErrorKind::EmptyName));
+            } else {
+                Some(s.name.clone())
+            };
+            if systems.iter().any(|o| o.name == s.name) {
+                return Err(err(entry, ManifestErrorKind::DuplicateName));
+            }
+            if let Some(sel) = &s.selection {
+                Selection::parse(sel)
+                    .map_err(|e| err(entry.clone(), ManifestErrorKind::Selection(Box::new(e))))?;
+            }
+            let trajectories = match s.trajectories {
+                OneOrMany::One(p) => vec![p],
+                OneOrMany::Many(v) => v,
+            };
+            if trajectories.is_empty() {
+                return Err(err(entry, ManifestErrorKind::NoTrajectories));
+            }
+            if let Some(first) = systems.first() {
+                if matches!(first.label, Label::Text(_)) != matches!(s.label, Label::Text(_)) {
+                    return Err(err(entry, ManifestErrorKind::MixedLabels));
+                }
+            }
+            systems.push(System {
+                name: s.name,
+                topology: base.join(s.topology),
+                trajectories: trajectories.into_iter().map(|t| base.join(t)).collect(),
+                label: s.label,
+                group: s.group,
+                selection: s.selection,
+            });
+        }
+        Ok(Manifest { path: path.to_path_buf(), selection: raw.selection, windowing, systems })
+    }
+
+    /// Checks that every topology and trajectory file exists.
+    pub fn check_files(&self) -> Result<(), ManifestError> {
+        for s in &self.systems {
+            for f in std::iter::once(&s.topology).chain(&s.trajectories) {
+                if !f.is_file() {
+                    return Err(ManifestError::new(
+                        &self.path,
+                        Some(s.name.clone()),
+                        ManifestErrorKind::MissingFile(f.clone()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The manifest's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The global selection expression.
+    pub fn selection(&self) -> &str {
+        &self.selection
+    }
+
+    /// The selection for `system`: its own when it has one, else the global one.
+    pub fn selection_for<'a>(&'a self, system: &'a System) -> &'a str {
+        system.selection.as_deref().unwrap_or(&self.selection)
+    }
+
+    /// The windowing plan.
+    pub fn windowing(&self) -> Windowing {
+        self.windowing
+    }
+
+    /// The systems, in file order.
+    pub fn systems(&self) -> &[System] {
+        &self.systems
+    }
+
+    /// Every trajectory as `(system index, trajectory path)`, in manifest order: the units
+    /// that [`Manifest::split_units`] describes, index for index.
+    pub fn trajectories(&self) -> Vec<(usize, &Path)> {
+        self.systems
+            .iter()
+            .enumerate()
+            .flat_map(|(k, s)| s.trajectories.iter().map(move |t| (k, t.as_path())))
+            .collect()
+    }
+
+    /// One [`SplitUnit`] per trajectory (same order as [`Manifest::trajectories`]), carrying
+    /// the system's label and group.
+    pub fn split_units(&self) -> Vec<SplitUnit> {
+        self.trajectories()
+            .into_iter()
+            .map(|(k, _)| SplitUnit {
+                label: self.systems[k].label.to_string(),
+                group: self.systems[k].group.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The 1-based `[[system]]` entry that contains byte `offset`, if any, as `#k`.
+fn system_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let k = before.lines().filter(|l| l.trim_start().starts_with("[[system]]")).count();
+    (k > 0).then(|| format!("#{k}"))
+}
+
+/// A manifest that could not be read or is invalid.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ManifestError {
+    /// The manifest file.
+    pub file: PathBuf,
+    /// The system entry concerned: its name, or `#k` (1-based) when it has none yet.
+    pub entry: Option<String>,
+    /// What is wrong.
+    pub kind: ManifestErrorKind,
+}
+
+impl ManifestError {
+    fn new(file: &Path, entry: Option<String>, kind: ManifestErrorKind) -> ManifestError {
+        ManifestError { file: file.to_path_buf(), entry, kind }
+    }
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "manifest {}", self.file.display())?;
+        if let Some(e) = &self.entry {
+            write!(f, ", system {e}")?;
+        }
+        write!(f, ": {}", self.kind)
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+/// The kinds of [`ManifestError`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManifestErrorKind {
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Io(String),
+    /// Not valid TOML, an unknown key, a missing key or a value of the wrong type.
+    #[error("{0}")]
+    Toml(String),
+    /// No `[[system]]` entry.
+    #[error("no [[system]] entry")]
+    NoSystems,
+    /// A system with an empty name.
+    #[error("the name is empty")]
+    EmptyName,
+    /// Two systems with the same name.
+    #[error("the name is used by an earlier system")]
+    DuplicateName,
+    /// An empty trajectory list.
+    #[error("no trajectories are listed")]
+    NoTrajectories,
+    /// Text and numeric labels in one manifest.
+    #[error("labels must be all text or all numbers, and this one differs from the first system's")]
+    MixedLabels,
+    /// A file that does not exist.
+    #[error("file {} does not exist", .0.display())]
+    MissingFile(PathBuf),
+    /// A selection that does not parse (boxed to keep the error small).
+    #[error("{0}")]
+    Selection(Box<SelectError>),
+    /// Invalid windowing settings.
+    #[error("windowing: {0}")]
+    Windowing(WindowError),
+}
