@@ -91,8 +91,8 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
         .next()
         .ok_or_else(|| LineError::corrupt(1, "empty gro file"))?;
     let n = parse_count(lines.next().unwrap_or(""), 2)?;
-    let mut atoms = Vec::with_capacity(n.min(1 << 24));
-    let mut positions = Vec::with_capacity(n.min(1 << 24));
+    let mut atoms = Vec::with_capacity(n.min(1 << 20));
+    let mut positions = Vec::with_capacity(n.min(1 << 20));
     let mut width = 0;
     for i in 0..n {
         let lineno = i + 3;

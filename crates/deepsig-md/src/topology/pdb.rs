@@ -48,6 +48,18 @@ pub(crate) fn parse_cryst1(line: &str, lineno: usize) -> Result<Option<UnitCell>
     Ok(cell_from_dimensions(dims))
 }
 
+/// PDB's 4-column resSeq wraps at 10000; like MDAnalysis, a drop of more than 5000 from the
+/// previous atom's resid is taken as a wrap.
+pub(crate) fn unwrap_resid(resid: i32, previous: Option<i32>) -> i32 {
+    let Some(prev) = previous else { return resid };
+    let gap = i64::from(prev) - i64::from(resid);
+    if gap <= 5000 {
+        return resid;
+    }
+    let wraps = (gap - 5000 + 9999) / 10000;
+    i32::try_from(i64::from(resid) + 10000 * wraps).unwrap_or(i32::MAX)
+}
+
 fn parse_atom(line: &str, lineno: usize) -> Result<Atom, LineError> {
     let name = field(line, 12, 16).to_string();
     let resid_text = field(line, 22, 26);
@@ -101,7 +113,9 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
                 serials.insert(serial, index);
             }
             positions.push(parse_coords(line, lineno)?);
-            atoms.push(parse_atom(line, lineno)?);
+            let mut atom = parse_atom(line, lineno)?;
+            atom.resid = unwrap_resid(atom.resid, atoms.last().map(|a: &Atom| a.resid));
+            atoms.push(atom);
         } else if line.starts_with("CRYST1") {
             unit_cell = parse_cryst1(line, lineno)?;
         } else if line.starts_with("MODEL") {

@@ -88,7 +88,7 @@ fn parse_pairs(
     n_atoms: usize,
     header_line: usize,
 ) -> Result<(Vec<(u32, u32)>, usize), LineError> {
-    let mut values: Vec<u32> = Vec::with_capacity(2 * n.min(1 << 24));
+    let mut values: Vec<u32> = Vec::with_capacity(2 * n.min(1 << 20));
     let mut k = start;
     while values.len() < 2 * n {
         let line = lines.get(k).ok_or_else(|| {

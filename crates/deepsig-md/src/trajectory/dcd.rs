@@ -180,7 +180,12 @@ fn read_title<R: Read + Seek>(
         let msg = format!("title record of {marker} bytes with NTITLE = {ntitle}; expected 4 + 80 * NTITLE");
         return Err(src.error(None, ReadErrorKind::Corrupt(msg)));
     }
-    let mut text = vec![0u8; 80 * ntitle as usize];
+    let len = 80 * ntitle as u64;
+    if len > src.remaining() {
+        let msg = format!("NTITLE = {ntitle} title lines need {len} bytes, only {} remain", src.remaining());
+        return Err(src.error(None, ReadErrorKind::Truncated(msg)));
+    }
+    let mut text = vec![0u8; len as usize];
     src.read_exact(&mut text, None, "title lines")?;
     let mut end = [0u8; 4];
     src.read_exact(&mut end, None, "title record end marker")?;

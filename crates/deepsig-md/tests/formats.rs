@@ -1,0 +1,8 @@
+//! File-reader tests: real MDAnalysis test files against reference arrays, generated fixtures,
+//! and seeded corruptions that must give errors, never panics.
+
+mod common;
+mod generated;
+mod mutate;
+mod real;
+mod real_topology;
