@@ -1,1 +1,2 @@
 //! Integration tests of deepsig-md: one binary, one module per area.
+mod formats;
