@@ -73,9 +73,7 @@ pub enum ReadErrorKind {
     #[error("file not found")]
     NotFound,
     /// The extension names no supported format.
-    #[error(
-        "unknown file extension {0:?} (expected one of pdb, ent, gro, psf, xtc, trr, dcd)"
-    )]
+    #[error("unknown file extension {0:?} (expected one of pdb, ent, gro, psf, xtc, trr, dcd)")]
     UnknownExtension(String),
     /// Any other I/O failure.
     #[error("i/o error: {0}")]
@@ -136,13 +134,7 @@ pub struct ReadError {
 impl ReadError {
     /// An error about `path` with no frame or location yet.
     pub fn new(path: &Path, format: Option<Format>, kind: ReadErrorKind) -> ReadError {
-        ReadError {
-            path: path.to_path_buf(),
-            format,
-            frame: None,
-            location: None,
-            kind,
-        }
+        ReadError { path: path.to_path_buf(), format, frame: None, location: None, kind }
     }
 
     /// Sets the 0-based frame index.
@@ -207,12 +199,6 @@ pub struct ReadWarning {
 
 impl fmt::Display for ReadWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): warning: {}",
-            self.path.display(),
-            self.format,
-            self.message
-        )
+        write!(f, "{} ({}): warning: {}", self.path.display(), self.format, self.message)
     }
 }

@@ -2,7 +2,7 @@
 //! panic, hang or huge allocation.
 #![no_main]
 
-use deepsig_md::{Frame, FrameReader, DcdReader};
+use deepsig_md::{DcdReader, Frame, FrameReader};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -24,11 +24,7 @@ pub fn cell_from_dimensions(dims: [f64; 6]) -> Option<UnitCell> {
         return None;
     }
     Some(UnitCell {
-        vectors: [
-            [a, 0.0, 0.0],
-            [b * cg, b * sg, 0.0],
-            [c * cx, c * cy, c * cz2.sqrt()],
-        ],
+        vectors: [[a, 0.0, 0.0], [b * cg, b * sg, 0.0], [c * cx, c * cy, c * cz2.sqrt()]],
     })
 }
 
@@ -40,14 +36,7 @@ pub fn cell_dimensions(cell: &UnitCell) -> [f64; 6] {
         let d = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
         (d / (norm(u) * norm(v))).clamp(-1.0, 1.0).acos().to_degrees()
     };
-    [
-        norm(va),
-        norm(vb),
-        norm(vc),
-        angle(vb, vc),
-        angle(va, vc),
-        angle(va, vb),
-    ]
+    [norm(va), norm(vb), norm(vc), angle(vb, vc), angle(va, vc), angle(va, vb)]
 }
 
 /// A unit cell from box vectors in nm stored as f32, converted to Angstrom in f32 like
@@ -56,9 +45,7 @@ pub(crate) fn cell_from_nm_vectors(v: [[f32; 3]; 3]) -> Option<UnitCell> {
     if v.iter().flatten().all(|&x| x == 0.0) || !v.iter().flatten().all(|x| x.is_finite()) {
         return None;
     }
-    Some(UnitCell {
-        vectors: v.map(|row| row.map(|x| f64::from(x * 10.0))),
-    })
+    Some(UnitCell { vectors: v.map(|row| row.map(|x| f64::from(x * 10.0))) })
 }
 
 // Exact values at multiples of 90 degrees, so orthogonal boxes stay exactly orthogonal.

@@ -10,10 +10,7 @@ pub(crate) fn coord_width(line: &str, lineno: usize) -> Result<usize, LineError>
     let mut dots = rest.match_indices('.').map(|(i, _)| i);
     match (dots.next(), dots.next()) {
         (Some(a), Some(b)) if b > a => Ok(b - a),
-        _ => Err(LineError::corrupt(
-            lineno,
-            "gro atom line has no coordinates after column 20",
-        )),
+        _ => Err(LineError::corrupt(lineno, "gro atom line has no coordinates after column 20")),
     }
 }
 
@@ -36,11 +33,9 @@ pub(crate) fn parse_box(line: &str, lineno: usize) -> Result<Option<UnitCell>, L
         .collect::<Result<_, _>>()?;
     let v = match vals.len() {
         3 => [[vals[0], 0.0, 0.0], [0.0, vals[1], 0.0], [0.0, 0.0, vals[2]]],
-        9 => [
-            [vals[0], vals[3], vals[4]],
-            [vals[5], vals[1], vals[6]],
-            [vals[7], vals[8], vals[2]],
-        ],
+        9 => {
+            [[vals[0], vals[3], vals[4]], [vals[5], vals[1], vals[6]], [vals[7], vals[8], vals[2]]]
+        }
         n => {
             return Err(LineError::corrupt(
                 lineno,
@@ -53,18 +48,13 @@ pub(crate) fn parse_box(line: &str, lineno: usize) -> Result<Option<UnitCell>, L
 
 /// The atom count line (line 2 of each frame).
 pub(crate) fn parse_count(line: &str, lineno: usize) -> Result<usize, LineError> {
-    line.trim()
-        .parse()
-        .map_err(|_| LineError::parse(lineno, "gro atom count", line))
+    line.trim().parse().map_err(|_| LineError::parse(lineno, "gro atom count", line))
 }
 
 /// `t= 10.0 step= 5000` in a GROMACS title line, when present.
 pub(crate) fn parse_title(title: &str) -> (Option<f64>, Option<i64>) {
-    let after = |key: &str| {
-        title
-            .find(key)
-            .and_then(|i| title[i + key.len()..].split_whitespace().next())
-    };
+    let after =
+        |key: &str| title.find(key).and_then(|i| title[i + key.len()..].split_whitespace().next());
     let time = after("t=").and_then(|t| t.parse().ok());
     let step = after("step=").and_then(|t| t.parse().ok());
     (time, step)
@@ -72,8 +62,8 @@ pub(crate) fn parse_title(title: &str) -> (Option<f64>, Option<i64>) {
 
 fn parse_atom(line: &str, lineno: usize) -> Result<Atom, LineError> {
     let resid_text = field(line, 0, 5);
-    let resid =
-        parse_leading_int(resid_text).ok_or_else(|| LineError::parse(lineno, "resid", resid_text))?;
+    let resid = parse_leading_int(resid_text)
+        .ok_or_else(|| LineError::parse(lineno, "resid", resid_text))?;
     let name = field(line, 10, 15).to_string();
     Ok(Atom {
         resname: field(line, 5, 10).to_string(),
@@ -87,9 +77,7 @@ fn parse_atom(line: &str, lineno: usize) -> Result<Atom, LineError> {
 /// Parses the first frame of a GRO file.
 pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
     let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
-    lines
-        .next()
-        .ok_or_else(|| LineError::corrupt(1, "empty gro file"))?;
+    lines.next().ok_or_else(|| LineError::corrupt(1, "empty gro file"))?;
     let n = parse_count(lines.next().unwrap_or(""), 2)?;
     let mut atoms = Vec::with_capacity(n.min(1 << 20));
     let mut positions = Vec::with_capacity(n.min(1 << 20));
@@ -109,10 +97,5 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
         .next()
         .ok_or_else(|| LineError::corrupt(n + 3, "gro file ends before the box line"))?;
     let unit_cell = parse_box(box_line, n + 3)?;
-    Ok(Topology {
-        atoms,
-        bonds: Vec::new(),
-        positions: Some(positions),
-        unit_cell,
-    })
+    Ok(Topology { atoms, bonds: Vec::new(), positions: Some(positions), unit_cell })
 }

@@ -10,8 +10,8 @@ use std::path::Path;
 use crate::error::{Format, ReadError, ReadErrorKind};
 use crate::model::Topology;
 
-pub use cell::{cell_dimensions, cell_from_dimensions};
 pub(crate) use cell::cell_from_nm_vectors;
+pub use cell::{cell_dimensions, cell_from_dimensions};
 
 /// Reads a topology, choosing the parser from the file extension (`pdb`/`ent`, `gro`, `psf`).
 ///
@@ -85,11 +85,7 @@ impl LineError {
 
     pub(crate) fn into_error(self, path: &Path, format: Format) -> ReadError {
         let err = ReadError::new(path, Some(format), self.kind);
-        if self.line > 0 {
-            err.at(crate::error::Location::Line(self.line))
-        } else {
-            err
-        }
+        if self.line > 0 { err.at(crate::error::Location::Line(self.line)) } else { err }
     }
 }
 
@@ -108,9 +104,7 @@ pub(crate) fn field(line: &str, a: usize, b: usize) -> &str {
 /// Parses a decimal the way MDAnalysis does: as f64, then rounded to f32.
 pub(crate) fn parse_f32(text: &str, line: usize, what: &'static str) -> Result<f32, LineError> {
     let t = text.trim();
-    t.parse::<f64>()
-        .map(|v| v as f32)
-        .map_err(|_| LineError::parse(line, what, t))
+    t.parse::<f64>().map(|v| v as f32).map_err(|_| LineError::parse(line, what, t))
 }
 
 /// Parses the leading integer of a field such as `12A` (insertion code) or `-3`.
@@ -153,11 +147,7 @@ pub fn guess_element(name: &str) -> String {
         }
     }
     let one = first.to_string();
-    if ELEMENTS.contains(&one.as_str()) {
-        one
-    } else {
-        String::new()
-    }
+    if ELEMENTS.contains(&one.as_str()) { one } else { String::new() }
 }
 
 fn capitalise(s: &str) -> String {

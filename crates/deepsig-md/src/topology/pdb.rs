@@ -24,9 +24,10 @@ pub(crate) fn parse_coords(line: &str, lineno: usize) -> Result<[f32; 3], LineEr
 pub(crate) fn parse_cryst1(line: &str, lineno: usize) -> Result<Option<UnitCell>, LineError> {
     let cols = [(6, 15), (15, 24), (24, 33), (33, 40), (40, 47), (47, 54)];
     let mut dims = [0.0f64; 6];
-    let fixed_ok = cols.iter().zip(dims.iter_mut()).all(|(&(a, b), d)| {
-        field(line, a, b).parse::<f64>().map(|v| *d = v).is_ok()
-    });
+    let fixed_ok = cols
+        .iter()
+        .zip(dims.iter_mut())
+        .all(|(&(a, b), d)| field(line, a, b).parse::<f64>().map(|v| *d = v).is_ok());
     if !fixed_ok {
         // Some writers do not keep the columns; whitespace-separated values still say enough.
         let vals: Vec<f64> = line
@@ -66,7 +67,8 @@ fn parse_atom(line: &str, lineno: usize) -> Result<Atom, LineError> {
     let resid = if resid_text.is_empty() {
         0
     } else {
-        parse_leading_int(resid_text).ok_or_else(|| LineError::parse(lineno, "resid", resid_text))?
+        parse_leading_int(resid_text)
+            .ok_or_else(|| LineError::parse(lineno, "resid", resid_text))?
     };
     let chain = field(line, 21, 22).to_string();
     let segid = match field(line, 72, 76) {
@@ -133,12 +135,7 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
         return Err(LineError::corrupt(0, "no ATOM or HETATM records"));
     }
     let bonds = parse_conect(&conect, &serials)?;
-    Ok(Topology {
-        atoms,
-        bonds,
-        positions: Some(positions),
-        unit_cell,
-    })
+    Ok(Topology { atoms, bonds, positions: Some(positions), unit_cell })
 }
 
 fn parse_conect(
@@ -152,11 +149,13 @@ fn parse_conect(
             if text.is_empty() {
                 return Ok(None);
             }
-            let serial: i64 = text
-                .parse()
-                .map_err(|_| LineError::parse(lineno, "CONECT atom serial", text))?;
+            let serial: i64 =
+                text.parse().map_err(|_| LineError::parse(lineno, "CONECT atom serial", text))?;
             serials.get(&serial).copied().map(Some).ok_or_else(|| {
-                LineError::corrupt(lineno, format!("CONECT names atom serial {serial}, which no ATOM/HETATM record has"))
+                LineError::corrupt(
+                    lineno,
+                    format!("CONECT names atom serial {serial}, which no ATOM/HETATM record has"),
+                )
             })
         };
         let Some(from) = lookup(6)? else {

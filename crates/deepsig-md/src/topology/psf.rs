@@ -47,12 +47,12 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
         let start = i + 1;
         match name {
             "NATOM" => {
-                let end = start
-                    .checked_add(n)
-                    .filter(|&e| e <= lines.len())
-                    .ok_or_else(|| {
-                        LineError::corrupt(i + 1, format!("!NATOM announces {n} atom lines, the file ends first"))
-                    })?;
+                let end = start.checked_add(n).filter(|&e| e <= lines.len()).ok_or_else(|| {
+                    LineError::corrupt(
+                        i + 1,
+                        format!("!NATOM announces {n} atom lines, the file ends first"),
+                    )
+                })?;
                 let parsed = (start..end)
                     .map(|k| parse_atom(lines[k], k + 1, columns))
                     .collect::<Result<Vec<_>, _>>()?;
@@ -71,12 +71,7 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
     let atoms = atoms.ok_or_else(|| LineError::corrupt(0, "no !NATOM section"))?;
     bonds.sort_unstable();
     bonds.dedup();
-    Ok(Topology {
-        atoms,
-        bonds,
-        positions: None,
-        unit_cell: None,
-    })
+    Ok(Topology { atoms, bonds, positions: None, unit_cell: None })
 }
 
 /// Reads `n` index pairs (1-based) spread over lines from `start`; returns 0-based `i < j` pairs
@@ -98,9 +93,8 @@ fn parse_pairs(
             )
         })?;
         for tok in line.split_whitespace() {
-            let v: usize = tok
-                .parse()
-                .map_err(|_| LineError::parse(k + 1, "bond atom index", tok))?;
+            let v: usize =
+                tok.parse().map_err(|_| LineError::parse(k + 1, "bond atom index", tok))?;
             if v == 0 || v > n_atoms {
                 return Err(LineError::corrupt(
                     k + 1,
@@ -117,10 +111,7 @@ fn parse_pairs(
             format!("!NBOND announces {n} bonds, the section holds {} indices", values.len()),
         ));
     }
-    let pairs = values
-        .chunks_exact(2)
-        .map(|p| (p[0].min(p[1]), p[0].max(p[1])))
-        .collect();
+    let pairs = values.chunks_exact(2).map(|p| (p[0].min(p[1]), p[0].max(p[1]))).collect();
     Ok((pairs, k))
 }
 

@@ -51,7 +51,10 @@ impl<R: Read + Seek> DcdReader<R> {
         let mut hdr = [0u8; 88];
         src.read_exact(&mut hdr, None, "header record")?;
         if &hdr[..4] != b"CORD" {
-            let msg = format!("header record starts with \"CORD\", found {:?}", String::from_utf8_lossy(&hdr[..4]));
+            let msg = format!(
+                "header record starts with \"CORD\", found {:?}",
+                String::from_utf8_lossy(&hdr[..4])
+            );
             return Err(src.error(None, ReadErrorKind::BadMagic(msg)));
         }
         let icntrl = |k: usize| endian.i32(&hdr[4 + 4 * k..8 + 4 * k]);
@@ -59,11 +62,8 @@ impl<R: Read + Seek> DcdReader<R> {
             return Err(corrupt(&src, "header record's closing marker is not 84".into()));
         }
         let charmm = icntrl(19) != 0;
-        let delta = if charmm {
-            f64::from(endian.f32(&hdr[40..44]))
-        } else {
-            endian.f64(&hdr[40..48])
-        };
+        let delta =
+            if charmm { f64::from(endian.f32(&hdr[40..44])) } else { endian.f64(&hdr[40..48]) };
         let (nset, istart, nsavc, namnf) = (icntrl(0), icntrl(1), icntrl(2), icntrl(8));
         let has_cell = charmm && icntrl(10) != 0;
         let has_4d = charmm && icntrl(11) == 1;
@@ -75,9 +75,12 @@ impl<R: Read + Seek> DcdReader<R> {
         let remarks = read_title(&mut src, endian, &mut warnings)?;
         let mut natom = [0u8; 12];
         src.read_exact(&mut natom, None, "atom count record")?;
-        let (m1, n, m2) = (endian.i32(&natom[..4]), endian.i32(&natom[4..8]), endian.i32(&natom[8..]));
+        let (m1, n, m2) =
+            (endian.i32(&natom[..4]), endian.i32(&natom[4..8]), endian.i32(&natom[8..]));
         if m1 != 4 || m2 != 4 || n <= 0 {
-            let msg = format!("atom count record must be 4 bytes holding a positive count, found markers {m1}/{m2}, count {n}");
+            let msg = format!(
+                "atom count record must be 4 bytes holding a positive count, found markers {m1}/{m2}, count {n}"
+            );
             return Err(corrupt(&src, msg));
         }
         let n_atoms = n as usize;
@@ -138,13 +141,19 @@ impl<R: Read + Seek> DcdReader<R> {
     }
 
     /// Checks a record's opening and closing markers in `b[at..]`; returns the payload range.
-    fn record(&self, at: usize, len: usize, what: &str) -> Result<std::ops::Range<usize>, ReadError> {
+    fn record(
+        &self,
+        at: usize,
+        len: usize,
+        what: &str,
+    ) -> Result<std::ops::Range<usize>, ReadError> {
         let e = self.endian;
-        let (open, close) = (e.i32(&self.buf[at..at + 4]), e.i32(&self.buf[at + 4 + len..at + 8 + len]));
+        let (open, close) =
+            (e.i32(&self.buf[at..at + 4]), e.i32(&self.buf[at + 4 + len..at + 8 + len]));
         if open != len as i32 || close != len as i32 {
-            return Err(self.corrupt(format!(
-                "{what} record markers {open}/{close}, expected {len}"
-            )));
+            return Err(
+                self.corrupt(format!("{what} record markers {open}/{close}, expected {len}"))
+            );
         }
         Ok(at + 4..at + 4 + len)
     }
@@ -177,12 +186,17 @@ fn read_title<R: Read + Seek>(
     src.read_exact(&mut b, None, "title record")?;
     let (marker, ntitle) = (endian.i32(&b[..4]), endian.i32(&b[4..]));
     if marker < 4 || (marker - 4) % 80 != 0 || !(0..=1_000_000).contains(&ntitle) {
-        let msg = format!("title record of {marker} bytes with NTITLE = {ntitle}; expected 4 + 80 * NTITLE");
+        let msg = format!(
+            "title record of {marker} bytes with NTITLE = {ntitle}; expected 4 + 80 * NTITLE"
+        );
         return Err(src.error(None, ReadErrorKind::Corrupt(msg)));
     }
     let len = 80 * ntitle as u64;
     if len > src.remaining() {
-        let msg = format!("NTITLE = {ntitle} title lines need {len} bytes, only {} remain", src.remaining());
+        let msg = format!(
+            "NTITLE = {ntitle} title lines need {len} bytes, only {} remain",
+            src.remaining()
+        );
         return Err(src.error(None, ReadErrorKind::Truncated(msg)));
     }
     let mut text = vec![0u8; len as usize];

@@ -79,11 +79,7 @@ pub struct FrameRange {
 
 impl Default for FrameRange {
     fn default() -> Self {
-        FrameRange {
-            start: 0,
-            stop: None,
-            stride: 1,
-        }
+        FrameRange { start: 0, stop: None, stride: 1 }
     }
 }
 
@@ -146,10 +142,7 @@ impl Trajectory {
             current,
             base: 0,
             n_atoms,
-            range: FrameRange {
-                stride: range.stride.max(1),
-                ..range
-            },
+            range: FrameRange { stride: range.stride.max(1), ..range },
             next_target: range.start,
             warnings,
             done: false,
@@ -228,15 +221,16 @@ pub fn check_atom_count(topology: &Topology, trajectory: &Trajectory) -> Result<
     check_count(path, trajectory.current.format(), topology.atoms.len(), trajectory.n_atoms)
 }
 
-fn check_count(path: &Path, format: Format, expected: usize, found: usize) -> Result<(), ReadError> {
+fn check_count(
+    path: &Path,
+    format: Format,
+    expected: usize,
+    found: usize,
+) -> Result<(), ReadError> {
     if expected == found {
         return Ok(());
     }
-    Err(ReadError::new(
-        path,
-        Some(format),
-        ReadErrorKind::AtomCountMismatch { expected, found },
-    ))
+    Err(ReadError::new(path, Some(format), ReadErrorKind::AtomCountMismatch { expected, found }))
 }
 
 /// The first non-finite coordinate, if any, as (atom index, value).
@@ -248,13 +242,16 @@ pub(crate) fn first_non_finite(positions: &[[f32; 3]]) -> Option<(usize, f32)> {
     if all_finite {
         return None;
     }
-    positions.iter().enumerate().find_map(|(i, p)| {
-        p.iter().find(|v| !v.is_finite()).map(|&v| (i, v))
-    })
+    positions
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| p.iter().find(|v| !v.is_finite()).map(|&v| (i, v)))
 }
 
 /// Reads every frame of one file into memory; meant for small files and tests.
-pub fn read_all_frames(path: impl AsRef<Path>) -> Result<(Vec<Frame>, Vec<ReadWarning>), ReadError> {
+pub fn read_all_frames(
+    path: impl AsRef<Path>,
+) -> Result<(Vec<Frame>, Vec<ReadWarning>), ReadError> {
     let mut reader = open_frame_reader(path)?;
     let mut frames = Vec::new();
     let mut frame = Frame::default();

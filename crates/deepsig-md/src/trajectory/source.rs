@@ -20,13 +20,7 @@ impl<R: Read + Seek> Source<R> {
         let io = |e| ReadError::io(path, Some(format), e);
         let len = inner.seek(SeekFrom::End(0)).map_err(io)?;
         inner.seek(SeekFrom::Start(0)).map_err(io)?;
-        Ok(Source {
-            inner,
-            pos: 0,
-            len,
-            path: path.to_path_buf(),
-            format,
-        })
+        Ok(Source { inner, pos: 0, len, path: path.to_path_buf(), format })
     }
 
     pub(crate) fn pos(&self) -> u64 {
@@ -47,7 +41,8 @@ impl<R: Read + Seek> Source<R> {
 
     /// An error at the current offset of frame `frame` (when given).
     pub(crate) fn error(&self, frame: Option<usize>, kind: ReadErrorKind) -> ReadError {
-        let mut e = ReadError::new(&self.path, Some(self.format), kind).at(Location::Offset(self.pos));
+        let mut e =
+            ReadError::new(&self.path, Some(self.format), kind).at(Location::Offset(self.pos));
         e.frame = frame;
         e
     }
@@ -67,31 +62,33 @@ impl<R: Read + Seek> Source<R> {
             );
             return Err(self.error(frame, ReadErrorKind::Truncated(msg)));
         }
-        self.inner
-            .read_exact(buf)
-            .map_err(|e| self.io_error(frame, e))?;
+        self.inner.read_exact(buf).map_err(|e| self.io_error(frame, e))?;
         self.pos += buf.len() as u64;
         Ok(())
     }
 
     /// Moves forward `n` bytes, keeping buffered data where the reader allows.
-    pub(crate) fn skip(&mut self, n: u64, frame: Option<usize>, what: &str) -> Result<(), ReadError> {
+    pub(crate) fn skip(
+        &mut self,
+        n: u64,
+        frame: Option<usize>,
+        what: &str,
+    ) -> Result<(), ReadError> {
         if n > self.remaining() {
-            let msg = format!("{what} needs {n} bytes, only {} remain in the file", self.remaining());
+            let msg =
+                format!("{what} needs {n} bytes, only {} remain in the file", self.remaining());
             return Err(self.error(frame, ReadErrorKind::Truncated(msg)));
         }
-        let off = i64::try_from(n).map_err(|_| self.error(frame, ReadErrorKind::Corrupt(format!("{what} is too large"))))?;
-        self.inner
-            .seek_relative(off)
-            .map_err(|e| self.io_error(frame, e))?;
+        let off = i64::try_from(n).map_err(|_| {
+            self.error(frame, ReadErrorKind::Corrupt(format!("{what} is too large")))
+        })?;
+        self.inner.seek_relative(off).map_err(|e| self.io_error(frame, e))?;
         self.pos += n;
         Ok(())
     }
 
     pub(crate) fn seek_to(&mut self, pos: u64) -> Result<(), ReadError> {
-        self.inner
-            .seek(SeekFrom::Start(pos))
-            .map_err(|e| self.io_error(None, e))?;
+        self.inner.seek(SeekFrom::Start(pos)).map_err(|e| self.io_error(None, e))?;
         self.pos = pos;
         Ok(())
     }

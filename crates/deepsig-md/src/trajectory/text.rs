@@ -21,10 +21,9 @@ impl<R: BufRead> Lines<R> {
     /// The next line (1-based number, text without its line ending), or `None` at the end.
     fn next(&mut self) -> Result<Option<(usize, &str)>, ReadError> {
         self.line.clear();
-        let n = self
-            .reader
-            .read_line(&mut self.line)
-            .map_err(|e| ReadError::io(&self.path, Some(self.format), e).at(Location::Line(self.lineno + 1)))?;
+        let n = self.reader.read_line(&mut self.line).map_err(|e| {
+            ReadError::io(&self.path, Some(self.format), e).at(Location::Line(self.lineno + 1))
+        })?;
         if n == 0 {
             return Ok(None);
         }
@@ -90,7 +89,11 @@ impl<R: BufRead> PdbReader<R> {
             return Ok(false);
         }
         if self.n_atoms != 0 && frame.positions.len() != self.n_atoms {
-            let msg = format!("model has {} atoms, the first model has {}", frame.positions.len(), self.n_atoms);
+            let msg = format!(
+                "model has {} atoms, the first model has {}",
+                frame.positions.len(),
+                self.n_atoms
+            );
             return Err(self.lines.error(frame_index, LineError::corrupt(self.lines.lineno, msg)));
         }
         if let Some((atom, value)) = first_non_finite(&frame.positions) {
@@ -204,7 +207,10 @@ impl<R: BufRead> GroReader<R> {
             frame.positions.push(p);
         }
         let Some((box_no, box_line)) = self.lines.next()? else {
-            let e = LineError::new(self.lines.lineno + 1, ReadErrorKind::Truncated("frame ends before its box line".into()));
+            let e = LineError::new(
+                self.lines.lineno + 1,
+                ReadErrorKind::Truncated("frame ends before its box line".into()),
+            );
             return Err(self.lines.error(fi, e));
         };
         frame.unit_cell = gro::parse_box(box_line, box_no).map_err(|e| self.lines.error(fi, e))?;
@@ -259,7 +265,8 @@ impl<R: BufRead> FrameReader for GroReader<R> {
 fn seek_forward(r: &mut dyn FrameReader, index: usize, path: &Path) -> Result<bool, ReadError> {
     if index < r.next_index() {
         let format = r.format();
-        let msg = format!("{format} trajectories read forward only; cannot go back to frame {index}");
+        let msg =
+            format!("{format} trajectories read forward only; cannot go back to frame {index}");
         return Err(ReadError::new(path, Some(format), ReadErrorKind::Unsupported(msg)));
     }
     while r.next_index() < index {

@@ -198,11 +198,7 @@ impl<R: Read + Seek> TrrReader<R> {
 /// Converts big-endian reals (nm) to f32 Angstrom: to f32 first, then times 10 in f32.
 fn real_at(b: &[u8], real: usize, k: usize) -> f32 {
     let o = k * real;
-    if real == 4 {
-        BE.f32(&b[o..o + 4])
-    } else {
-        BE.f64(&b[o..o + 8]) as f32
-    }
+    if real == 4 { BE.f32(&b[o..o + 4]) } else { BE.f64(&b[o..o + 8]) as f32 }
 }
 
 impl<R: Read + Seek> FrameReader for TrrReader<R> {

@@ -68,14 +68,18 @@ impl<R: Read + Seek> XtcReader<R> {
         if magic != 1995 && magic != 2023 {
             return Err(self.src.error(
                 Some(frame),
-                ReadErrorKind::BadMagic(format!("xtc frame starts with 1995 or 2023, found {magic}")),
+                ReadErrorKind::BadMagic(format!(
+                    "xtc frame starts with 1995 or 2023, found {magic}"
+                )),
             ));
         }
         let (n1, n2) = (BE.i32(w(1)), BE.i32(w(13)));
         if n1 < 0 || n1 != n2 {
             return Err(self.src.error(
                 Some(frame),
-                ReadErrorKind::Corrupt(format!("header atom counts {n1} and {n2} must agree and be >= 0")),
+                ReadErrorKind::Corrupt(format!(
+                    "header atom counts {n1} and {n2} must agree and be >= 0"
+                )),
             ));
         }
         let mut boxv = [[0f32; 3]; 3];
@@ -125,11 +129,8 @@ impl<R: Read + Seek> XtcReader<R> {
                 "precision {precision} must be a positive number"
             ))));
         }
-        let params = Params {
-            minint: [w(1), w(2), w(3)],
-            maxint: [w(4), w(5), w(6)],
-            smallidx: w(7),
-        };
+        let params =
+            Params { minint: [w(1), w(2), w(3)], maxint: [w(4), w(5), w(6)], smallidx: w(7) };
         Ok((precision, params))
     }
 

@@ -108,15 +108,12 @@ pub(crate) fn decode(
     out: &mut [[f32; 3]],
 ) -> Result<(), String> {
     let mut sizeint = [0u32; 3];
-    for k in 0..3 {
-        let size = i64::from(p.maxint[k]) - i64::from(p.minint[k]) + 1;
+    for ((s, &lo), &hi) in sizeint.iter_mut().zip(&p.minint).zip(&p.maxint) {
+        let size = i64::from(hi) - i64::from(lo) + 1;
         if size <= 0 || size > i64::from(u32::MAX) {
-            return Err(format!(
-                "coordinate range {}..{} is empty or too large",
-                p.minint[k], p.maxint[k]
-            ));
+            return Err(format!("coordinate range {lo}..{hi} is empty or too large"));
         }
-        sizeint[k] = size as u32;
+        *s = size as u32;
     }
     let large = sizeint.iter().any(|&s| s > 0xff_ffff);
     let bitsizeint = sizeint.map(|s| bit_length(u128::from(s)).min(32));
@@ -135,11 +132,7 @@ pub(crate) fn decode(
 
     let inv = 1.0f32 / precision;
     let conv = |c: [i32; 3]| c.map(|v| (v as f32 * inv) * 10.0);
-    let mut bits = Bits {
-        buf: data,
-        pos: 0,
-        limit: len_bytes * 8,
-    };
+    let mut bits = Bits { buf: data, pos: 0, limit: len_bytes * 8 };
     let natoms = out.len();
     let mut i = 0;
     let mut run: i32 = 0;
@@ -153,8 +146,8 @@ pub(crate) fn decode(
         } else {
             bits.read_ints(bitsize, sizeint)?
         };
-        for k in 0..3 {
-            this[k] = this[k].wrapping_add(p.minint[k]);
+        for (t, &m) in this.iter_mut().zip(&p.minint) {
+            *t = t.wrapping_add(m);
         }
         let mut prev = this;
         let flag = bits.read(1)?;
@@ -175,8 +168,8 @@ pub(crate) fn decode(
             }
             for k in 0..n_run {
                 let mut c = bits.read_ints(smallidx as u32, sizesmall)?;
-                for d in 0..3 {
-                    c[d] = c[d].wrapping_add(prev[d].wrapping_sub(smallnum));
+                for (v, &q) in c.iter_mut().zip(&prev) {
+                    *v = v.wrapping_add(q.wrapping_sub(smallnum));
                 }
                 if k == 0 {
                     // Water is stored O,H,H reordered; swapping restores the file's atom order.
@@ -200,11 +193,8 @@ pub(crate) fn decode(
             }
             if is_smaller < 0 {
                 smallnum = smaller;
-                smaller = if smallidx > FIRSTIDX {
-                    (MAGICINTS[smallidx - 1] / 2) as i32
-                } else {
-                    0
-                };
+                smaller =
+                    if smallidx > FIRSTIDX { (MAGICINTS[smallidx - 1] / 2) as i32 } else { 0 };
             } else {
                 smaller = smallnum;
                 smallnum = (MAGICINTS[smallidx] / 2) as i32;

@@ -8,12 +8,21 @@ use deepsig_md::{
     cell_dimensions, open_topology, parse_topology, read_all_frames,
 };
 
-use super::common::{DcdSpec, frames_of, positions, write_dcd, write_molly_xtc, write_small_xtc, write_trr};
+use super::common::{
+    DcdSpec, frames_of, positions, write_dcd, write_molly_xtc, write_small_xtc, write_trr,
+};
 
 const BOX9: [f32; 9] = [5.0, 0.0, 0.0, 1.0, 6.0, 0.0, 0.5, 0.25, 7.0];
 
 fn spec(big: bool) -> DcdSpec {
-    DcdSpec { big, nset: 3, istart: 10, nsavc: 5, delta: 2.0, cell: Some([30.0, 90.0, 31.0, 90.0, 90.0, 32.0]) }
+    DcdSpec {
+        big,
+        nset: 3,
+        istart: 10,
+        nsavc: 5,
+        delta: 2.0,
+        cell: Some([30.0, 90.0, 31.0, 90.0, 90.0, 32.0]),
+    }
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -44,7 +53,9 @@ fn dcd_round_trip_both_byte_orders() {
         assert!((got[2].time_ps.expect("time") - t2).abs() < 1e-12);
         assert_eq!(got[2].step, Some(20));
         let d = cell_dimensions(&got[0].unit_cell.expect("cell"));
-        assert!((d[0] - 30.0).abs() < 1e-9 && (d[1] - 31.0).abs() < 1e-9 && (d[2] - 32.0).abs() < 1e-9);
+        assert!(
+            (d[0] - 30.0).abs() < 1e-9 && (d[1] - 31.0).abs() < 1e-9 && (d[2] - 32.0).abs() < 1e-9
+        );
         assert!((d[3] - 90.0).abs() < 1e-9, "{d:?}");
         // Random access, backwards too.
         r.seek_frame(1).expect("seek");
@@ -58,11 +69,20 @@ fn dcd_round_trip_both_byte_orders() {
 fn dcd_cosine_cell_and_zero_cell() {
     let mut s = spec(false);
     s.cell = Some([20.0, 0.5, 20.0, 0.0, 0.0, 20.0]);
-    let got = frames_of(&mut DcdReader::new(Cursor::new(write_dcd(&s, &frames3(2))), "c.dcd").expect("ok")).expect("ok");
+    let got = frames_of(
+        &mut DcdReader::new(Cursor::new(write_dcd(&s, &frames3(2))), "c.dcd").expect("ok"),
+    )
+    .expect("ok");
     let d = cell_dimensions(&got[0].unit_cell.expect("cell"));
-    assert!((d[5] - 60.0).abs() < 1e-9 && (d[3] - 90.0).abs() < 1e-9, "cos(gamma) = 0.5 is 60 degrees: {d:?}");
+    assert!(
+        (d[5] - 60.0).abs() < 1e-9 && (d[3] - 90.0).abs() < 1e-9,
+        "cos(gamma) = 0.5 is 60 degrees: {d:?}"
+    );
     s.cell = Some([0.0; 6]);
-    let got = frames_of(&mut DcdReader::new(Cursor::new(write_dcd(&s, &frames3(2))), "z.dcd").expect("ok")).expect("ok");
+    let got = frames_of(
+        &mut DcdReader::new(Cursor::new(write_dcd(&s, &frames3(2))), "z.dcd").expect("ok"),
+    )
+    .expect("ok");
     assert!(got.iter().all(|f| f.unit_cell.is_none()), "an all-zero cell is no box");
 }
 
@@ -93,14 +113,21 @@ fn dcd_errors_are_clear() {
     // A NaN coordinate.
     let mut nan = frames.clone();
     nan[1][2][1] = f32::NAN;
-    let err = frames_of(&mut DcdReader::new(Cursor::new(write_dcd(&spec(false), &nan)), "nan.dcd").expect("ok")).expect_err("nan");
-    assert!(matches!(err.kind, ReadErrorKind::NonFinite { atom: 2, .. }) && err.frame == Some(1), "{err}");
+    let err = frames_of(
+        &mut DcdReader::new(Cursor::new(write_dcd(&spec(false), &nan)), "nan.dcd").expect("ok"),
+    )
+    .expect_err("nan");
+    assert!(
+        matches!(err.kind, ReadErrorKind::NonFinite { atom: 2, .. }) && err.frame == Some(1),
+        "{err}"
+    );
     assert!(err.to_string().contains("non-finite coordinate NaN for atom 2"), "{err}");
     // A corrupt record marker inside a frame.
     let mut m = bytes.clone();
     let at = m.len() - 4;
     m[at] ^= 1;
-    let err = frames_of(&mut DcdReader::new(Cursor::new(&m), "m.dcd").expect("ok")).expect_err("marker");
+    let err =
+        frames_of(&mut DcdReader::new(Cursor::new(&m), "m.dcd").expect("ok")).expect_err("marker");
     assert!(err.to_string().contains("z record markers"), "{err}");
 }
 
@@ -133,7 +160,8 @@ fn trr_errors_are_clear() {
     let frames = frames3(11);
     let bytes = write_trr(&frames, false, BOX9);
     let cut = &bytes[..bytes.len() - 100];
-    let err = frames_of(&mut TrrReader::new(Cursor::new(cut), "cut.trr").expect("ok")).expect_err("cut");
+    let err =
+        frames_of(&mut TrrReader::new(Cursor::new(cut), "cut.trr").expect("ok")).expect_err("cut");
     assert!(matches!(err.kind, ReadErrorKind::Truncated(_)) && err.frame == Some(2), "{err}");
     let mut bad = bytes.clone();
     bad[3] = 0;
@@ -141,13 +169,17 @@ fn trr_errors_are_clear() {
     assert!(err.to_string().contains("trr frame starts with 1993"), "{err}");
     let mut nan = frames.clone();
     nan[0][10][0] = f32::INFINITY;
-    let err = frames_of(&mut TrrReader::new(Cursor::new(write_trr(&nan, true, BOX9)), "n.trr").expect("ok")).expect_err("inf");
+    let err = frames_of(
+        &mut TrrReader::new(Cursor::new(write_trr(&nan, true, BOX9)), "n.trr").expect("ok"),
+    )
+    .expect_err("inf");
     assert!(matches!(err.kind, ReadErrorKind::NonFinite { atom: 10, .. }), "{err}");
 }
 
 #[test]
 fn xtc_round_trips_compressed_and_small() {
-    let frames: Vec<Vec<[f32; 3]>> = (0..4).map(|f| positions(f, 50).iter().map(|p| p.map(|v| v / 10.0)).collect()).collect();
+    let frames: Vec<Vec<[f32; 3]>> =
+        (0..4).map(|f| positions(f, 50).iter().map(|p| p.map(|v| v / 10.0)).collect()).collect();
     let bytes = write_molly_xtc(&frames);
     let mut r = XtcReader::new(Cursor::new(&bytes), "gen.xtc").expect("header");
     let got = frames_of(&mut r).expect("frames");
@@ -164,16 +196,21 @@ fn xtc_round_trips_compressed_and_small() {
     assert_eq!(frame.positions, got[2].positions);
 
     let small: Vec<Vec<[f32; 3]>> = (0..2).map(|f| positions(f, 5)).collect();
-    let got = frames_of(&mut XtcReader::new(Cursor::new(write_small_xtc(&small, BOX9)), "s.xtc").expect("ok")).expect("ok");
+    let got = frames_of(
+        &mut XtcReader::new(Cursor::new(write_small_xtc(&small, BOX9)), "s.xtc").expect("ok"),
+    )
+    .expect("ok");
     assert_eq!(got[1].positions[4], small[1][4].map(|v| v * 10.0));
 }
 
 #[test]
 fn xtc_errors_are_clear() {
-    let frames: Vec<Vec<[f32; 3]>> = (0..3).map(|f| positions(f, 40).iter().map(|p| p.map(|v| v / 10.0)).collect()).collect();
+    let frames: Vec<Vec<[f32; 3]>> =
+        (0..3).map(|f| positions(f, 40).iter().map(|p| p.map(|v| v / 10.0)).collect()).collect();
     let bytes = write_molly_xtc(&frames);
     let cut = &bytes[..bytes.len() - 7];
-    let err = frames_of(&mut XtcReader::new(Cursor::new(cut), "cut.xtc").expect("ok")).expect_err("cut");
+    let err =
+        frames_of(&mut XtcReader::new(Cursor::new(cut), "cut.xtc").expect("ok")).expect_err("cut");
     assert!(matches!(err.kind, ReadErrorKind::Truncated(_)) && err.frame == Some(2), "{err}");
     let mut bad = bytes.clone();
     bad[3] = 0xc0;
@@ -181,7 +218,10 @@ fn xtc_errors_are_clear() {
     assert!(err.to_string().contains("1995 or 2023"), "{err}");
     let mut nan = vec![positions(0, 3)];
     nan[0][1][2] = f32::NAN;
-    let err = frames_of(&mut XtcReader::new(Cursor::new(write_small_xtc(&nan, BOX9)), "n.xtc").expect("ok")).expect_err("nan");
+    let err = frames_of(
+        &mut XtcReader::new(Cursor::new(write_small_xtc(&nan, BOX9)), "n.xtc").expect("ok"),
+    )
+    .expect_err("nan");
     assert!(matches!(err.kind, ReadErrorKind::NonFinite { atom: 1, .. }), "{err}");
 }
 
@@ -210,8 +250,14 @@ fn pdb_topology_and_models() {
     assert_eq!(top.atoms.len(), 3, "first model only");
     assert_eq!(top.bonds, [(0, 1), (1, 2)]);
     let a = &top.atoms;
-    assert_eq!((a[0].segid.as_str(), a[0].chain.as_str(), a[0].element.as_str()), ("PROT", "A", "N"));
-    assert_eq!((a[2].segid.as_str(), a[2].name.as_str(), a[2].element.as_str()), ("B", "1HG1", "H"));
+    assert_eq!(
+        (a[0].segid.as_str(), a[0].chain.as_str(), a[0].element.as_str()),
+        ("PROT", "A", "N")
+    );
+    assert_eq!(
+        (a[2].segid.as_str(), a[2].name.as_str(), a[2].element.as_str()),
+        ("B", "1HG1", "H")
+    );
     let d = cell_dimensions(&top.unit_cell.expect("cryst1"));
     assert!((d[1] - 40.0).abs() < 1e-9 && (d[5] - 120.0).abs() < 1e-9, "{d:?}");
     let (frames, _) = read_all_frames(&path).expect("models");
@@ -219,13 +265,22 @@ fn pdb_topology_and_models() {
     assert_eq!(frames[1].positions[0], [1.1, 2.0, 3.0]);
     assert!(frames[1].unit_cell.is_some());
 
-    let err = parse_topology(&PDB.replace("CONECT    2    1    3", "CONECT    2    1    9"), Format::Pdb).expect_err("serial 9");
+    let err =
+        parse_topology(&PDB.replace("CONECT    2    1    3", "CONECT    2    1    9"), Format::Pdb)
+            .expect_err("serial 9");
     assert!(err.to_string().contains("line 13") && err.to_string().contains("serial 9"), "{err}");
     let err = parse_topology(&PDB.replace("3.500", "3.5x0"), Format::Pdb).expect_err("bad x");
-    assert!(err.to_string().contains("line 5") && err.to_string().contains("x coordinate"), "{err}");
+    assert!(
+        err.to_string().contains("line 5") && err.to_string().contains("x coordinate"),
+        "{err}"
+    );
     let bad_model = PDB.replace("HETATM    3 1HG1 VAL B   2       3.600", "REMARK");
-    let err = read_all_frames(write(dir.path(), "b.pdb", bad_model.as_bytes())).expect_err("2 vs 3 atoms");
-    assert!(err.to_string().contains("frame 1") && err.to_string().contains("model has 2 atoms"), "{err}");
+    let err = read_all_frames(write(dir.path(), "b.pdb", bad_model.as_bytes()))
+        .expect_err("2 vs 3 atoms");
+    assert!(
+        err.to_string().contains("frame 1") && err.to_string().contains("model has 2 atoms"),
+        "{err}"
+    );
 }
 
 const GRO: &str = "\
@@ -249,14 +304,24 @@ fn gro_topology_and_frames() {
     let path = write(dir.path(), "w.gro", GRO.as_bytes());
     let top = open_topology(&path).expect("gro");
     assert_eq!(top.atoms.len(), 3);
-    assert_eq!((top.atoms[2].resname.as_str(), top.atoms[2].element.as_str(), top.atoms[2].resid), ("NA+", "Na", 2));
-    assert_eq!(top.positions.as_ref().expect("positions")[0], [0.126f32 * 10.0, 1.624f32 * 10.0, 1.679f32 * 10.0]);
+    assert_eq!(
+        (top.atoms[2].resname.as_str(), top.atoms[2].element.as_str(), top.atoms[2].resid),
+        ("NA+", "Na", 2)
+    );
+    assert_eq!(
+        top.positions.as_ref().expect("positions")[0],
+        [0.126f32 * 10.0, 1.624f32 * 10.0, 1.679f32 * 10.0]
+    );
     let (frames, _) = read_all_frames(&path).expect("frames");
     assert_eq!((frames[1].time_ps, frames[1].step), (Some(12.5), Some(6250)));
     assert_eq!(frames[1].unit_cell.expect("box").vectors[1][0], f64::from(0.5f32 * 10.0), "v2(x)");
     let cut: String = GRO.lines().take(9).map(|l| format!("{l}\n")).collect();
     let err = read_all_frames(write(dir.path(), "c.gro", cut.as_bytes())).expect_err("cut");
-    assert!(matches!(err.kind, ReadErrorKind::Truncated(_)) && err.to_string().contains("frame 1, line 10"), "{err}");
+    assert!(
+        matches!(err.kind, ReadErrorKind::Truncated(_))
+            && err.to_string().contains("frame 1, line 10"),
+        "{err}"
+    );
 }
 
 const PSF_STD: &str = "PSF CMAP CHEQ
@@ -279,13 +344,26 @@ const PSF_STD: &str = "PSF CMAP CHEQ
 fn psf_flavours_parse() {
     let std = parse_topology(PSF_STD, Format::Psf).expect("charmm");
     assert_eq!(std.bonds, [(0, 1), (1, 2)]);
-    assert_eq!((std.atoms[2].segid.as_str(), std.atoms[2].resid, std.atoms[2].element.as_str()), ("", 2, "Cl"));
+    assert_eq!(
+        (std.atoms[2].segid.as_str(), std.atoms[2].resid, std.atoms[2].element.as_str()),
+        ("", 2, "Cl")
+    );
     assert_eq!((std.atoms[0].mass, std.atoms[1].charge), (Some(14.007), Some(0.21)));
     let ext = "PSF EXT\n\n         1 !NTITLE\n* x\n\n         2 !NATOM\n         1 SEGMENTA 10       LYS      NZ       NH3     -0.300000       14.0070           0\n         2 SEGMENTA 10       LYS      HZ1      HC       0.330000        1.0080           0\n\n         1 !NBOND: bonds\n         1         2\n";
     let ext = parse_topology(ext, Format::Psf).expect("ext");
-    assert_eq!((ext.atoms[0].segid.as_str(), ext.atoms[1].name.as_str(), ext.bonds.len()), ("SEGMENTA", "HZ1", 1));
-    let err = parse_topology(&PSF_STD.replace("1       2       3       2", "1       2       3       7"), Format::Psf).expect_err("index 7");
-    assert!(err.to_string().contains("outside 1..=3") && err.to_string().contains("line 12"), "{err}");
+    assert_eq!(
+        (ext.atoms[0].segid.as_str(), ext.atoms[1].name.as_str(), ext.bonds.len()),
+        ("SEGMENTA", "HZ1", 1)
+    );
+    let err = parse_topology(
+        &PSF_STD.replace("1       2       3       2", "1       2       3       7"),
+        Format::Psf,
+    )
+    .expect_err("index 7");
+    assert!(
+        err.to_string().contains("outside 1..=3") && err.to_string().contains("line 12"),
+        "{err}"
+    );
     let err = parse_topology("REMARK not a psf\n", Format::Psf).expect_err("magic");
     assert!(err.to_string().contains("starts with \"PSF\""), "{err}");
 }
@@ -294,7 +372,10 @@ fn psf_flavours_parse() {
 fn open_errors_name_file_and_rule() {
     let dir = tempfile::tempdir().expect("tempdir");
     let err = open_topology(dir.path().join("missing.psf")).expect_err("missing");
-    assert!(matches!(err.kind, ReadErrorKind::NotFound) && err.to_string().contains("missing.psf"), "{err}");
+    assert!(
+        matches!(err.kind, ReadErrorKind::NotFound) && err.to_string().contains("missing.psf"),
+        "{err}"
+    );
     let err = open_topology(dir.path().join("x.mol2")).expect_err("extension");
     assert!(err.to_string().contains("unknown file extension \"mol2\""), "{err}");
     let err = Trajectory::open(&[dir.path().join("t.xyz")]).err().expect("extension");
@@ -311,7 +392,8 @@ fn generated_files_concatenate_with_stride() {
     let mut sb = spec(true);
     sb.nset = 4;
     let b = write(dir.path(), "b.dcd", &write_dcd(&sb, &frames_b));
-    let mut t = Trajectory::open_range(&[&a, &b], FrameRange { start: 1, stop: None, stride: 2 }).expect("open");
+    let mut t = Trajectory::open_range(&[&a, &b], FrameRange { start: 1, stop: None, stride: 2 })
+        .expect("open");
     assert_eq!(t.n_frames(), Some(3));
     let mut frame = deepsig_md::Frame::default();
     let mut got = Vec::new();
@@ -322,6 +404,9 @@ fn generated_files_concatenate_with_stride() {
     assert_eq!(got, [1, 3, 5]);
     let xtc = write(dir.path(), "c.xtc", &write_small_xtc(&[positions(0, 5)], BOX9));
     let err = Trajectory::open(&[&a, &xtc]).err().expect("6 atoms then 5 atoms");
-    assert!(matches!(err.kind, ReadErrorKind::AtomCountMismatch { expected: 6, found: 5 }), "{err}");
+    assert!(
+        matches!(err.kind, ReadErrorKind::AtomCountMismatch { expected: 6, found: 5 }),
+        "{err}"
+    );
     assert!(err.to_string().contains("c.xtc (xtc)"), "{err}");
 }

@@ -5,7 +5,9 @@ use std::io::Cursor;
 
 use deepsig_md::{DcdReader, Frame, FrameReader, ReadError, TrrReader, XtcReader};
 
-use super::common::{DcdSpec, Rng, data_dir, positions, write_dcd, write_molly_xtc, write_small_xtc, write_trr};
+use super::common::{
+    DcdSpec, Rng, data_dir, positions, write_dcd, write_molly_xtc, write_small_xtc, write_trr,
+};
 
 const MUTATIONS: usize = 2000;
 
@@ -59,7 +61,11 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     b
 }
 
-fn run<R: FrameReader>(name: &str, seeds: &[Vec<u8>], open: impl Fn(&[u8]) -> Result<R, ReadError>) {
+fn run<R: FrameReader>(
+    name: &str,
+    seeds: &[Vec<u8>],
+    open: impl Fn(&[u8]) -> Result<R, ReadError>,
+) {
     for seed in seeds {
         assert!(exercise(&open, seed), "{name}: the unmutated seed must read");
     }
@@ -81,7 +87,14 @@ fn real(path: &str, max: usize) -> Option<Vec<u8>> {
 #[test]
 fn dcd_reader_survives_corruption() {
     let frames: Vec<_> = (0..3).map(|f| positions(f, 4)).collect();
-    let spec = |big| DcdSpec { big, nset: 3, istart: 0, nsavc: 1, delta: 1.0, cell: Some([9.0, 90.0, 9.0, 90.0, 90.0, 9.0]) };
+    let spec = |big| DcdSpec {
+        big,
+        nset: 3,
+        istart: 0,
+        nsavc: 1,
+        delta: 1.0,
+        cell: Some([9.0, 90.0, 9.0, 90.0, 90.0, 9.0]),
+    };
     let mut seeds = vec![write_dcd(&spec(false), &frames), write_dcd(&spec(true), &frames)];
     seeds.extend(real("coordinates/test.dcd", usize::MAX));
     run("dcd", &seeds, |b| DcdReader::new(Cursor::new(b.to_vec()), "fuzz.dcd"));
@@ -98,7 +111,8 @@ fn trr_reader_survives_corruption() {
 
 #[test]
 fn xtc_reader_survives_corruption() {
-    let frames: Vec<Vec<[f32; 3]>> = (0..3).map(|f| positions(f, 30).iter().map(|p| p.map(|v| v / 10.0)).collect()).collect();
+    let frames: Vec<Vec<[f32; 3]>> =
+        (0..3).map(|f| positions(f, 30).iter().map(|p| p.map(|v| v / 10.0)).collect()).collect();
     let small: Vec<_> = (0..2).map(|f| positions(f, 4)).collect();
     let mut seeds = vec![write_molly_xtc(&frames), write_small_xtc(&small, [1.0; 9])];
     seeds.extend(real("coordinates/test.xtc", usize::MAX));

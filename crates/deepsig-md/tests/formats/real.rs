@@ -49,7 +49,11 @@ fn check_positions(frames: &[Frame], refs: &[f32], atoms: &[usize], label: &str)
         for &a in atoms {
             for d in 0..3 {
                 let (ours, r) = (f.positions[a][d], refs[k]);
-                assert_eq!(ours.to_bits(), r.to_bits(), "{label} frame {fi} atom {a}: {ours} vs {r}");
+                assert_eq!(
+                    ours.to_bits(),
+                    r.to_bits(),
+                    "{label} frame {fi} atom {a}: {ours} vs {r}"
+                );
                 k += 1;
             }
         }
@@ -87,7 +91,11 @@ fn dcd_files_match_mdanalysis_bit_for_bit() {
 fn dcd_warnings_name_the_broken_rule() {
     let Some(dir) = data_dir() else { return };
     let (_, warns) = read_all_frames(dir.join("adk_dims.dcd")).expect("reads");
-    assert!(warns[0].message.contains("NSET = 500") && warns[0].message.contains("98"), "{}", warns[0]);
+    assert!(
+        warns[0].message.contains("NSET = 500") && warns[0].message.contains("98"),
+        "{}",
+        warns[0]
+    );
     let (frames, warns) = read_all_frames(dir.join("coordinates/test.dcd")).expect("reads");
     let text: Vec<String> = warns.iter().map(ToString::to_string).collect();
     assert!(text.iter().any(|w| w.contains("title record markers say 164")), "{text:?}");
@@ -213,7 +221,8 @@ fn concatenated_files_with_start_stop_stride() {
     assert_eq!(seen, [95, 97, 99, 101, 103, 105]);
 
     let xtc = [dir.join("adk_oplsaa.xtc")];
-    let mut traj = Trajectory::open_range(&xtc, FrameRange { start: 1, stop: None, stride: 3 }).expect("opens");
+    let mut traj = Trajectory::open_range(&xtc, FrameRange { start: 1, stop: None, stride: 3 })
+        .expect("opens");
     let all = reference(&dir, "adk_oplsaa.xtc", "all").1;
     let per_frame = 47681 * 3;
     let mut seen = Vec::new();

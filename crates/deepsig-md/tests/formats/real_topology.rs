@@ -41,12 +41,19 @@ fn topologies_match_mdanalysis_counts_and_records() {
         let top = open_topology(dir.join(file)).unwrap_or_else(|e| panic!("{e}"));
         let r = json(&dir.join(format!("reference/{file}.topology.json")));
         assert_eq!(top.atoms.len() as u64, r["n_atoms"].as_u64().expect("n_atoms"), "{file}");
-        assert_eq!(n_residues(&top) as u64, r["n_residues"].as_u64().expect("n_residues"), "{file}");
+        assert_eq!(
+            n_residues(&top) as u64,
+            r["n_residues"].as_u64().expect("n_residues"),
+            "{file}"
+        );
         let mut segids: Vec<&str> = top.atoms.iter().map(segid).collect();
         segids.dedup();
-        let want: Vec<&str> = r["segids"].as_array().expect("segids").iter().filter_map(Value::as_str).collect();
+        let want: Vec<&str> =
+            r["segids"].as_array().expect("segids").iter().filter_map(Value::as_str).collect();
         assert_eq!(segids, want, "{file}");
-        for rec in r["first_atoms"].as_array().into_iter().chain(r["last_atoms"].as_array()).flatten() {
+        for rec in
+            r["first_atoms"].as_array().into_iter().chain(r["last_atoms"].as_array()).flatten()
+        {
             check_record(&top, rec, file);
         }
         let sel = &r["selections"];
@@ -59,7 +66,9 @@ fn topologies_match_mdanalysis_counts_and_records() {
             assert!(top.bonds.iter().all(|&(i, j)| i < j && (j as usize) < top.atoms.len()));
         }
         if file.ends_with(".psf") {
-            assert!(top.atoms.iter().all(|a| a.mass.is_some_and(|m| m > 0.9) && a.charge.is_some()));
+            assert!(
+                top.atoms.iter().all(|a| a.mass.is_some_and(|m| m > 0.9) && a.charge.is_some())
+            );
             let total: f64 = top.atoms.iter().filter_map(|a| a.charge).sum();
             assert!((total - total.round()).abs() < 1e-3, "{file}: net charge {total} is integral");
         }
@@ -78,10 +87,20 @@ fn psf_flavours_agree_and_pdb_hydrogens_get_elements() {
     assert_eq!(charmm.atoms[0].mass, Some(14.007));
     assert_eq!(namd.atoms[1].charge, Some(0.33));
     let pdb = open_topology(dir.join("adk_oplsaa.pdb")).expect("pdb");
-    let digit_h: Vec<_> = pdb.atoms.iter().filter(|a| a.name.starts_with(|c: char| c.is_ascii_digit())).collect();
+    let digit_h: Vec<_> =
+        pdb.atoms.iter().filter(|a| a.name.starts_with(|c: char| c.is_ascii_digit())).collect();
     assert_eq!(digit_h.len(), 389, "PDB-style names like 1HG1");
     assert!(digit_h.iter().all(|a| a.element == "H"), "1HG1 and friends are hydrogens");
     let elements = |el: &str| pdb.atoms.iter().filter(|a| a.element == el).count();
     assert_eq!(elements("Na"), 4, "NA+ ions");
-    assert_eq!(elements("C") + elements("N") + elements("O") + elements("S") + elements("H") + elements("Na") + elements(""), pdb.atoms.len());
+    assert_eq!(
+        elements("C")
+            + elements("N")
+            + elements("O")
+            + elements("S")
+            + elements("H")
+            + elements("Na")
+            + elements(""),
+        pdb.atoms.len()
+    );
 }
