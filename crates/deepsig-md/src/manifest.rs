@@ -175,7 +175,8 @@ impl Manifest {
             ManifestError::new(path, entry, ManifestErrorKind::Toml(e.message().to_string()))
         })?;
         let err = |entry: Option<String>, kind| ManifestError::new(path, entry, kind);
-        Selection::parse(&raw.selection).map_err(|e| err(None, ManifestErrorKind::Selection(Box::new(e))))?;
+        Selection::parse(&raw.selection)
+            .map_err(|e| err(None, ManifestErrorKind::Selection(Box::new(e))))?;
         let windowing = Windowing::new(raw.windowing.windows, raw.windowing.stride)
             .map_err(|e| err(None, ManifestErrorKind::Windowing(e)))?;
         if raw.systems.is_empty() {

@@ -1,0 +1,83 @@
+//! Tests of the analysis half: selections, graphs, PBC, alignment, windows, manifests, splits.
+//! Real-data tests read `../shared/data` (MDAnalysisTests files with MDAnalysis reference
+//! values) and skip with a message when it is absent.
+
+mod align;
+mod graph;
+mod manifest;
+mod pbc;
+mod select;
+mod split;
+mod window;
+
+use std::path::PathBuf;
+
+use deepsig_md::{Atom, Topology};
+
+/// The shared data folder, or `None` (after printing why) when it is not there.
+fn data_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("skipping: ../shared/data not found");
+        None
+    }
+}
+
+/// splitmix64 in [0, 1), for reproducible random inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.next()
+    }
+}
+
+fn atom(name: &str, resname: &str, resid: i32, element: &str) -> Atom {
+    Atom {
+        name: name.into(),
+        resname: resname.into(),
+        resid,
+        element: element.into(),
+        segid: "A".into(),
+        ..Atom::default()
+    }
+}
+
+/// A topology from `(name, resname, resid, element)` rows.
+fn topology(rows: &[(&str, &str, i32, &str)]) -> Topology {
+    Topology {
+        atoms: rows.iter().map(|&(n, r, i, e)| atom(n, r, i, e)).collect(),
+        ..Topology::default()
+    }
+}
+
+fn dist(a: [f32; 3], b: [f32; 3]) -> f64 {
+    (0..3).map(|k| (f64::from(a[k]) - f64::from(b[k])).powi(2)).sum::<f64>().sqrt()
+}
+
+/// A rotation matrix from a unit quaternion built from three numbers.
+fn rotation(rng: &mut Rng) -> [[f64; 3]; 3] {
+    let q = [0; 4].map(|_| rng.range(-1.0, 1.0));
+    let n = q.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let [w, x, y, z] = q.map(|v| v / n);
+    [
+        [1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y - w * z), 2.0 * (x * z + w * y)],
+        [2.0 * (x * y + w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z - w * x)],
+        [2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)],
+    ]
+}
+
+fn rotate(r: &[[f64; 3]; 3], t: [f64; 3], p: [f32; 3]) -> [f32; 3] {
+    let p = p.map(f64::from);
+    [0, 1, 2].map(|i| (r[i][0] * p[0] + r[i][1] * p[1] + r[i][2] * p[2] + t[i]) as f32)
+}
