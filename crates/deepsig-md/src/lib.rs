@@ -29,7 +29,7 @@ pub use topology::{
 };
 pub use trajectory::{
     DcdReader, FrameRange, FrameReader, GroReader, PdbReader, Trajectory, TrrReader, XtcReader,
-    check_atom_count, open_frame_reader, read_all_frames,
+    check_atom_count, count_frames, count_frames_in, open_frame_reader, read_all_frames,
 };
 pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
 pub use graph::{

@@ -3,6 +3,7 @@
 
 mod common;
 mod generated;
+mod generated_text;
 mod mutate;
 mod real;
 mod real_topology;

@@ -9,7 +9,7 @@ mod xtc;
 mod xtc_decode;
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, Seek};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Format, ReadError, ReadErrorKind, ReadWarning};
@@ -246,6 +246,38 @@ pub(crate) fn first_non_finite(positions: &[[f32; 3]]) -> Option<(usize, f32)> {
         .iter()
         .enumerate()
         .find_map(|(i, p)| p.iter().find(|v| !v.is_finite()).map(|&v| (i, v)))
+}
+
+/// Counts the frames of one file: from the size (DCD), by scanning frame headers without
+/// decoding (XTC, TRR), or by parsing (PDB, GRO).
+pub fn count_frames(path: impl AsRef<Path>) -> Result<usize, ReadError> {
+    let mut reader = open_frame_reader(path)?;
+    count_with(&mut *reader)
+}
+
+/// [`count_frames`] for in-memory or other seekable input of a given format.
+pub fn count_frames_in<R: BufRead + Seek>(reader: R, format: Format) -> Result<usize, ReadError> {
+    let label = Path::new("<input>");
+    match format {
+        Format::Dcd => count_with(&mut DcdReader::new(reader, label)?),
+        Format::Xtc => count_with(&mut XtcReader::new(reader, label)?),
+        Format::Trr => count_with(&mut TrrReader::new(reader, label)?),
+        Format::Pdb => count_with(&mut PdbReader::new(reader, label)?),
+        Format::Gro => count_with(&mut GroReader::new(reader, label)?),
+        Format::Psf => Err(ReadError::new(
+            label,
+            Some(format),
+            ReadErrorKind::Unsupported("a psf file holds no coordinates".into()),
+        )),
+    }
+}
+
+fn count_with(reader: &mut dyn FrameReader) -> Result<usize, ReadError> {
+    if let Some(n) = reader.n_frames() {
+        return Ok(n);
+    }
+    while reader.skip_next()? {}
+    Ok(reader.next_index())
 }
 
 /// Reads every frame of one file into memory; meant for small files and tests.

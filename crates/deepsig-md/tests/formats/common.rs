@@ -185,9 +185,14 @@ pub(crate) fn write_small_xtc(frames: &[Vec<[f32; 3]>], boxv: [f32; 9]) -> Vec<u
 
 /// A compressed XTC written by molly (positions in nm, precision 1000).
 pub(crate) fn write_molly_xtc(frames: &[Vec<[f32; 3]>]) -> Vec<u8> {
+    write_molly_xtc_magic(frames, molly::Magic::Xtc1995)
+}
+
+/// Like [`write_molly_xtc`] with a chosen magic (2023 has 64-bit block sizes).
+pub(crate) fn write_molly_xtc_magic(frames: &[Vec<[f32; 3]>], magic: molly::Magic) -> Vec<u8> {
     let mut out = Vec::new();
     {
-        let mut writer = molly::XTCWriter::new(&mut out);
+        let mut writer = molly::XTCWriter::new_with_magic(&mut out, magic);
         for (f, frame) in frames.iter().enumerate() {
             let mf = molly::Frame {
                 step: f as u32 * 10,

@@ -126,6 +126,7 @@ fn xtc_files_match_mdanalysis_exactly() {
         check_times(&frames, &reference(&dir, file, "time").1, file);
         check_boxes(&frames, &reference(&dir, file, "box").1, file);
         assert_eq!(frames[1].step, Some(if n_frames == 10 { 50000 } else { 1 }), "{file}");
+        assert_eq!(deepsig_md::count_frames(dir.join(file)).expect("scan"), n_frames, "{file}");
     }
 }
 
@@ -162,6 +163,7 @@ fn trr_files_match_mdanalysis() {
     let file = "adk_oplsaa.trr";
     let (frames, _) = read_all_frames(dir.join(file)).expect("trr reads");
     assert_eq!(frames.len(), 10);
+    assert_eq!(deepsig_md::count_frames(dir.join(file)).expect("scan"), 10);
     check_positions(&frames, &reference(&dir, file, "ca").1, &ca, file);
     check_positions(&frames, &reference(&dir, file, "backbone").1, &bb, file);
     check_times(&frames, &reference(&dir, file, "time").1, file);
