@@ -9,21 +9,36 @@
 //! Every length in this crate is in Angstrom; readers of nm formats (GRO, XTC, TRR) convert.
 #![deny(missing_docs)]
 
+mod align;
 pub mod bench;
 mod error;
+mod graph;
+mod manifest;
 mod model;
+mod pbc;
+mod select;
+mod split;
 mod topology;
 mod trajectory;
-mod select;
-mod graph;
-mod pbc;
-mod align;
 mod window;
-mod manifest;
-mod split;
 
+pub use align::{
+    AlignError, Aligner, PrincipalAxes, Superposition, center, centroid, principal_axes, rmsd,
+    superpose,
+};
 pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
+pub use graph::{
+    BondOptions, BondSource, Graph, GraphError, ResidueGraph, bond_graph, bonds, contact_graph,
+    covalent_radius, guess_bonds, peptide_bonds, residues,
+};
+pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System};
 pub use model::{Atom, Frame, Topology, UnitCell};
+pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
+pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
+pub use split::{
+    Fractions, Split, SplitError, SplitUnit, WindowSplit, interleaved_windows, k_fold,
+    train_validation_test,
+};
 pub use topology::{
     cell_dimensions, cell_from_dimensions, guess_element, open_topology, parse_topology,
 };
@@ -31,19 +46,4 @@ pub use trajectory::{
     DcdReader, FrameRange, FrameReader, GroReader, PdbReader, Trajectory, TrrReader, XtcReader,
     check_atom_count, count_frames, count_frames_in, open_frame_reader, read_all_frames,
 };
-pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
-pub use graph::{
-    BondOptions, BondSource, Graph, GraphError, ResidueGraph, bond_graph, bonds, contact_graph,
-    covalent_radius, guess_bonds, peptide_bonds, residues,
-};
-pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
-pub use align::{
-    AlignError, Aligner, PrincipalAxes, Superposition, center, centroid, principal_axes, rmsd,
-    superpose,
-};
 pub use window::{SubWindowMode, Window, WindowError, Windowing, sub_windows};
-pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System};
-pub use split::{
-    Fractions, Split, SplitError, SplitUnit, WindowSplit, interleaved_windows, k_fold,
-    train_validation_test,
-};

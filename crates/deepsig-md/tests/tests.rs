@@ -1,3 +1,3 @@
 //! Integration tests of deepsig-md: one binary, one module per area.
-mod formats;
 mod analysis;
+mod formats;
