@@ -16,6 +16,7 @@ mod graph;
 mod manifest;
 mod model;
 mod pbc;
+mod prepare;
 mod select;
 mod split;
 mod topology;
@@ -34,6 +35,7 @@ pub use graph::{
 pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System};
 pub use model::{Atom, Frame, Topology, UnitCell};
 pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
+pub use prepare::{FramePrep, PrepError, PrepOptions};
 pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
 pub use split::{
     Fractions, Split, SplitError, SplitUnit, WindowSplit, interleaved_windows, k_fold,

@@ -6,6 +6,7 @@ mod align;
 mod graph;
 mod manifest;
 mod pbc;
+mod prepare;
 mod select;
 mod split;
 mod window;

@@ -174,9 +174,10 @@ impl FromStr for Selection {
 ///     atoms: vec![atom("N", 1), atom("CA", 1), atom("HA", 1), atom("CA", 2)],
 ///     ..Topology::default()
 /// };
-/// assert_eq!(select(&top, "name CA and resid 1:2").unwrap().indices(), &[1, 3]);
-/// assert_eq!(select(&top, "protein and not name H*").unwrap().len(), 3);
+/// assert_eq!(select(&top, "name CA and resid 1:2")?.indices(), &[1, 3]);
+/// assert_eq!(select(&top, "protein and not name H*")?.len(), 3);
 /// assert!(select(&top, "resname WAT").is_err());
+/// # Ok::<(), deepsig_md::SelectError>(())
 /// ```
 pub fn select(topology: &Topology, expression: &str) -> Result<AtomSelection, SelectError> {
     Selection::parse(expression)?.evaluate(topology)
