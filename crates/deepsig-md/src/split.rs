@@ -7,13 +7,17 @@
 //!
 //! 1. Units become groups (their `group`, else a group of their own). A group's stratum is
 //!    its label when all its units agree, else a separate "mixed" stratum.
-//! 2. Strata are visited in label order; inside each, groups are shuffled with the seed
-//!    (splitmix64 + Fisher-Yates, stable across platforms and crate versions) and then
-//!    ordered by decreasing size (stable), so large groups are placed first.
+//! 2. The order of the strata and, inside each, the order of its groups are shuffled with the
+//!    seed (splitmix64 + Fisher-Yates, stable across platforms and crate versions); groups are
+//!    then ordered by decreasing size (stable), so large groups are placed first.
 //! 3. k-fold: each group goes to the fold with the fewest units of its stratum, then the
-//!    fewest units overall, then the lowest index. Train/validation/test: each group goes to
-//!    the part furthest below its target share of the stratum (`fraction * stratum size`),
-//!    ties broken by the part furthest below its share of all units, then part order.
+//!    fewest units overall, then the lowest index.
+//! 4. Train/validation/test: each stratum of `n` units gets integer quotas
+//!    `floor(fraction_p * n)`, and its leftover units go one at a time to the part furthest
+//!    below its share of all units visited so far (so strata of one unit, as with real-valued
+//!    labels, still fill every part in proportion). Each group then goes to the part furthest
+//!    below its quota, ties broken by the part furthest below its overall share, then part
+//!    order. Parts with a zero fraction receive nothing.
 //!
 //! [`interleaved_windows`] is the reference code's window-level split, kept for comparison
 //! only: it is **leaky** (validation windows sit between training windows of the same
@@ -73,18 +77,34 @@ pub fn train_validation_test(
 ) -> Result<Split, SplitError> {
     let shares = [fractions.train, fractions.validation, fractions.test];
     let strata = ordered_groups(units, seed)?;
-    let n = units.len() as f64;
     let mut total = [0usize; 3];
+    let mut seen = 0usize;
     let mut parts: [Vec<usize>; 3] = Default::default();
+    let open: Vec<usize> = (0..3).filter(|&p| shares[p] > 0.0).collect();
     for groups in &strata {
         let size: usize = groups.iter().map(Vec::len).sum();
+        seen += size;
+        // How far part p is below its share of every unit visited so far, this stratum included.
+        let behind = |p: usize, total: &[usize; 3]| shares[p] * seen as f64 - total[p] as f64;
+        // Integer quotas for the stratum: floors of the exact shares, then the leftover units
+        // one by one to the part furthest behind overall, so rounding never starves a part.
+        let mut quota = shares.map(|f| (f * size as f64).floor() as usize);
+        let mut left = size.saturating_sub(quota.iter().sum());
+        while left > 0 {
+            let mut best = open[0];
+            for &p in &open[1..] {
+                if behind(p, &total) - quota[p] as f64 > behind(best, &total) - quota[best] as f64 {
+                    best = p;
+                }
+            }
+            quota[best] += 1;
+            left -= 1;
+        }
         let mut here = [0usize; 3];
         for g in groups {
-            let score = |p: usize| {
-                (shares[p] * size as f64 - here[p] as f64, shares[p] * n - total[p] as f64)
-            };
-            let mut best = 0;
-            for p in 1..3 {
+            let score = |p: usize| (quota[p] as f64 - here[p] as f64, behind(p, &total));
+            let mut best = open[0];
+            for &p in &open[1..] {
                 if score(p) > score(best) {
                     best = p;
                 }
@@ -178,8 +198,8 @@ pub fn interleaved_windows(
     Ok(out)
 }
 
-/// Groups of unit indices per stratum, strata in label order ("mixed" last), each stratum's
-/// groups shuffled with `seed` and then sorted by decreasing size.
+/// Groups of unit indices per stratum, the strata and each stratum's groups shuffled with
+/// `seed`, the groups then sorted by decreasing size.
 fn ordered_groups(units: &[SplitUnit], seed: u64) -> Result<Vec<Vec<Vec<usize>>>, SplitError> {
     if units.is_empty() {
         return Err(SplitError::NoUnits);
@@ -207,17 +227,13 @@ fn ordered_groups(units: &[SplitUnit], seed: u64) -> Result<Vec<Vec<Vec<usize>>>
         strata.entry(key).or_default().push(members);
     }
     let mut rng = SplitMix64(seed);
-    Ok(strata
-        .into_values()
-        .map(|mut groups| {
-            for i in (1..groups.len()).rev() {
-                let j = rng.below(i as u64 + 1) as usize;
-                groups.swap(i, j);
-            }
-            groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
-            groups
-        })
-        .collect())
+    let mut strata: Vec<Vec<Vec<usize>>> = strata.into_values().collect();
+    rng.shuffle(&mut strata);
+    for groups in &mut strata {
+        rng.shuffle(groups);
+        groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    }
+    Ok(strata)
 }
 
 fn count_groups(strata: &[Vec<Vec<usize>>]) -> usize {
@@ -235,6 +251,14 @@ impl SplitMix64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// Fisher-Yates shuffle.
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
     }
 
     /// Uniform in `0..n` (n >= 1) by rejection, so there is no modulo bias.

@@ -69,13 +69,19 @@ pub(crate) fn evaluate(expr: &Expr, top: &Topology) -> Vec<bool> {
             })
             .collect(),
         Expr::Not(inner) => evaluate(inner, top).into_iter().map(|b| !b).collect(),
-        Expr::And(a, b) => {
-            let (a, b) = (evaluate(a, top), evaluate(b, top));
-            a.iter().zip(&b).map(|(x, y)| *x && *y).collect()
+        Expr::And(terms) => {
+            let mut mask = vec![true; atoms.len()];
+            for t in terms {
+                mask.iter_mut().zip(evaluate(t, top)).for_each(|(m, v)| *m &= v);
+            }
+            mask
         }
-        Expr::Or(a, b) => {
-            let (a, b) = (evaluate(a, top), evaluate(b, top));
-            a.iter().zip(&b).map(|(x, y)| *x || *y).collect()
+        Expr::Or(terms) => {
+            let mut mask = vec![false; atoms.len()];
+            for t in terms {
+                mask.iter_mut().zip(evaluate(t, top)).for_each(|(m, v)| *m |= v);
+            }
+            mask
         }
     }
 }

@@ -252,6 +252,9 @@ pub enum SelectErrorKind {
     /// A `(` with no matching `)`.
     #[error("this '(' is never closed")]
     UnclosedParenthesis,
+    /// Parentheses or `not` nested deeper than the limit.
+    #[error("parentheses and 'not' are nested deeper than {0} levels")]
+    TooDeep(usize),
     /// A `)` with no matching `(`.
     #[error("this ')' has no matching '('")]
     UnmatchedClose,

@@ -15,9 +15,14 @@ pub(crate) enum Expr {
     Text(TextField, Vec<Pattern>),
     Number(NumberField, Vec<IntRange>),
     Not(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Two or more operands; n-ary so long chains do not make deep trees.
+    And(Vec<Expr>),
+    /// Two or more operands.
+    Or(Vec<Expr>),
 }
+
+/// Maximum nesting of parentheses and `not`, so hostile input cannot exhaust the stack.
+const MAX_DEPTH: usize = 128;
 
 /// A string attribute of an atom that `name`-like keywords match against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +60,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
 
 pub(crate) fn parse(input: &str) -> Result<Expr, SelectError> {
     let tokens = tokenize(input);
-    let mut p = Parser { input, tokens: &tokens, pos: 0 };
+    let mut p = Parser { input, tokens: &tokens, pos: 0, depth: 0 };
     if tokens.is_empty() {
         return Err(p.error(None, SelectErrorKind::EmptyExpression));
     }
@@ -77,6 +82,7 @@ struct Parser<'a> {
     input: &'a str,
     tokens: &'a [Token],
     pos: usize,
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -94,31 +100,40 @@ impl<'a> Parser<'a> {
     }
 
     fn or_expr(&mut self) -> Result<Expr, SelectError> {
-        let mut lhs = self.and_expr()?;
+        let mut terms = vec![self.and_expr()?];
         while self.peek().is_some_and(|t| t.is("or")) {
             self.pos += 1;
-            let rhs = self.and_expr()?;
-            lhs = Expr::Or(Box::new(lhs), Box::new(rhs));
+            terms.push(self.and_expr()?);
         }
-        Ok(lhs)
+        Ok(if terms.len() == 1 { terms.remove(0) } else { Expr::Or(terms) })
     }
 
     fn and_expr(&mut self) -> Result<Expr, SelectError> {
-        let mut lhs = self.not_expr()?;
+        let mut terms = vec![self.not_expr()?];
         while self.peek().is_some_and(|t| t.is("and")) {
             self.pos += 1;
-            let rhs = self.not_expr()?;
-            lhs = Expr::And(Box::new(lhs), Box::new(rhs));
+            terms.push(self.not_expr()?);
         }
-        Ok(lhs)
+        Ok(if terms.len() == 1 { terms.remove(0) } else { Expr::And(terms) })
     }
 
     fn not_expr(&mut self) -> Result<Expr, SelectError> {
-        if self.peek().is_some_and(|t| t.is("not")) {
+        if let Some(t) = self.peek().filter(|t| t.is("not")) {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            self.enter(t)?;
+            let inner = self.not_expr()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.primary()
+    }
+
+    fn enter(&mut self, at: &Token) -> Result<(), SelectError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(Some(at.column), SelectErrorKind::TooDeep(MAX_DEPTH)));
+        }
+        Ok(())
     }
 
     fn primary(&mut self) -> Result<Expr, SelectError> {
@@ -130,7 +145,9 @@ impl<'a> Parser<'a> {
         };
         self.pos += 1;
         if tok.is("(") {
+            self.enter(tok)?;
             let inner = self.or_expr()?;
+            self.depth -= 1;
             return match self.peek() {
                 Some(t) if t.is(")") => {
                     self.pos += 1;
@@ -297,10 +314,20 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_bounded_but_long_chains_are_flat() {
+        let deep = format!("{}name CA{}", "(".repeat(200), ")".repeat(200));
+        let err = parse(&deep).err().map(|e| e.kind);
+        assert_eq!(err, Some(SelectErrorKind::TooDeep(MAX_DEPTH)));
+        assert!(parse(&"not ".repeat(200)).is_err());
+        let chain = vec!["name CA"; 100_000].join(" or ");
+        assert!(matches!(parse(&chain), Ok(Expr::Or(t)) if t.len() == 100_000));
+    }
+
+    #[test]
     fn precedence_is_not_then_and_then_or() {
         let e = parse("name A or name B and not name C").unwrap_or_else(|e| panic!("{e}"));
-        let Expr::Or(_, rhs) = e else { panic!("top must be or: {e:?}") };
-        let Expr::And(_, rhs) = *rhs else { panic!("rhs must be and") };
-        assert!(matches!(*rhs, Expr::Not(_)));
+        let Expr::Or(terms) = e else { panic!("top must be or: {e:?}") };
+        let [_, Expr::And(rhs)] = &terms[..] else { panic!("rhs must be and: {terms:?}") };
+        assert!(matches!(rhs[..], [Expr::Text(..), Expr::Not(_)]));
     }
 }

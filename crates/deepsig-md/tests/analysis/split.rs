@@ -118,3 +118,20 @@ fn interleaved_window_split_matches_the_reference() {
     assert!(interleaved_windows(&[0], 25, 5, 5).is_err());
     assert!(interleaved_windows(&[0], 3, 5, 0).is_err());
 }
+
+#[test]
+fn distinct_real_labels_still_fill_every_part() {
+    // Regression targets: every unit is its own stratum.
+    let labels: Vec<String> = (0..20).map(|i| format!("{}", 0.37 * i as f64)).collect();
+    let u: Vec<SplitUnit> =
+        labels.iter().map(|l| SplitUnit { label: l.clone(), group: None }).collect();
+    let f = Fractions::new(0.6, 0.2, 0.2).unwrap_or_else(|e| panic!("{e}"));
+    let mut tests = BTreeSet::new();
+    for seed in 0..10 {
+        let s = train_validation_test(&u, f, seed).unwrap_or_else(|e| panic!("{e}"));
+        check_partition(&s, 20);
+        assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (12, 4, 4), "seed {seed}");
+        tests.insert(s.test);
+    }
+    assert!(tests.len() > 5, "the seed matters");
+}
