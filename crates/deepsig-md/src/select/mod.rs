@@ -27,12 +27,12 @@
 //!
 //! # Precedence
 //!
-//! `not` binds tighter than `and`, which binds tighter than `or` (as in VMD and ordinary
-//! Boolean algebra); use parentheses to group otherwise. **Caution:** MDAnalysis 2.11's parser
-//! gives `and` and `or` the same precedence and reads them left to right
-//! (`core/selection.py`, both `precedence = 3`), so an unparenthesised `or` followed by `and`
-//! differs: `name A or name B and resid 1` is `A or (B and 1)` here and `(A or B) and 1` in
-//! MDAnalysis. Expressions where every `and` comes before the first `or` mean the same in both.
+//! `not` binds tighter than `and` and `or`. MDAnalysis 2.11 gives `and` and `or` the same
+//! precedence and reads them left to right (`core/selection.py`, both `precedence = 3`),
+//! while VMD and Boolean algebra bind `and` tighter: `name A or name B and resid 1` is
+//! `(A or B) and 1` in one and `A or (B and 1)` in the other. Both agree whenever every `and`
+//! comes before the first `or`, so those expressions are accepted, and an unparenthesised
+//! `and` after an `or` is an error asking for parentheses rather than a silent guess.
 //!
 //! An expression that selects no atom is an error naming the expression.
 
@@ -249,6 +249,11 @@ pub enum SelectErrorKind {
     /// A range whose lower bound is above its upper bound.
     #[error("range {0:?} is empty: its lower bound is above its upper bound")]
     EmptyRange(String),
+    /// An `and` after an `or` without parentheses, which MDAnalysis and VMD read differently.
+    #[error(
+        "'and' after 'or' is ambiguous (MDAnalysis groups left to right, VMD binds 'and' first); add parentheses"
+    )]
+    AmbiguousPrecedence,
     /// A `(` with no matching `)`.
     #[error("this '(' is never closed")]
     UnclosedParenthesis,

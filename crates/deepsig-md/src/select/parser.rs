@@ -100,21 +100,30 @@ impl<'a> Parser<'a> {
     }
 
     fn or_expr(&mut self) -> Result<Expr, SelectError> {
-        let mut terms = vec![self.and_expr()?];
+        let mut terms = vec![self.and_expr()?.0];
         while self.peek().is_some_and(|t| t.is("or")) {
             self.pos += 1;
-            terms.push(self.and_expr()?);
+            let (term, first_and) = self.and_expr()?;
+            // MDAnalysis reads `A or B and C` as `(A or B) and C`, VMD as `A or (B and C)`:
+            // refuse to guess which one the user meant.
+            if let Some(column) = first_and {
+                return Err(self.error(Some(column), SelectErrorKind::AmbiguousPrecedence));
+            }
+            terms.push(term);
         }
         Ok(if terms.len() == 1 { terms.remove(0) } else { Expr::Or(terms) })
     }
 
-    fn and_expr(&mut self) -> Result<Expr, SelectError> {
+    /// The conjunction, and the column of its first unparenthesised `and`, if any.
+    fn and_expr(&mut self) -> Result<(Expr, Option<usize>), SelectError> {
         let mut terms = vec![self.not_expr()?];
-        while self.peek().is_some_and(|t| t.is("and")) {
+        let mut first_and = None;
+        while let Some(token) = self.peek().filter(|t| t.is("and")) {
+            first_and = first_and.or(Some(token.column));
             self.pos += 1;
             terms.push(self.not_expr()?);
         }
-        Ok(if terms.len() == 1 { terms.remove(0) } else { Expr::And(terms) })
+        Ok((if terms.len() == 1 { terms.remove(0) } else { Expr::And(terms) }, first_and))
     }
 
     fn not_expr(&mut self) -> Result<Expr, SelectError> {
@@ -324,10 +333,19 @@ mod tests {
     }
 
     #[test]
-    fn precedence_is_not_then_and_then_or() {
-        let e = parse("name A or name B and not name C").unwrap_or_else(|e| panic!("{e}"));
+    fn not_binds_tightest_and_and_before_or_is_unambiguous() {
+        let e = parse("name B and not name C or name A").unwrap_or_else(|e| panic!("{e}"));
         let Expr::Or(terms) = e else { panic!("top must be or: {e:?}") };
-        let [_, Expr::And(rhs)] = &terms[..] else { panic!("rhs must be and: {terms:?}") };
-        assert!(matches!(rhs[..], [Expr::Text(..), Expr::Not(_)]));
+        let [Expr::And(lhs), _] = &terms[..] else { panic!("lhs must be and: {terms:?}") };
+        assert!(matches!(lhs[..], [Expr::Text(..), Expr::Not(_)]));
+        let e = parse("name A or (name B and name C)").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(e, Expr::Or(ref t) if matches!(t[..], [_, Expr::And(_)])), "{e:?}");
+    }
+
+    #[test]
+    fn and_after_or_without_parentheses_is_refused() {
+        let err = parse("name A or name B and resid 1").unwrap_err();
+        assert_eq!(err.kind, SelectErrorKind::AmbiguousPrecedence);
+        assert_eq!(err.column, Some(18));
     }
 }

@@ -102,10 +102,12 @@ fn values_globs_ranges_and_lists() {
 }
 
 #[test]
-fn precedence_is_not_then_and_then_or() {
+fn precedence_is_not_first_and_ambiguous_mixes_are_refused() {
     let top = topology(&[("CA", "ALA", 1, "C"), ("N", "ALA", 1, "N"), ("N", "ALA", 2, "N")]);
     let idx = |e: &str| select(&top, e).unwrap_or_else(|e| panic!("{e}")).indices().to_vec();
-    assert_eq!(idx("name CA or name N and resid 2"), vec![0, 2]);
+    let err = select(&top, "name CA or name N and resid 2").err().map(|e| e.kind);
+    assert_eq!(err, Some(SelectErrorKind::AmbiguousPrecedence));
+    assert_eq!(idx("name CA or (name N and resid 2)"), vec![0, 2]);
     assert_eq!(idx("(name CA or name N) and resid 2"), vec![2]);
     assert_eq!(idx("name N and resid 2 or name CA"), vec![0, 2]);
     assert_eq!(idx("not name CA and resid 1"), vec![1]);
