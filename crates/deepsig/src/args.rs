@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod md;
+
+pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs};
+
 /// Deep Signature for molecular dynamics: path signatures, MD data, models.
 ///
 /// Exit codes: 0 success, 1 an error (the message says which file and what), 2 bad usage.
@@ -18,6 +22,10 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Compute the signature or log-signature of paths stored in a .npy file.
     Signature(SignatureArgs),
+    /// Describe an MD system: atoms, residues, segments, bonds, frames, time step, box.
+    Info(InfoArgs),
+    /// Extract the selected atoms' coordinates from MD trajectories into a .npy file.
+    Extract(ExtractArgs),
     /// Time deepsig's kernels in-process and print a table (or JSON).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -86,6 +94,8 @@ pub(crate) struct SignatureArgs {
 pub(crate) enum BenchCommand {
     /// Time the signature forward and backward on random paths.
     Signature(BenchSignatureArgs),
+    /// Time reading every frame of MD trajectories (frames/s and MB/s).
+    Read(BenchReadArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

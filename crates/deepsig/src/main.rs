@@ -13,7 +13,10 @@ use args::{BenchCommand, Cli, Command};
 fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Signature(a) => commands::signature::run(a),
+        Command::Info(a) => commands::info::run(a),
+        Command::Extract(a) => commands::extract::run(a),
         Command::Bench(BenchCommand::Signature(a)) => commands::bench::run(a),
+        Command::Bench(BenchCommand::Read(a)) => commands::bench::read::run(a),
         Command::Demo(a) => commands::demo::run(a),
     }
 }

@@ -1,7 +1,10 @@
 //! Integration tests of the `deepsig` binary and repo-wide tidy checks, one test binary.
 //!
 //! - `cli`: runs the built binary on files in a temporary folder.
+//! - `md`, `md_real`: the MD subcommands on generated fixtures and on `../shared/data`.
 //! - `tidy`: house rules checked on the source tree (module docs, file size, crate graph).
 
 mod cli;
+mod md;
+mod md_real;
 mod tidy;

@@ -13,6 +13,8 @@ use deepsig_signature::{
 use crate::args::{BenchSignatureArgs, DtypeArg};
 use crate::commands::signature::options;
 
+pub(crate) mod read;
+
 /// Minimum and median of a set of timings, in milliseconds.
 struct Timing {
     min_ms: f64,

@@ -2,4 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod demo;
+pub(crate) mod extract;
+pub(crate) mod info;
+mod md;
 pub(crate) mod signature;
