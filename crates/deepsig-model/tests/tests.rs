@@ -1,0 +1,18 @@
+//! Integration tests of deepsig-model, one binary.
+//!
+//! - `sig_layer`: the signature layer's values and gradients against `deepsig-signature`, and
+//!   gradients flowing through it into trained parameters.
+//! - `framework`: the burn API the model is built from (devices, nn layers, Adam, records).
+
+//!
+//! `DEEPSIG_TEST_DEVICE` (`cpu`, the default, or `cuda`, `wgpu` in a build with that feature)
+//! picks the device every test runs on, so the same tests check a GPU backend.
+
+mod framework;
+mod sig_layer;
+
+/// The device the tests run on, without autodiff.
+fn device() -> deepsig_model::Device {
+    let name = std::env::var("DEEPSIG_TEST_DEVICE").unwrap_or_else(|_| "cpu".to_string());
+    deepsig_model::device_from_str(&name).unwrap_or_else(|err| panic!("DEEPSIG_TEST_DEVICE: {err}"))
+}
