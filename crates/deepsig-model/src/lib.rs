@@ -1,13 +1,38 @@
 //! The Deep Signature model on burn: soft clustering of atoms, cluster-centroid paths, their
 //! log-signatures on sub-windows, and a sequence head (SPEC section 9).
 //!
-//! - [`backend`]: the framework's backends and devices, named in one place.
+//! # Overview
+//!
+//! - [`dataset`]: a manifest read, selected, made whole, aligned and windowed
+//!   ([`Dataset`]), cached on disk by content.
+//! - [`features`]: host-side model inputs (centred coordinates, first GCN propagation).
+//! - [`model`]: [`DeepSignature`], the burn module. [`pooling`] holds the MinCut maths.
 //! - [`sig_layer`]: the differentiable (log-)signature layer, a custom autodiff op over
 //!   `deepsig-signature`'s exact forward and memory-efficient backward.
+//! - [`training`]: [`train`], the loop that writes a run folder; [`report`] its outputs.
+//! - [`config`]: [`TrainConfig`], presets and overrides; [`task`]: losses and metrics.
+//! - [`backend`]: the framework's backends and devices, named in one place.
 #![deny(missing_docs)]
 
 pub mod backend;
+mod cache;
+pub mod config;
+pub mod dataset;
+mod error;
+pub mod features;
+pub mod metrics;
+pub mod model;
+pub(crate) mod pooling;
+pub mod prepare;
+pub mod report;
 pub mod sig_layer;
+pub mod task;
+pub mod training;
 
 pub use backend::{Device, DeviceError, device_from_str, train_device};
+pub use config::{ModelConfig, Preset, TrainConfig};
+pub use dataset::Dataset;
+pub use error::{DataError, TrainError};
+pub use model::DeepSignature;
 pub use sig_layer::{SigLayer, SigLayerError};
+pub use training::{TrainOptions, train};

@@ -1,0 +1,97 @@
+//! The on-disk cache of preprocessed trajectories.
+//!
+//! The key is a BLAKE3 hash of the input files' bytes (topology and trajectory), the
+//! preprocessing options as text and a format version, so a changed input or option gives a
+//! different key and is never served stale. Entries end with a hash of their payload; an
+//! entry that is truncated or altered is ignored and rebuilt. Entries are written atomically.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use crate::dataset::WindowData;
+use crate::error::DataError;
+
+/// Bump when the preprocessing or the entry layout changes.
+const FORMAT: &str = "deepsig-window-cache v1";
+const MAGIC: &[u8; 8] = b"DSWIN001";
+
+/// The cache key of the preprocessing of `files` with `options`.
+pub(crate) fn key(files: &[&Path], options: &str) -> Result<String, DataError> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(FORMAT.as_bytes());
+    let mut buffer = vec![0u8; 1 << 20];
+    for path in files {
+        let mut file = File::open(path).map_err(|e| DataError::io(path, "cannot open", e))?;
+        let mut len: u64 = 0;
+        loop {
+            let n = file.read(&mut buffer).map_err(|e| DataError::io(path, "cannot read", e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            len += n as u64;
+        }
+        // The length separates files, so moving bytes from one to the next changes the key.
+        hasher.update(&len.to_le_bytes());
+    }
+    hasher.update(options.as_bytes());
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+fn entry_path(dir: &Path, key: &str) -> std::path::PathBuf {
+    dir.join(format!("{key}.win"))
+}
+
+/// The cached windows under `key`, or `None` when absent, unreadable, altered, or not of
+/// `atoms` atoms.
+pub(crate) fn load(dir: &Path, key: &str, atoms: usize) -> Option<Vec<WindowData>> {
+    let mut bytes = Vec::new();
+    BufReader::new(File::open(entry_path(dir, key)).ok()?).read_to_end(&mut bytes).ok()?;
+    let (payload, digest) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+    if blake3::hash(payload).as_bytes() != digest {
+        return None;
+    }
+    let rest = payload.strip_prefix(MAGIC)?;
+    let mut words = rest.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    let n_windows = words.next()? as usize;
+    let mut at = 8 + 8;
+    let mut windows = Vec::with_capacity(n_windows.min(1 << 16));
+    for _ in 0..n_windows {
+        let frames = u64::from_le_bytes(payload.get(at..at + 8)?.try_into().ok()?) as usize;
+        at += 8;
+        let n = frames.checked_mul(atoms)?.checked_mul(3)?;
+        let raw = payload.get(at..at.checked_add(n.checked_mul(4)?)?)?;
+        at += raw.len();
+        let coords = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        windows.push(WindowData { frames, coords });
+    }
+    (at == payload.len()).then_some(windows)
+}
+
+/// Stores `windows` under `key`, atomically.
+pub(crate) fn store(dir: &Path, key: &str, windows: &[WindowData]) -> Result<(), DataError> {
+    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, "cannot create the cache folder", e))?;
+    let mut payload = Vec::new();
+    payload.extend_from_slice(MAGIC);
+    payload.extend_from_slice(&(windows.len() as u64).to_le_bytes());
+    for w in windows {
+        payload.extend_from_slice(&(w.frames as u64).to_le_bytes());
+        for v in &w.coords {
+            payload.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let digest = blake3::hash(&payload);
+    let write = || -> std::io::Result<()> {
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        {
+            let mut w = BufWriter::new(tmp.as_file_mut());
+            w.write_all(&payload)?;
+            w.write_all(digest.as_bytes())?;
+            w.flush()?;
+        }
+        tmp.persist(entry_path(dir, key)).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().map_err(|e| DataError::io(dir, "cannot write a cache entry in", e))
+}

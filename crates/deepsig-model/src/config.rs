@@ -1,0 +1,254 @@
+//! Model and training configuration, the presets, and `key=value` overrides.
+//!
+//! Presets (SPEC §9.8): `paper` is the official code's hyperparameters with its defects fixed;
+//! `reference` reproduces the official code's choices for side-by-side comparison; `small`
+//! is sized for a laptop CPU demo.
+
+use serde::{Deserialize, Serialize};
+
+/// Which path the signature reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathKind {
+    /// Cluster centroids of the real coordinates, $(S^T X_t) / (S^T 1)$ (SPEC §9.4).
+    Centroid,
+    /// The reference's unnormalised pooled sums $S^T X_t$ (its regression target; its learned
+    /// read-out of the GNN is not reproduced, see ARCHITECTURE.md).
+    Sum,
+}
+
+/// The architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// K: clusters at the last pooling level.
+    pub clusters: usize,
+    /// Cluster counts per pooling level as multiples of K, first level first (8K, 4K, K).
+    pub pool_multipliers: Vec<usize>,
+    /// Width of the GNN features.
+    pub hidden: usize,
+    /// Learn an embedding of atom names and residue names (translation-invariant features).
+    pub type_features: bool,
+    /// Bound assignment logits by tanh before the softmax (the reference does).
+    pub tanh_logits: bool,
+    /// The path the signature reads.
+    pub path: PathKind,
+    /// Multiply coordinates (Angstrom) by this before they enter the model (0.1 = nm).
+    pub coordinate_scale: f64,
+    /// Signature depth.
+    pub depth: usize,
+    /// Sub-windows per window, one log-signature each.
+    pub sub_windows: usize,
+    /// Sub-windows share their boundary frames (no increment lost); false = the reference's
+    /// disjoint chunks.
+    pub shared_boundaries: bool,
+    /// LSTM hidden width.
+    pub lstm_hidden: usize,
+    /// Width of the layer before the output.
+    pub head_hidden: usize,
+    /// Dropout before the output layer.
+    pub dropout: f64,
+}
+
+/// Training settings; nests the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// The architecture.
+    pub model: ModelConfig,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// L2 weight decay (Adam's, as the reference).
+    pub weight_decay: f64,
+    /// Windows per optimisation step.
+    pub batch: usize,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Stop after this many epochs without a better validation loss (0 = never stop early).
+    pub patience: usize,
+    /// Weight of the task loss.
+    pub task_weight: f64,
+    /// Weight of each MinCut loss.
+    pub cut_weight: f64,
+    /// Weight of each orthogonality loss.
+    pub orth_weight: f64,
+    /// Fractions of trajectories for validation and test (the rest trains).
+    pub validation_fraction: f64,
+    /// See `validation_fraction`.
+    pub test_fraction: f64,
+    /// Align every frame to a fixed reference (rigid-motion invariance).
+    pub align: bool,
+}
+
+/// A named starting configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// The official hyperparameters, defects fixed.
+    Paper,
+    /// The official code's choices, for comparison.
+    Reference,
+    /// A small model for fast CPU runs.
+    Small,
+}
+
+impl std::str::FromStr for Preset {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Preset, ConfigError> {
+        match s {
+            "paper" => Ok(Preset::Paper),
+            "reference" => Ok(Preset::Reference),
+            "small" => Ok(Preset::Small),
+            _ => Err(ConfigError(format!("unknown preset {s:?}; expected paper, reference or small"))),
+        }
+    }
+}
+
+impl Preset {
+    /// The configuration this preset stands for.
+    pub fn config(self) -> TrainConfig {
+        let paper = TrainConfig {
+            model: ModelConfig {
+                clusters: 50,
+                pool_multipliers: vec![8, 4, 1],
+                hidden: 20,
+                type_features: true,
+                tanh_logits: false,
+                path: PathKind::Centroid,
+                coordinate_scale: 0.1,
+                depth: 2,
+                sub_windows: 4,
+                shared_boundaries: true,
+                lstm_hidden: 256,
+                head_hidden: 20,
+                dropout: 0.2,
+            },
+            lr: 1e-3,
+            weight_decay: 5e-4,
+            batch: 16,
+            epochs: 200,
+            patience: 30,
+            task_weight: 10.0,
+            cut_weight: 1.0,
+            orth_weight: 1.0,
+            validation_fraction: 0.2,
+            test_fraction: 0.2,
+            align: true,
+        };
+        match self {
+            Preset::Paper => paper,
+            Preset::Reference => TrainConfig {
+                model: ModelConfig {
+                    type_features: false,
+                    tanh_logits: true,
+                    path: PathKind::Sum,
+                    shared_boundaries: false,
+                    ..paper.model
+                },
+                patience: 0,
+                align: false,
+                ..paper
+            },
+            Preset::Small => TrainConfig {
+                model: ModelConfig {
+                    clusters: 6,
+                    pool_multipliers: vec![2, 1],
+                    hidden: 16,
+                    lstm_hidden: 32,
+                    head_hidden: 16,
+                    dropout: 0.1,
+                    ..paper.model
+                },
+                lr: 3e-3,
+                batch: 8,
+                epochs: 40,
+                patience: 10,
+                ..paper
+            },
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl TrainConfig {
+    /// Applies `key=value` overrides; keys are field names, nested with dots for the model
+    /// (`model.clusters=20`) or bare when unambiguous (`clusters=20`). Values are JSON
+    /// (numbers, `true`, `"centroid"`) or bare words taken as strings.
+    pub fn with_overrides(&self, overrides: &[String]) -> Result<TrainConfig, ConfigError> {
+        let mut json = serde_json::to_value(self).map_err(|e| ConfigError(e.to_string()))?;
+        for item in overrides {
+            let (key, value) = item
+                .split_once('=')
+                .ok_or_else(|| ConfigError(format!("--set {item:?} is not of the form key=value")))?;
+            let value: serde_json::Value =
+                serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+            let path: Vec<&str> = if key.contains('.') || json.get(key).is_some() {
+                key.split('.').collect()
+            } else {
+                vec!["model", key]
+            };
+            let mut slot = &mut json;
+            for part in &path {
+                slot = slot
+                    .get_mut(*part)
+                    .ok_or_else(|| ConfigError(format!("--set {key}: no such setting (see `deepsig train --help`)")))?;
+            }
+            *slot = value;
+        }
+        let config: TrainConfig =
+            serde_json::from_value(json).map_err(|e| ConfigError(format!("--set: {e}")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges that the types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let m = &self.model;
+        let bad = |what: &str| Err(ConfigError(what.to_string()));
+        if m.clusters == 0 || m.pool_multipliers.is_empty() || m.pool_multipliers.contains(&0) {
+            return bad("clusters and every pool multiplier must be at least 1");
+        }
+        if m.depth == 0 || m.depth > 4 {
+            return bad("depth must be 1 to 4 (the log-signature width grows as (3K)^depth)");
+        }
+        if m.sub_windows == 0 || self.batch == 0 || self.epochs == 0 || m.hidden == 0 || m.lstm_hidden == 0 {
+            return bad("sub_windows, batch, epochs, hidden and lstm_hidden must be at least 1");
+        }
+        if !(0.0..1.0).contains(&m.dropout) {
+            return bad("dropout must be in [0, 1)");
+        }
+        if !(self.lr > 0.0) || self.validation_fraction <= 0.0 || self.test_fraction < 0.0 || self.validation_fraction + self.test_fraction >= 1.0 {
+            return bad("lr must be positive, validation_fraction > 0, test_fraction >= 0 and their sum < 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_change_nested_and_bare_keys_and_reject_unknown_ones() {
+        let base = Preset::Paper.config();
+        let c = base.with_overrides(&["clusters=20".into(), "lr=0.01".into(), "model.path=sum".into()]).unwrap();
+        assert_eq!((c.model.clusters, c.lr, c.model.path), (20, 0.01, PathKind::Sum));
+        assert!(base.with_overrides(&["clustres=3".into()]).unwrap_err().0.contains("no such setting"));
+        assert!(base.with_overrides(&["clusters=many".into()]).is_err());
+        assert!(base.with_overrides(&["dropout=1.5".into()]).is_err());
+        assert!(base.with_overrides(&["noequals".into()]).is_err());
+    }
+
+    #[test]
+    fn presets_differ_where_the_spec_says() {
+        let (paper, reference) = (Preset::Paper.config(), Preset::Reference.config());
+        assert_eq!(paper.model.pool_multipliers, [8, 4, 1]);
+        assert_eq!((paper.model.clusters, paper.model.lstm_hidden, paper.batch), (50, 256, 16));
+        assert!(reference.model.tanh_logits && !reference.model.shared_boundaries && !reference.align);
+        assert_eq!(reference.model.path, PathKind::Sum);
+        assert!(Preset::Small.config().validate().is_ok());
+    }
+}

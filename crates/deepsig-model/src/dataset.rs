@@ -1,0 +1,189 @@
+//! Preprocessed data: every trajectory of a manifest read, reduced to the selected atoms, made
+//! whole across periodic boundaries, aligned to a fixed reference, and cut into windows.
+//!
+//! Nothing here knows burn: a [`Dataset`] is plain vectors that the model crate turns into
+//! tensors batch by batch.
+
+use std::path::{Path, PathBuf};
+
+use deepsig_md::{
+    BondOptions, Frame, FramePrep, Label, Manifest, PrepOptions, Topology, Trajectory, bonds, open_topology, select,
+};
+
+use crate::cache;
+use crate::error::DataError;
+
+/// How raw frames become model input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DatasetOptions {
+    /// Make whole, drift removal, alignment (defaults: on, off, on).
+    pub prep: PrepOptions,
+    /// Where bonds come from (file, guessed, peptide bonds).
+    pub bonds: BondOptions,
+}
+
+impl Default for DatasetOptions {
+    fn default() -> DatasetOptions {
+        DatasetOptions { prep: PrepOptions::default(), bonds: BondOptions::default() }
+    }
+}
+
+/// One system's selected atoms and their bond graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemData {
+    /// The manifest's name for it.
+    pub name: String,
+    /// Its label.
+    pub label: Label,
+    /// Group for splitting, if any.
+    pub group: Option<String>,
+    /// The topology file.
+    pub topology: PathBuf,
+    /// Atom names of the selected atoms (used for type embeddings and reports).
+    pub atom_names: Vec<String>,
+    /// Residue names of the selected atoms.
+    pub residue_names: Vec<String>,
+    /// Residue numbers of the selected atoms.
+    pub residue_ids: Vec<i32>,
+    /// Index of each selected atom in the topology.
+    pub topology_indices: Vec<u32>,
+    /// Undirected bonds among the selected atoms (selection numbering, `i < j`, each once).
+    pub edges: Vec<(u32, u32)>,
+}
+
+impl SystemData {
+    /// Number of selected atoms.
+    pub fn n_atoms(&self) -> usize {
+        self.atom_names.len()
+    }
+}
+
+/// One window: `frames` consecutive (strided) frames of the selected atoms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowData {
+    /// Frames in the window.
+    pub frames: usize,
+    /// Prepared coordinates in Angstrom, `[frames, atoms, 3]` row-major.
+    pub coords: Vec<f32>,
+}
+
+/// One trajectory file, windowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrajectoryData {
+    /// Index into [`Dataset::systems`].
+    pub system: usize,
+    /// The trajectory file.
+    pub path: PathBuf,
+    /// Its windows in time order.
+    pub windows: Vec<WindowData>,
+}
+
+/// A whole manifest, preprocessed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Systems in manifest order.
+    pub systems: Vec<SystemData>,
+    /// Trajectories in manifest order ([`Manifest::trajectories`]); they are the split units.
+    pub trajectories: Vec<TrajectoryData>,
+}
+
+/// Whether a trajectory came from the cache or was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Trajectories served from the cache.
+    pub hits: usize,
+    /// Trajectories read and preprocessed.
+    pub misses: usize,
+}
+
+impl Dataset {
+    /// Reads and preprocesses every trajectory of `manifest`; with `cache_dir`, each
+    /// trajectory's result is stored there under a key made of the topology's and the
+    /// trajectory's bytes, the selection and every option, and reused when all match.
+    pub fn load(
+        manifest: &Manifest,
+        options: &DatasetOptions,
+        cache_dir: Option<&Path>,
+    ) -> Result<(Dataset, CacheStats), DataError> {
+        let mut stats = CacheStats::default();
+        let mut systems = Vec::with_capacity(manifest.systems().len());
+        let mut trajectories = Vec::new();
+        for (k, system) in manifest.systems().iter().enumerate() {
+            let topology = open_topology(&system.topology)?;
+            let expression = manifest.selection_for(system);
+            let selection = select(&topology, expression)?;
+            let first_frame = first_frame_if_needed(&topology, &system.trajectories)?;
+            let positions = topology.positions.as_deref().or(first_frame.as_ref().map(|f| f.positions.as_slice()));
+            let cell = topology.unit_cell.as_ref().or(first_frame.as_ref().and_then(|f| f.unit_cell.as_ref()));
+            let all_bonds = bonds(&topology, positions, cell, &options.bonds)
+                .map_err(|e| DataError::graph(&system.topology, e))?;
+            let bond_graph = deepsig_md::Graph::from_edges(topology.atoms.len(), &all_bonds)
+                .map_err(|e| DataError::graph(&system.topology, e))?;
+            let sub = bond_graph.induced_subgraph(&selection).map_err(|e| DataError::graph(&system.topology, e))?;
+            let picked: Vec<&deepsig_md::Atom> = selection.indices().iter().map(|&i| &topology.atoms[i as usize]).collect();
+            systems.push(SystemData {
+                name: system.name.clone(),
+                label: system.label.clone(),
+                group: system.group.clone(),
+                topology: system.topology.clone(),
+                atom_names: picked.iter().map(|a| a.name.clone()).collect(),
+                residue_names: picked.iter().map(|a| a.resname.clone()).collect(),
+                residue_ids: picked.iter().map(|a| a.resid).collect(),
+                topology_indices: selection.indices().to_vec(),
+                edges: sub.edges().collect(),
+            });
+            for path in &system.trajectories {
+                let key = cache::key(&[&system.topology, path], &format!("{expression}|{options:?}|{:?}", manifest.windowing()))?;
+                let cached = cache_dir.and_then(|dir| cache::load(dir, &key, selection.len()));
+                let windows = match cached {
+                    Some(windows) => {
+                        stats.hits += 1;
+                        windows
+                    }
+                    None => {
+                        stats.misses += 1;
+                        let prep = FramePrep::new(&topology, &selection, &bond_graph, options.prep)
+                            .map_err(|e| DataError::prep(path, None, e))?;
+                        let windows = read_windows(path, &topology, prep, manifest)?;
+                        if let Some(dir) = cache_dir {
+                            cache::store(dir, &key, &windows)?;
+                        }
+                        windows
+                    }
+                };
+                trajectories.push(TrajectoryData { system: k, path: path.clone(), windows });
+            }
+        }
+        Ok((Dataset { systems, trajectories }, stats))
+    }
+}
+
+/// The first frame of the system's first trajectory, when the topology has no coordinates
+/// to guess bonds from (PSF).
+fn first_frame_if_needed(topology: &Topology, trajectories: &[PathBuf]) -> Result<Option<Frame>, DataError> {
+    if topology.positions.is_some() {
+        return Ok(None);
+    }
+    let Some(first) = trajectories.first() else { return Ok(None) };
+    let mut reader = Trajectory::open(std::slice::from_ref(first))?;
+    let mut frame = Frame::default();
+    Ok(reader.read_next(&mut frame)?.map(|_| frame))
+}
+
+fn read_windows(path: &Path, topology: &Topology, mut prep: FramePrep, manifest: &Manifest) -> Result<Vec<WindowData>, DataError> {
+    let mut reader = Trajectory::open(std::slice::from_ref(&path))?;
+    deepsig_md::check_atom_count(topology, &reader)?;
+    let mut frame = Frame::default();
+    let mut prepared: Vec<Vec<[f32; 3]>> = Vec::new();
+    while let Some(index) = reader.read_next(&mut frame)? {
+        prepared.push(prep.process(&frame).map_err(|e| DataError::prep(path, Some(index), e))?);
+    }
+    let windows = manifest.windowing().split(prepared.len()).map_err(|e| DataError::window(path, e))?;
+    Ok(windows
+        .iter()
+        .map(|w| {
+            let coords: Vec<f32> = w.frames().flat_map(|f| prepared[f].iter().flatten().copied()).collect();
+            WindowData { frames: w.len(), coords }
+        })
+        .collect())
+}

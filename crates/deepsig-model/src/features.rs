@@ -1,0 +1,150 @@
+//! From a preprocessed window to the model's inputs, on the host: centred, scaled coordinates,
+//! the GCN propagation of the first layer, and the graph as index lists.
+//!
+//! The first GCN layer is $H_t = \mathrm{ReLU}(\hat A (x_t W_x + O V) + b)$ with
+//! $\hat A = \tilde D^{-1/2} (A + I) \tilde D^{-1/2}$ (Kipf and Welling), $x_t$ the coordinates
+//! and $O$ the one-hot atom and residue types. $\hat A$ does not depend on any parameter, so
+//! $\hat A x_t$ and $\hat A O$ are computed here once per window, and the model needs no
+//! sparse operation for that layer: $H_t = \mathrm{ReLU}((\hat A x_t) W_x + (\hat A O) V + b)$.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{SystemData, WindowData};
+
+/// Indices of atom names and residue names; index 0 stands for "not seen in training".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Vocabulary {
+    atom_names: BTreeMap<String, usize>,
+    residue_names: BTreeMap<String, usize>,
+}
+
+impl Vocabulary {
+    /// The names of the given systems (the training systems, so that evaluation never adds
+    /// a type the model has no weight for).
+    pub fn from_systems<'a>(systems: impl IntoIterator<Item = &'a SystemData>) -> Vocabulary {
+        let mut v = Vocabulary::default();
+        for s in systems {
+            for name in &s.atom_names {
+                let next = v.atom_names.len() + 1;
+                v.atom_names.entry(name.clone()).or_insert(next);
+            }
+            for name in &s.residue_names {
+                let next = v.residue_names.len() + 1;
+                v.residue_names.entry(name.clone()).or_insert(next);
+            }
+        }
+        v
+    }
+
+    /// Width of the one-hot type vector: atom names + residue names, each with "unknown".
+    pub fn width(&self) -> usize {
+        self.atom_names.len() + 1 + self.residue_names.len() + 1
+    }
+
+    fn columns(&self, atom: &str, residue: &str) -> [usize; 2] {
+        let a = self.atom_names.get(atom).copied().unwrap_or(0);
+        let r = self.residue_names.get(residue).copied().unwrap_or(0);
+        [a, self.atom_names.len() + 1 + r]
+    }
+}
+
+/// A system's graph in the forms the model uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphInput {
+    /// Atoms.
+    pub atoms: usize,
+    /// Both directions of every bond: sources.
+    pub src: Vec<i64>,
+    /// Both directions of every bond: targets.
+    pub dst: Vec<i64>,
+    /// Degree of each atom (bonds, no self loop).
+    pub degree: Vec<f32>,
+    /// $\hat A O$: `[atoms, vocabulary width]`.
+    pub types: Vec<f32>,
+    /// Vocabulary width.
+    pub type_width: usize,
+    /// GCN weights: for each directed edge $1/\sqrt{(d_i+1)(d_j+1)}$.
+    weights: Vec<f32>,
+    /// GCN self-loop weights $1/(d_i + 1)$.
+    self_weights: Vec<f32>,
+}
+
+impl GraphInput {
+    /// The graph of `system` with types from `vocabulary`.
+    pub fn new(system: &SystemData, vocabulary: &Vocabulary) -> GraphInput {
+        let n = system.n_atoms();
+        let mut degree = vec![0.0f32; n];
+        let (mut src, mut dst) = (Vec::new(), Vec::new());
+        for &(i, j) in &system.edges {
+            degree[i as usize] += 1.0;
+            degree[j as usize] += 1.0;
+            src.extend([i64::from(i), i64::from(j)]);
+            dst.extend([i64::from(j), i64::from(i)]);
+        }
+        let norm = |i: i64| 1.0 / (degree[i as usize] + 1.0).sqrt();
+        let weights: Vec<f32> = src.iter().zip(&dst).map(|(&i, &j)| norm(i) * norm(j)).collect();
+        let self_weights: Vec<f32> = degree.iter().map(|d| 1.0 / (d + 1.0)).collect();
+        let width = vocabulary.width();
+        let mut one_hot = vec![0.0f32; n * width];
+        for (i, (a, r)) in system.atom_names.iter().zip(&system.residue_names).enumerate() {
+            for c in vocabulary.columns(a, r) {
+                one_hot[i * width + c] = 1.0;
+            }
+        }
+        let mut g = GraphInput { atoms: n, src, dst, degree, types: Vec::new(), type_width: width, weights, self_weights };
+        g.types = g.propagate(&one_hot, width);
+        g
+    }
+
+    /// $\hat A M$ for `M` of shape `[atoms, width]` (row-major), or `[frames, atoms, width]`
+    /// treated frame by frame.
+    pub fn propagate(&self, m: &[f32], width: usize) -> Vec<f32> {
+        let per_frame = self.atoms * width;
+        let mut out = vec![0.0f32; m.len()];
+        for (frame_in, frame_out) in m.chunks_exact(per_frame).zip(out.chunks_exact_mut(per_frame)) {
+            for (i, &w) in self.self_weights.iter().enumerate() {
+                for c in 0..width {
+                    frame_out[i * width + c] = w * frame_in[i * width + c];
+                }
+            }
+            for ((&s, &d), &w) in self.src.iter().zip(&self.dst).zip(&self.weights) {
+                let (s, d) = (s as usize * width, d as usize * width);
+                for c in 0..width {
+                    frame_out[d + c] += w * frame_in[s + c];
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One window as model input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowInput {
+    /// Frames.
+    pub frames: usize,
+    /// Coordinates centred on the window's centroid (over frames and atoms) and scaled:
+    /// `[frames, atoms, 3]`. Centring makes every feature translation-invariant.
+    pub coords: Vec<f32>,
+    /// $\hat A x_t$ of `coords`, `[frames, atoms, 3]`.
+    pub propagated: Vec<f32>,
+}
+
+impl WindowInput {
+    /// Centres, scales and propagates `window`.
+    pub fn new(window: &WindowData, graph: &GraphInput, scale: f32) -> WindowInput {
+        let n = (window.frames * graph.atoms).max(1) as f64;
+        let mut mean = [0.0f64; 3];
+        for p in window.coords.chunks_exact(3) {
+            for c in 0..3 {
+                mean[c] += f64::from(p[c]);
+            }
+        }
+        let mean = mean.map(|m| (m / n) as f32);
+        let coords: Vec<f32> = window.coords.iter().enumerate().map(|(i, &v)| (v - mean[i % 3]) * scale).collect();
+        let propagated = graph.propagate(&coords, 3);
+        WindowInput { frames: window.frames, coords, propagated }
+    }
+}

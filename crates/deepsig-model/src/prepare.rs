@@ -1,0 +1,131 @@
+//! From a manifest to training samples: the dataset, the task, the vocabulary, the
+//! trajectory-level split, and each window's host-side inputs.
+
+use std::path::Path;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use deepsig_md::{Fractions, Manifest, SplitUnit, train_validation_test};
+
+use crate::config::TrainConfig;
+use crate::dataset::{CacheStats, Dataset, DatasetOptions};
+use crate::features::{GraphInput, Vocabulary, WindowInput};
+use crate::model::WindowTensors;
+use crate::pooling::SparseGraph;
+use crate::task::Task;
+use crate::TrainError;
+
+/// One window ready for the model.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Trajectory index (the split unit).
+    pub trajectory: usize,
+    /// System index.
+    pub system: usize,
+    /// Window index within its trajectory.
+    pub window: usize,
+    /// Target: class index or value.
+    pub target: f64,
+    /// Host-side inputs.
+    pub input: WindowInput,
+}
+
+/// Everything training needs, on the host.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The preprocessed data.
+    pub dataset: Dataset,
+    /// The task.
+    pub task: Task,
+    /// Types seen in training.
+    pub vocabulary: Vocabulary,
+    /// Per system.
+    pub graphs: Vec<GraphInput>,
+    /// Every window of every trajectory.
+    pub samples: Vec<Sample>,
+    /// Trajectory indices of each part.
+    pub train: Vec<usize>,
+    /// See `train`.
+    pub validation: Vec<usize>,
+    /// See `train`.
+    pub test: Vec<usize>,
+    /// Cache use.
+    pub cache: CacheStats,
+}
+
+impl Prepared {
+    /// Loads `manifest` (through the cache in `cache_dir`) and splits it by trajectory with
+    /// `seed`.
+    pub fn load(manifest: &Path, config: &TrainConfig, seed: u64, cache_dir: Option<&Path>) -> Result<Prepared, TrainError> {
+        let manifest = Manifest::load(manifest).map_err(crate::error::DataError::from)?;
+        let mut options = DatasetOptions::default();
+        options.prep.align = config.align;
+        let (dataset, cache) = Dataset::load(&manifest, &options, cache_dir)?;
+        let task = Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;
+        let units: Vec<SplitUnit> = manifest.split_units();
+        let fractions = Fractions::new(
+            1.0 - config.validation_fraction - config.test_fraction,
+            config.validation_fraction,
+            config.test_fraction,
+        )
+        .map_err(|e| TrainError::Data(format!("split: {e}")))?;
+        let split = train_validation_test(&units, fractions, seed).map_err(|e| TrainError::Data(format!("split: {e}")))?;
+        let vocabulary =
+            Vocabulary::from_systems(split.train.iter().map(|&t| &dataset.systems[dataset.trajectories[t].system]));
+        let graphs: Vec<GraphInput> = dataset.systems.iter().map(|s| GraphInput::new(s, &vocabulary)).collect();
+        let scale = config.model.coordinate_scale as f32;
+        let mut samples = Vec::new();
+        for (t, traj) in dataset.trajectories.iter().enumerate() {
+            let target = task.target(&dataset.systems[traj.system].label);
+            for (w, window) in traj.windows.iter().enumerate() {
+                let need = config.model.sub_windows + 1;
+                if window.frames < need {
+                    return Err(TrainError::Data(format!(
+                        "{}: window {w} has {} frames, but {} sub-windows need at least {need}; use fewer windows or sub_windows",
+                        traj.path.display(),
+                        window.frames,
+                        config.model.sub_windows
+                    )));
+                }
+                let input = WindowInput::new(window, &graphs[traj.system], scale);
+                samples.push(Sample { trajectory: t, system: traj.system, window: w, target, input });
+            }
+        }
+        Ok(Prepared {
+            dataset,
+            task,
+            vocabulary,
+            graphs,
+            samples,
+            train: split.train,
+            validation: split.validation,
+            test: split.test,
+            cache,
+        })
+    }
+
+    /// Sample indices whose trajectory is in `trajectories`.
+    pub fn samples_of(&self, trajectories: &[usize]) -> Vec<usize> {
+        (0..self.samples.len()).filter(|&i| trajectories.contains(&self.samples[i].trajectory)).collect()
+    }
+
+    /// The tensors of sample `i` on `device`.
+    pub fn tensors(&self, i: usize, device: &Device) -> WindowTensors {
+        window_tensors(&self.samples[i].input, &self.graphs[self.samples[i].system], device)
+    }
+}
+
+/// The tensors of one window on `device`.
+pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) -> WindowTensors {
+    let (t, n) = (input.frames, graph.atoms);
+    let index = |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+    WindowTensors {
+        propagated: Tensor::from_data(TensorData::new(input.propagated.clone(), [t, n, 3]), device),
+        coords: Tensor::from_data(TensorData::new(input.coords.clone(), [t, n, 3]), device),
+        types: Tensor::from_data(TensorData::new(graph.types.clone(), [n, graph.type_width]), device),
+        graph: SparseGraph {
+            src: index(&graph.src),
+            dst: index(&graph.dst),
+            degree: Tensor::from_data(TensorData::new(graph.degree.clone(), [n, 1]), device),
+        },
+    }
+}
