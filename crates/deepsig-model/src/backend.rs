@@ -6,7 +6,11 @@
 //! where code goes under the tensor API (the custom signature op in `sig_layer`).
 //!
 //! GPU backends are cargo features of this crate (`cuda`, `wgpu`), off by default: each costs
-//! many minutes of cold build on a 2-core machine.
+//! many minutes of cold build on a 2-core machine. `wgpu` builds offline (and the tests pass on
+//! an H100 through Vulkan with `DEEPSIG_TEST_DEVICE=wgpu`). `cuda` needs network access at build
+//! time: burn 0.22.1's CUDA runtime (cubecl-cuda) depends on cubecl-llvm, whose build script
+//! (tracel-llvm-bundler) downloads a prebuilt LLVM, so it fails on a machine that reaches only
+//! package registries.
 
 use std::fmt;
 
