@@ -53,7 +53,8 @@ pub(crate) fn load(dir: &Path, key: &str, atoms: usize) -> Option<Vec<WindowData
         return None;
     }
     let rest = payload.strip_prefix(MAGIC)?;
-    let mut words = rest.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    let mut words =
+        rest.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
     let n_windows = words.next()? as usize;
     let mut at = 8 + 8;
     let mut windows = Vec::with_capacity(n_windows.min(1 << 16));
@@ -63,7 +64,8 @@ pub(crate) fn load(dir: &Path, key: &str, atoms: usize) -> Option<Vec<WindowData
         let n = frames.checked_mul(atoms)?.checked_mul(3)?;
         let raw = payload.get(at..at.checked_add(n.checked_mul(4)?)?)?;
         at += raw.len();
-        let coords = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let coords =
+            raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         windows.push(WindowData { frames, coords });
     }
     (at == payload.len()).then_some(windows)
@@ -71,7 +73,8 @@ pub(crate) fn load(dir: &Path, key: &str, atoms: usize) -> Option<Vec<WindowData
 
 /// Stores `windows` under `key`, atomically.
 pub(crate) fn store(dir: &Path, key: &str, windows: &[WindowData]) -> Result<(), DataError> {
-    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, "cannot create the cache folder", e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| DataError::io(dir, "cannot create the cache folder", e))?;
     let mut payload = Vec::new();
     payload.extend_from_slice(MAGIC);
     payload.extend_from_slice(&(windows.len() as u64).to_le_bytes());

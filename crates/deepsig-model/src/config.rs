@@ -98,7 +98,9 @@ impl std::str::FromStr for Preset {
             "paper" => Ok(Preset::Paper),
             "reference" => Ok(Preset::Reference),
             "small" => Ok(Preset::Small),
-            _ => Err(ConfigError(format!("unknown preset {s:?}; expected paper, reference or small"))),
+            _ => Err(ConfigError(format!(
+                "unknown preset {s:?}; expected paper, reference or small"
+            ))),
         }
     }
 }
@@ -180,11 +182,11 @@ impl TrainConfig {
     pub fn with_overrides(&self, overrides: &[String]) -> Result<TrainConfig, ConfigError> {
         let mut json = serde_json::to_value(self).map_err(|e| ConfigError(e.to_string()))?;
         for item in overrides {
-            let (key, value) = item
-                .split_once('=')
-                .ok_or_else(|| ConfigError(format!("--set {item:?} is not of the form key=value")))?;
-            let value: serde_json::Value =
-                serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+            let (key, value) = item.split_once('=').ok_or_else(|| {
+                ConfigError(format!("--set {item:?} is not of the form key=value"))
+            })?;
+            let value: serde_json::Value = serde_json::from_str(value)
+                .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
             let path: Vec<&str> = if key.contains('.') || json.get(key).is_some() {
                 key.split('.').collect()
             } else {
@@ -192,9 +194,11 @@ impl TrainConfig {
             };
             let mut slot = &mut json;
             for part in &path {
-                slot = slot
-                    .get_mut(*part)
-                    .ok_or_else(|| ConfigError(format!("--set {key}: no such setting (see `deepsig train --help`)")))?;
+                slot = slot.get_mut(*part).ok_or_else(|| {
+                    ConfigError(format!(
+                        "--set {key}: no such setting (see `deepsig train --help`)"
+                    ))
+                })?;
             }
             *slot = value;
         }
@@ -214,14 +218,25 @@ impl TrainConfig {
         if m.depth == 0 || m.depth > 4 {
             return bad("depth must be 1 to 4 (the log-signature width grows as (3K)^depth)");
         }
-        if m.sub_windows == 0 || self.batch == 0 || self.epochs == 0 || m.hidden == 0 || m.lstm_hidden == 0 {
+        if m.sub_windows == 0
+            || self.batch == 0
+            || self.epochs == 0
+            || m.hidden == 0
+            || m.lstm_hidden == 0
+        {
             return bad("sub_windows, batch, epochs, hidden and lstm_hidden must be at least 1");
         }
         if !(0.0..1.0).contains(&m.dropout) {
             return bad("dropout must be in [0, 1)");
         }
-        if !(self.lr > 0.0) || self.validation_fraction <= 0.0 || self.test_fraction < 0.0 || self.validation_fraction + self.test_fraction >= 1.0 {
-            return bad("lr must be positive, validation_fraction > 0, test_fraction >= 0 and their sum < 1");
+        if !(self.lr > 0.0)
+            || self.validation_fraction <= 0.0
+            || self.test_fraction < 0.0
+            || self.validation_fraction + self.test_fraction >= 1.0
+        {
+            return bad(
+                "lr must be positive, validation_fraction > 0, test_fraction >= 0 and their sum < 1",
+            );
         }
         Ok(())
     }
@@ -234,9 +249,13 @@ mod tests {
     #[test]
     fn overrides_change_nested_and_bare_keys_and_reject_unknown_ones() {
         let base = Preset::Paper.config();
-        let c = base.with_overrides(&["clusters=20".into(), "lr=0.01".into(), "model.path=sum".into()]).unwrap();
+        let c = base
+            .with_overrides(&["clusters=20".into(), "lr=0.01".into(), "model.path=sum".into()])
+            .unwrap();
         assert_eq!((c.model.clusters, c.lr, c.model.path), (20, 0.01, PathKind::Sum));
-        assert!(base.with_overrides(&["clustres=3".into()]).unwrap_err().0.contains("no such setting"));
+        assert!(
+            base.with_overrides(&["clustres=3".into()]).unwrap_err().0.contains("no such setting")
+        );
         assert!(base.with_overrides(&["clusters=many".into()]).is_err());
         assert!(base.with_overrides(&["dropout=1.5".into()]).is_err());
         assert!(base.with_overrides(&["noequals".into()]).is_err());
@@ -247,7 +266,9 @@ mod tests {
         let (paper, reference) = (Preset::Paper.config(), Preset::Reference.config());
         assert_eq!(paper.model.pool_multipliers, [8, 4, 1]);
         assert_eq!((paper.model.clusters, paper.model.lstm_hidden, paper.batch), (50, 256, 16));
-        assert!(reference.model.tanh_logits && !reference.model.shared_boundaries && !reference.align);
+        assert!(
+            reference.model.tanh_logits && !reference.model.shared_boundaries && !reference.align
+        );
         assert_eq!(reference.model.path, PathKind::Sum);
         assert!(Preset::Small.config().validate().is_ok());
     }

@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    BondOptions, Frame, FramePrep, Label, Manifest, PrepOptions, Topology, Trajectory, bonds, open_topology, select,
+    BondOptions, Frame, FramePrep, Label, Manifest, PrepOptions, Topology, Trajectory, bonds,
+    open_topology, select,
 };
 
 use crate::cache;
@@ -113,14 +114,23 @@ impl Dataset {
             let expression = manifest.selection_for(system);
             let selection = select(&topology, expression)?;
             let first_frame = first_frame_if_needed(&topology, &system.trajectories)?;
-            let positions = topology.positions.as_deref().or(first_frame.as_ref().map(|f| f.positions.as_slice()));
-            let cell = topology.unit_cell.as_ref().or(first_frame.as_ref().and_then(|f| f.unit_cell.as_ref()));
+            let positions = topology
+                .positions
+                .as_deref()
+                .or(first_frame.as_ref().map(|f| f.positions.as_slice()));
+            let cell = topology
+                .unit_cell
+                .as_ref()
+                .or(first_frame.as_ref().and_then(|f| f.unit_cell.as_ref()));
             let all_bonds = bonds(&topology, positions, cell, &options.bonds)
                 .map_err(|e| DataError::graph(&system.topology, e))?;
             let bond_graph = deepsig_md::Graph::from_edges(topology.atoms.len(), &all_bonds)
                 .map_err(|e| DataError::graph(&system.topology, e))?;
-            let sub = bond_graph.induced_subgraph(&selection).map_err(|e| DataError::graph(&system.topology, e))?;
-            let picked: Vec<&deepsig_md::Atom> = selection.indices().iter().map(|&i| &topology.atoms[i as usize]).collect();
+            let sub = bond_graph
+                .induced_subgraph(&selection)
+                .map_err(|e| DataError::graph(&system.topology, e))?;
+            let picked: Vec<&deepsig_md::Atom> =
+                selection.indices().iter().map(|&i| &topology.atoms[i as usize]).collect();
             systems.push(SystemData {
                 name: system.name.clone(),
                 label: system.label.clone(),
@@ -133,7 +143,10 @@ impl Dataset {
                 edges: sub.edges().collect(),
             });
             for path in &system.trajectories {
-                let key = cache::key(&[&system.topology, path], &format!("{expression}|{options:?}|{:?}", manifest.windowing()))?;
+                let key = cache::key(
+                    &[&system.topology, path],
+                    &format!("{expression}|{options:?}|{:?}", manifest.windowing()),
+                )?;
                 let cached = cache_dir.and_then(|dir| cache::load(dir, &key, selection.len()));
                 let windows = match cached {
                     Some(windows) => {
@@ -160,7 +173,10 @@ impl Dataset {
 
 /// The first frame of the system's first trajectory, when the topology has no coordinates
 /// to guess bonds from (PSF).
-fn first_frame_if_needed(topology: &Topology, trajectories: &[PathBuf]) -> Result<Option<Frame>, DataError> {
+fn first_frame_if_needed(
+    topology: &Topology,
+    trajectories: &[PathBuf],
+) -> Result<Option<Frame>, DataError> {
     if topology.positions.is_some() {
         return Ok(None);
     }
@@ -170,7 +186,12 @@ fn first_frame_if_needed(topology: &Topology, trajectories: &[PathBuf]) -> Resul
     Ok(reader.read_next(&mut frame)?.map(|_| frame))
 }
 
-fn read_windows(path: &Path, topology: &Topology, mut prep: FramePrep, manifest: &Manifest) -> Result<Vec<WindowData>, DataError> {
+fn read_windows(
+    path: &Path,
+    topology: &Topology,
+    mut prep: FramePrep,
+    manifest: &Manifest,
+) -> Result<Vec<WindowData>, DataError> {
     let mut reader = Trajectory::open(std::slice::from_ref(&path))?;
     deepsig_md::check_atom_count(topology, &reader)?;
     let mut frame = Frame::default();
@@ -178,11 +199,13 @@ fn read_windows(path: &Path, topology: &Topology, mut prep: FramePrep, manifest:
     while let Some(index) = reader.read_next(&mut frame)? {
         prepared.push(prep.process(&frame).map_err(|e| DataError::prep(path, Some(index), e))?);
     }
-    let windows = manifest.windowing().split(prepared.len()).map_err(|e| DataError::window(path, e))?;
+    let windows =
+        manifest.windowing().split(prepared.len()).map_err(|e| DataError::window(path, e))?;
     Ok(windows
         .iter()
         .map(|w| {
-            let coords: Vec<f32> = w.frames().flat_map(|f| prepared[f].iter().flatten().copied()).collect();
+            let coords: Vec<f32> =
+                w.frames().flat_map(|f| prepared[f].iter().flatten().copied()).collect();
             WindowData { frames: w.len(), coords }
         })
         .collect())

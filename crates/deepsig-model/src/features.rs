@@ -93,7 +93,16 @@ impl GraphInput {
                 one_hot[i * width + c] = 1.0;
             }
         }
-        let mut g = GraphInput { atoms: n, src, dst, degree, types: Vec::new(), type_width: width, weights, self_weights };
+        let mut g = GraphInput {
+            atoms: n,
+            src,
+            dst,
+            degree,
+            types: Vec::new(),
+            type_width: width,
+            weights,
+            self_weights,
+        };
         g.types = g.propagate(&one_hot, width);
         g
     }
@@ -103,7 +112,8 @@ impl GraphInput {
     pub fn propagate(&self, m: &[f32], width: usize) -> Vec<f32> {
         let per_frame = self.atoms * width;
         let mut out = vec![0.0f32; m.len()];
-        for (frame_in, frame_out) in m.chunks_exact(per_frame).zip(out.chunks_exact_mut(per_frame)) {
+        for (frame_in, frame_out) in m.chunks_exact(per_frame).zip(out.chunks_exact_mut(per_frame))
+        {
             for (i, &w) in self.self_weights.iter().enumerate() {
                 for c in 0..width {
                     frame_out[i * width + c] = w * frame_in[i * width + c];
@@ -143,7 +153,8 @@ impl WindowInput {
             }
         }
         let mean = mean.map(|m| (m / n) as f32);
-        let coords: Vec<f32> = window.coords.iter().enumerate().map(|(i, &v)| (v - mean[i % 3]) * scale).collect();
+        let coords: Vec<f32> =
+            window.coords.iter().enumerate().map(|(i, &v)| (v - mean[i % 3]) * scale).collect();
         let propagated = graph.propagate(&coords, 3);
         WindowInput { frames: window.frames, coords, propagated }
     }

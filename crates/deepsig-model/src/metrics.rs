@@ -41,7 +41,11 @@ pub fn binary(p: &[f64], y: &[usize]) -> BinaryMetrics {
     }
     let recall = ratio(tp, tp + fn_);
     let precision = ratio(tp, tp + fp);
-    let f1 = if recall + precision == 0.0 { 0.0 } else { 2.0 * recall * precision / (recall + precision) };
+    let f1 = if recall + precision == 0.0 {
+        0.0
+    } else {
+        2.0 * recall * precision / (recall + precision)
+    };
     BinaryMetrics { accuracy: ratio(correct, p.len()), recall, precision, f1, auroc: auroc(p, y) }
 }
 
@@ -99,12 +103,19 @@ pub fn multi_class(probs: &[Vec<f64>], y: &[usize], classes: usize) -> MultiClas
         let (r, p) = (ratio(tp, actual), ratio(tp, predicted));
         if r + p == 0.0 { 0.0 } else { 2.0 * r * p / (r + p) }
     });
-    MultiClassMetrics { accuracy: ratio(correct, y.len()), macro_f1: f1s.sum::<f64>() / classes.max(1) as f64, confusion }
+    MultiClassMetrics {
+        accuracy: ratio(correct, y.len()),
+        macro_f1: f1s.sum::<f64>() / classes.max(1) as f64,
+        confusion,
+    }
 }
 
 /// Index of the largest element (the first on ties).
 pub fn argmax(p: &[f64]) -> usize {
-    p.iter().enumerate().fold((0, f64::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0
+    p.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+        .0
 }
 
 /// Regression metrics.
@@ -159,7 +170,12 @@ mod tests {
 
     #[test]
     fn multi_class_and_regression() {
-        let probs = vec![vec![0.8, 0.1, 0.1], vec![0.1, 0.8, 0.1], vec![0.1, 0.8, 0.1], vec![0.2, 0.2, 0.6]];
+        let probs = vec![
+            vec![0.8, 0.1, 0.1],
+            vec![0.1, 0.8, 0.1],
+            vec![0.1, 0.8, 0.1],
+            vec![0.2, 0.2, 0.6],
+        ];
         let m = multi_class(&probs, &[0, 1, 2, 2], 3);
         assert_eq!(m.confusion, vec![vec![1, 0, 0], vec![0, 1, 0], vec![0, 1, 1]]);
         assert_eq!(m.accuracy, 0.75);

@@ -9,11 +9,13 @@
 //! memory is O(N·8K), not O(T·N·8K).
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Lstm, LstmConfig};
-use burn::tensor::activation::{relu, softmax};
+use burn::nn::{
+    Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Lstm, LstmConfig,
+};
 use burn::tensor::Tensor;
-use deepsig_signature::Depth;
+use burn::tensor::activation::{relu, softmax};
 use deepsig_md::{SubWindowMode, sub_windows};
+use deepsig_signature::Depth;
 
 use crate::config::{ModelConfig, PathKind};
 use crate::pooling::{SparseGraph, pool_dense, pool_sparse};
@@ -75,13 +77,22 @@ pub struct WindowOutput {
 impl DeepSignature {
     /// A new model with random weights for `type_width` one-hot type columns and `outputs`
     /// output units.
-    pub fn new(config: &ModelConfig, type_width: usize, outputs: usize, device: &burn::tensor::Device) -> DeepSignature {
+    pub fn new(
+        config: &ModelConfig,
+        type_width: usize,
+        outputs: usize,
+        device: &burn::tensor::Device,
+    ) -> DeepSignature {
         let h = config.hidden;
-        let clusters: Vec<usize> = config.pool_multipliers.iter().map(|m| m * config.clusters).collect();
-        let sig_width = SigLayer::logsignature(depth(config)).output_channels(3 * config.clusters).unwrap_or(1);
+        let clusters: Vec<usize> =
+            config.pool_multipliers.iter().map(|m| m * config.clusters).collect();
+        let sig_width =
+            SigLayer::logsignature(depth(config)).output_channels(3 * config.clusters).unwrap_or(1);
         DeepSignature {
             gcn_coords: LinearConfig::new(3, h).init(device),
-            gcn_types: config.type_features.then(|| LinearConfig::new(type_width, h).with_bias(false).init(device)),
+            gcn_types: config
+                .type_features
+                .then(|| LinearConfig::new(type_width, h).with_bias(false).init(device)),
             assign: clusters.iter().map(|&c| LinearConfig::new(h, c).init(device)).collect(),
             convs: clusters[1..]
                 .iter()
@@ -139,14 +150,21 @@ impl DeepSignature {
         }
         let path = pooled.reshape([k, frames, 3]).swap_dims(0, 1).reshape([frames, 3 * k]);
 
-        let mode = if config.shared_boundaries { SubWindowMode::SharedBoundary } else { SubWindowMode::Disjoint };
+        let mode = if config.shared_boundaries {
+            SubWindowMode::SharedBoundary
+        } else {
+            SubWindowMode::Disjoint
+        };
         let layer = SigLayer::logsignature(depth(config));
-        let ranges = sub_windows(frames, config.sub_windows, mode).unwrap_or_else(|_| vec![0..frames]);
+        let ranges =
+            sub_windows(frames, config.sub_windows, mode).unwrap_or_else(|_| vec![0..frames]);
         let features: Vec<Tensor<2>> = ranges
             .into_iter()
             .map(|r| {
                 let sub = path.clone().narrow(0, r.start, r.end - r.start).unsqueeze::<3>();
-                layer.forward(sub).unwrap_or_else(|e| panic!("sub-window shapes are checked by the trainer: {e}"))
+                layer
+                    .forward(sub)
+                    .unwrap_or_else(|e| panic!("sub-window shapes are checked by the trainer: {e}"))
             })
             .collect();
         let features = Tensor::cat(features, 0); // [W', C]

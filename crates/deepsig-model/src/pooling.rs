@@ -71,6 +71,7 @@ pub(crate) fn pool_dense(s: &Tensor<2>, a: &Tensor<2>) -> (PoolLosses, Tensor<2>
     let trace_a = (pooled.clone() * eye).sum();
     let degree = a.clone().sum_dim(1); // [nodes, 1]
     let trace_d = (s.clone().powf_scalar(2.0) * degree).sum().clamp_min(1e-12);
-    let losses = PoolLosses { cut: -(trace_a / trace_d), orth: orthogonality(st.matmul(s.clone())) };
+    let losses =
+        PoolLosses { cut: -(trace_a / trace_d), orth: orthogonality(st.matmul(s.clone())) };
     (losses, normalise(pooled))
 }

@@ -6,13 +6,13 @@ use std::path::Path;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use deepsig_md::{Fractions, Manifest, SplitUnit, train_validation_test};
 
+use crate::TrainError;
 use crate::config::TrainConfig;
 use crate::dataset::{CacheStats, Dataset, DatasetOptions};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::WindowTensors;
 use crate::pooling::SparseGraph;
 use crate::task::Task;
-use crate::TrainError;
 
 /// One window ready for the model.
 #[derive(Debug, Clone)]
@@ -55,12 +55,18 @@ pub struct Prepared {
 impl Prepared {
     /// Loads `manifest` (through the cache in `cache_dir`) and splits it by trajectory with
     /// `seed`.
-    pub fn load(manifest: &Path, config: &TrainConfig, seed: u64, cache_dir: Option<&Path>) -> Result<Prepared, TrainError> {
+    pub fn load(
+        manifest: &Path,
+        config: &TrainConfig,
+        seed: u64,
+        cache_dir: Option<&Path>,
+    ) -> Result<Prepared, TrainError> {
         let manifest = Manifest::load(manifest).map_err(crate::error::DataError::from)?;
         let mut options = DatasetOptions::default();
         options.prep.align = config.align;
         let (dataset, cache) = Dataset::load(&manifest, &options, cache_dir)?;
-        let task = Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;
+        let task =
+            Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;
         let units: Vec<SplitUnit> = manifest.split_units();
         let fractions = Fractions::new(
             1.0 - config.validation_fraction - config.test_fraction,
@@ -68,10 +74,13 @@ impl Prepared {
             config.test_fraction,
         )
         .map_err(|e| TrainError::Data(format!("split: {e}")))?;
-        let split = train_validation_test(&units, fractions, seed).map_err(|e| TrainError::Data(format!("split: {e}")))?;
-        let vocabulary =
-            Vocabulary::from_systems(split.train.iter().map(|&t| &dataset.systems[dataset.trajectories[t].system]));
-        let graphs: Vec<GraphInput> = dataset.systems.iter().map(|s| GraphInput::new(s, &vocabulary)).collect();
+        let split = train_validation_test(&units, fractions, seed)
+            .map_err(|e| TrainError::Data(format!("split: {e}")))?;
+        let vocabulary = Vocabulary::from_systems(
+            split.train.iter().map(|&t| &dataset.systems[dataset.trajectories[t].system]),
+        );
+        let graphs: Vec<GraphInput> =
+            dataset.systems.iter().map(|s| GraphInput::new(s, &vocabulary)).collect();
         let scale = config.model.coordinate_scale as f32;
         let mut samples = Vec::new();
         for (t, traj) in dataset.trajectories.iter().enumerate() {
@@ -87,7 +96,13 @@ impl Prepared {
                     )));
                 }
                 let input = WindowInput::new(window, &graphs[traj.system], scale);
-                samples.push(Sample { trajectory: t, system: traj.system, window: w, target, input });
+                samples.push(Sample {
+                    trajectory: t,
+                    system: traj.system,
+                    window: w,
+                    target,
+                    input,
+                });
             }
         }
         Ok(Prepared {
@@ -105,7 +120,9 @@ impl Prepared {
 
     /// Sample indices whose trajectory is in `trajectories`.
     pub fn samples_of(&self, trajectories: &[usize]) -> Vec<usize> {
-        (0..self.samples.len()).filter(|&i| trajectories.contains(&self.samples[i].trajectory)).collect()
+        (0..self.samples.len())
+            .filter(|&i| trajectories.contains(&self.samples[i].trajectory))
+            .collect()
     }
 
     /// The tensors of sample `i` on `device`.
@@ -117,11 +134,15 @@ impl Prepared {
 /// The tensors of one window on `device`.
 pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) -> WindowTensors {
     let (t, n) = (input.frames, graph.atoms);
-    let index = |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+    let index =
+        |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
     WindowTensors {
         propagated: Tensor::from_data(TensorData::new(input.propagated.clone(), [t, n, 3]), device),
         coords: Tensor::from_data(TensorData::new(input.coords.clone(), [t, n, 3]), device),
-        types: Tensor::from_data(TensorData::new(graph.types.clone(), [n, graph.type_width]), device),
+        types: Tensor::from_data(
+            TensorData::new(graph.types.clone(), [n, graph.type_width]),
+            device,
+        ),
         graph: SparseGraph {
             src: index(&graph.src),
             dst: index(&graph.dst),

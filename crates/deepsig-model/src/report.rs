@@ -28,18 +28,33 @@ pub struct EpochRecord {
 }
 
 /// Mean of per-window predictions over each trajectory's windows.
-fn per_trajectory(data: &Prepared, samples: &[usize], predictions: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<f64>) {
-    let mut trajectories: Vec<usize> = samples.iter().map(|&i| data.samples[i].trajectory).collect();
+fn per_trajectory(
+    data: &Prepared,
+    samples: &[usize],
+    predictions: &[Vec<f64>],
+) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let mut trajectories: Vec<usize> =
+        samples.iter().map(|&i| data.samples[i].trajectory).collect();
     trajectories.sort_unstable();
     trajectories.dedup();
     let mut preds = Vec::new();
     let mut targets = Vec::new();
     for t in trajectories {
-        let rows: Vec<&Vec<f64>> =
-            samples.iter().zip(predictions).filter(|&(&i, _)| data.samples[i].trajectory == t).map(|(_, p)| p).collect();
+        let rows: Vec<&Vec<f64>> = samples
+            .iter()
+            .zip(predictions)
+            .filter(|&(&i, _)| data.samples[i].trajectory == t)
+            .map(|(_, p)| p)
+            .collect();
         let width = rows[0].len();
-        preds.push((0..width).map(|c| rows.iter().map(|r| r[c]).sum::<f64>() / rows.len() as f64).collect());
-        targets.push(data.task.target(&data.dataset.systems[data.dataset.trajectories[t].system].label));
+        preds.push(
+            (0..width)
+                .map(|c| rows.iter().map(|r| r[c]).sum::<f64>() / rows.len() as f64)
+                .collect(),
+        );
+        targets.push(
+            data.task.target(&data.dataset.systems[data.dataset.trajectories[t].system].label),
+        );
     }
     (preds, targets)
 }
@@ -76,21 +91,32 @@ pub(crate) fn write_curves(out: &Path, curves: &[EpochRecord]) -> Result<(), Tra
     for r in curves {
         let _ = writeln!(csv, "{},{},{},{}", r.epoch, r.train_loss, r.validation_loss, r.seconds);
     }
-    replace_atomically(&out.join("curves.csv"), |tmp| std::fs::write(tmp, &csv).map_err(|e| e.to_string()))?;
+    replace_atomically(&out.join("curves.csv"), |tmp| {
+        std::fs::write(tmp, &csv).map_err(|e| e.to_string())
+    })?;
     let svg = svg_chart(curves);
-    replace_atomically(&out.join("curves.svg"), |tmp| std::fs::write(tmp, &svg).map_err(|e| e.to_string()))
+    replace_atomically(&out.join("curves.svg"), |tmp| {
+        std::fs::write(tmp, &svg).map_err(|e| e.to_string())
+    })
 }
 
 fn svg_chart(curves: &[EpochRecord]) -> String {
     let (w, h, pad) = (640.0, 360.0, 50.0);
-    let values = curves.iter().flat_map(|r| [r.train_loss, r.validation_loss]).filter(|v| v.is_finite());
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let values =
+        curves.iter().flat_map(|r| [r.train_loss, r.validation_loss]).filter(|v| v.is_finite());
+    let (lo, hi) =
+        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
     let n = curves.len().max(2) as f64 - 1.0;
     let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
     let y = |v: f64| h - pad - (h - 2.0 * pad) * (v - lo) / (hi - lo);
     let line = |f: &dyn Fn(&EpochRecord) -> f64| {
-        curves.iter().enumerate().map(|(i, r)| format!("{:.1},{:.1}", x(i), y(f(r)))).collect::<Vec<_>>().join(" ")
+        curves
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("{:.1},{:.1}", x(i), y(f(r))))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">
@@ -115,14 +141,31 @@ fn svg_chart(curves: &[EpochRecord]) -> String {
 }
 
 /// `report.md`: a short human summary.
-pub(crate) fn write_report(out: &Path, metrics: &serde_json::Value, curves: &[EpochRecord]) -> Result<(), TrainError> {
+pub(crate) fn write_report(
+    out: &Path,
+    metrics: &serde_json::Value,
+    curves: &[EpochRecord],
+) -> Result<(), TrainError> {
     let mut md = String::from("# deepsig training report\n\n");
-    let _ = writeln!(md, "Epochs run: {}; best validation loss at epoch {}.\n", curves.len(), metrics["best_epoch"]);
-    let _ = writeln!(md, "Evaluated once on the {} set ({} trajectories, {} windows), with the best-validation model.\n", metrics["evaluated_on"].as_str().unwrap_or("test"), metrics["trajectories"], metrics["windows"]);
+    let _ = writeln!(
+        md,
+        "Epochs run: {}; best validation loss at epoch {}.\n",
+        curves.len(),
+        metrics["best_epoch"]
+    );
+    let _ = writeln!(
+        md,
+        "Evaluated once on the {} set ({} trajectories, {} windows), with the best-validation model.\n",
+        metrics["evaluated_on"].as_str().unwrap_or("test"),
+        metrics["trajectories"],
+        metrics["windows"]
+    );
     let _ = writeln!(md, "| level | metrics |\n| --- | --- |");
     for level in ["per_window", "per_trajectory"] {
         let _ = writeln!(md, "| {level} | `{}` |", metrics[level]);
     }
     let _ = writeln!(md, "\nCurves: `curves.csv`, `curves.svg`. Configuration: `config.json`.");
-    replace_atomically(&out.join("report.md"), |tmp| std::fs::write(tmp, &md).map_err(|e| e.to_string()))
+    replace_atomically(&out.join("report.md"), |tmp| {
+        std::fs::write(tmp, &md).map_err(|e| e.to_string())
+    })
 }

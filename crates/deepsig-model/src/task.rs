@@ -35,7 +35,10 @@ impl Task {
         classes.sort();
         classes.dedup();
         match classes.len() {
-            0 | 1 => Err(format!("the manifest has {} distinct label(s); at least 2 are needed to learn", classes.len())),
+            0 | 1 => Err(format!(
+                "the manifest has {} distinct label(s); at least 2 are needed to learn",
+                classes.len()
+            )),
             2 => Ok(Task::Binary { classes }),
             _ => Ok(Task::MultiClass { classes }),
         }
@@ -68,9 +71,13 @@ impl Task {
         let n = targets.len();
         match self {
             Task::Binary { .. } => {
-                let y = Tensor::<2>::from_data(TensorData::new(targets.iter().map(|&t| t as f32).collect(), [n, 1]), &device);
+                let y = Tensor::<2>::from_data(
+                    TensorData::new(targets.iter().map(|&t| t as f32).collect(), [n, 1]),
+                    &device,
+                );
                 // log(1 + e^z) - y z, written stably: max(z, 0) - y z + log(1 + e^{-|z|}).
-                let softplus = logits.clone().clamp_min(0.0) + (-logits.clone().abs()).exp().add_scalar(1.0).log();
+                let softplus = logits.clone().clamp_min(0.0)
+                    + (-logits.clone().abs()).exp().add_scalar(1.0).log();
                 (softplus - y * logits).mean()
             }
             Task::MultiClass { classes } => {
@@ -78,11 +85,15 @@ impl Task {
                 for (i, &t) in targets.iter().enumerate() {
                     one_hot[i * classes.len() + t as usize] = 1.0;
                 }
-                let y = Tensor::<2>::from_data(TensorData::new(one_hot, [n, classes.len()]), &device);
+                let y =
+                    Tensor::<2>::from_data(TensorData::new(one_hot, [n, classes.len()]), &device);
                 -(log_softmax(logits, 1) * y).sum_dim(1).mean()
             }
             Task::Regression => {
-                let y = Tensor::<2>::from_data(TensorData::new(targets.iter().map(|&t| t as f32).collect(), [n, 1]), &device);
+                let y = Tensor::<2>::from_data(
+                    TensorData::new(targets.iter().map(|&t| t as f32).collect(), [n, 1]),
+                    &device,
+                );
                 (logits - y).powf_scalar(2.0).mean()
             }
         }
@@ -96,7 +107,8 @@ impl Task {
             Task::MultiClass { .. } => softmax(logits, 1),
             Task::Regression => logits,
         };
-        let values: Vec<f32> = probs.into_data().convert::<f32>().try_into_vec().unwrap_or_default();
+        let values: Vec<f32> =
+            probs.into_data().convert::<f32>().try_into_vec().unwrap_or_default();
         values.chunks(outputs).map(|c| c.iter().map(|&v| f64::from(v)).collect()).collect()
     }
 
@@ -110,7 +122,8 @@ impl Task {
             }
             Task::MultiClass { classes } => {
                 let y: Vec<usize> = targets.iter().map(|&t| t as usize).collect();
-                serde_json::to_value(metrics::multi_class(predictions, &y, classes.len())).unwrap_or_default()
+                serde_json::to_value(metrics::multi_class(predictions, &y, classes.len()))
+                    .unwrap_or_default()
             }
             Task::Regression => {
                 let p: Vec<f64> = predictions.iter().map(|p| p[0]).collect();

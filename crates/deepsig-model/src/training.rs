@@ -55,9 +55,17 @@ pub(crate) struct Evaluation {
 }
 
 /// The total loss of a batch: task (weighted) + mean cut + mean orthogonality.
-fn batch_loss(model: &DeepSignature, data: &Prepared, batch: &[usize], config: &TrainConfig, device: &Device) -> (Tensor<1>, Tensor<2>) {
-    let outputs: Vec<_> =
-        batch.iter().map(|&i| model.forward_window(&data.tensors(i, device), &config.model)).collect();
+fn batch_loss(
+    model: &DeepSignature,
+    data: &Prepared,
+    batch: &[usize],
+    config: &TrainConfig,
+    device: &Device,
+) -> (Tensor<1>, Tensor<2>) {
+    let outputs: Vec<_> = batch
+        .iter()
+        .map(|&i| model.forward_window(&data.tensors(i, device), &config.model))
+        .collect();
     let n = batch.len() as f64;
     let targets: Vec<f64> = batch.iter().map(|&i| data.samples[i].target).collect();
     let logits = Tensor::cat(outputs.iter().map(|o| o.logits.clone()).collect(), 0);
@@ -68,7 +76,13 @@ fn batch_loss(model: &DeepSignature, data: &Prepared, batch: &[usize], config: &
     (loss, logits)
 }
 
-pub(crate) fn evaluate(model: &DeepSignature, data: &Prepared, samples: &[usize], config: &TrainConfig, device: &Device) -> Evaluation {
+pub(crate) fn evaluate(
+    model: &DeepSignature,
+    data: &Prepared,
+    samples: &[usize],
+    config: &TrainConfig,
+    device: &Device,
+) -> Evaluation {
     let mut loss = 0.0;
     let mut predictions = Vec::new();
     for chunk in samples.chunks(config.batch.max(1)) {
@@ -99,14 +113,23 @@ fn shuffled(items: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
 }
 
 fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    AdamConfig::new().with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32))).init()
+    AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
+        .init()
 }
 
 /// Writes through a temporary file in the same folder, then renames.
-pub(crate) fn replace_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), TrainError> {
-    let tmp = path.with_extension(format!("tmp.{}", path.extension().and_then(|e| e.to_str()).unwrap_or("bin")));
+pub(crate) fn replace_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), TrainError> {
+    let tmp = path.with_extension(format!(
+        "tmp.{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("bin")
+    ));
     write(&tmp).map_err(|e| TrainError::run(path, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::run(path, format!("cannot move into place: {e}")))
+    std::fs::rename(&tmp, path)
+        .map_err(|e| TrainError::run(path, format!("cannot move into place: {e}")))
 }
 
 fn save_json(path: &Path, value: &impl Serialize) -> Result<(), TrainError> {
@@ -125,9 +148,13 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     let out = &opts.out;
     let state_path = out.join("state.json");
     if !opts.resume && state_path.exists() {
-        return Err(TrainError::run(out, "already holds a run; pass --resume to continue it or choose another --out"));
+        return Err(TrainError::run(
+            out,
+            "already holds a run; pass --resume to continue it or choose another --out",
+        ));
     }
-    std::fs::create_dir_all(out).map_err(|e| TrainError::run(out, format!("cannot create: {e}")))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| TrainError::run(out, format!("cannot create: {e}")))?;
     let started = Instant::now();
     let data = Prepared::load(&opts.manifest, config, opts.seed, opts.cache_dir.as_deref())?;
     if data.validation.is_empty() || data.train.is_empty() {
@@ -144,10 +171,17 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     let type_width = data.vocabulary.width();
     let mut model = DeepSignature::new(&config.model, type_width, data.task.outputs(), &device);
     let mut optim = optimizer(config);
-    let mut state = State { epochs_done: 0, best_validation_loss: f64::INFINITY, best_epoch: 0, curves: Vec::new() };
-    let (last_model, last_optim, best_model) = (out.join("model-last.bpk"), out.join("optim-last.bpk"), out.join("model-best.bpk"));
+    let mut state = State {
+        epochs_done: 0,
+        best_validation_loss: f64::INFINITY,
+        best_epoch: 0,
+        curves: Vec::new(),
+    };
+    let (last_model, last_optim, best_model) =
+        (out.join("model-last.bpk"), out.join("optim-last.bpk"), out.join("model-best.bpk"));
     if opts.resume && state_path.exists() {
-        let text = std::fs::read_to_string(&state_path).map_err(|e| TrainError::run(&state_path, e))?;
+        let text =
+            std::fs::read_to_string(&state_path).map_err(|e| TrainError::run(&state_path, e))?;
         state = serde_json::from_str(&text).map_err(|e| TrainError::run(&state_path, e))?;
         model = model.try_load_file(&last_model).map_err(|e| TrainError::run(&last_model, e))?;
         optim = optim.load(&last_optim).map_err(|e| TrainError::run(&last_optim, e))?;
@@ -189,9 +223,13 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
         if val.loss < state.best_validation_loss {
             state.best_validation_loss = val.loss;
             state.best_epoch = epoch + 1;
-            replace_atomically(&best_model, |tmp| model.clone().save_file(tmp).map_err(|e| e.to_string()))?;
+            replace_atomically(&best_model, |tmp| {
+                model.clone().save_file(tmp).map_err(|e| e.to_string())
+            })?;
         }
-        replace_atomically(&last_model, |tmp| model.clone().save_file(tmp).map_err(|e| e.to_string()))?;
+        replace_atomically(&last_model, |tmp| {
+            model.clone().save_file(tmp).map_err(|e| e.to_string())
+        })?;
         replace_atomically(&last_optim, |tmp| optim.save(tmp).map_err(|e| e.to_string()))?;
         save_json(&state_path, &state)?;
         if config.patience > 0 && state.epochs_done - state.best_epoch >= config.patience {
@@ -202,7 +240,14 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     let best = DeepSignature::new(&config.model, type_width, data.task.outputs(), &base)
         .try_load_file(&best_model)
         .map_err(|e| TrainError::run(&best_model, e))?;
-    let metrics = report::final_metrics(&best, &data, config, &base, state.best_epoch, started.elapsed().as_secs_f64());
+    let metrics = report::final_metrics(
+        &best,
+        &data,
+        config,
+        &base,
+        state.best_epoch,
+        started.elapsed().as_secs_f64(),
+    );
     save_json(&out.join("metrics.json"), &metrics)?;
     report::write_curves(out, &state.curves)?;
     report::write_report(out, &metrics, &state.curves)?;

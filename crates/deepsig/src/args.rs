@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod md;
+mod model;
+
+pub(crate) use model::{GenerateCommand, GenerateMotionArgs, TrainArgs};
 
 pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs};
 
@@ -31,6 +34,11 @@ pub(crate) enum Command {
     Bench(BenchCommand),
     /// Run the built-in demonstration.
     Demo(DemoArgs),
+    /// Write synthetic benchmark datasets as real MD files.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+    /// Train Deep Signature on a dataset manifest and write a run folder.
+    Train(TrainArgs),
 }
 
 /// The signature options shared by `signature` and `bench signature`.

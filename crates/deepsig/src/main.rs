@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{BenchCommand, Cli, Command};
+use args::{BenchCommand, Cli, Command, GenerateCommand};
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
@@ -18,6 +18,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Signature(a)) => commands::bench::run(a),
         Command::Bench(BenchCommand::Read(a)) => commands::bench::read::run(a),
         Command::Demo(a) => commands::demo::run(a),
+        Command::Generate(GenerateCommand::Motion(a)) => commands::generate::run(a),
+        Command::Train(a) => commands::train::run(a),
     }
 }
 

@@ -3,6 +3,8 @@
 pub(crate) mod bench;
 pub(crate) mod demo;
 pub(crate) mod extract;
+pub(crate) mod generate;
 pub(crate) mod info;
 mod md;
 pub(crate) mod signature;
+pub(crate) mod train;

@@ -1,0 +1,65 @@
+//! Arguments of the model commands: `generate`, `train`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GenerateCommand {
+    /// Write a synthetic motion benchmark: classes differ only in the order of domain motions.
+    Motion(GenerateMotionArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateMotionArgs {
+    /// Write the topology, trajectories and manifest.toml into DIR (created; must be empty).
+    #[arg(short, long, value_name = "DIR", help_heading = "OUTPUT")]
+    pub(crate) out: PathBuf,
+    /// Seed the simulation with S.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Write NUM trajectories per class.
+    #[arg(long, value_name = "NUM", default_value_t = 12)]
+    pub(crate) per_class: usize,
+    /// Use NUM residues (one CA atom each) in the chain.
+    #[arg(long, value_name = "NUM", default_value_t = 30)]
+    pub(crate) residues: usize,
+    /// Write NUM frames per trajectory.
+    #[arg(long, value_name = "NUM", default_value_t = 200)]
+    pub(crate) frames: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrainArgs {
+    /// Read the dataset from the manifest M.toml.
+    #[arg(long, value_name = "M.toml", help_heading = "INPUT")]
+    pub(crate) manifest: PathBuf,
+    /// Write the run folder RUN (config, checkpoints, metrics, curves, report).
+    #[arg(long, value_name = "RUN", help_heading = "OUTPUT")]
+    pub(crate) out: PathBuf,
+    /// Start from preset NAME: paper (official hyperparameters, defects fixed), reference
+    /// (the official code's choices) or small (fast CPU runs).
+    #[arg(long, value_name = "NAME", default_value = "paper", help_heading = "MODEL")]
+    pub(crate) preset: String,
+    /// Override one setting, e.g. --set clusters=20 --set epochs=50 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "MODEL")]
+    pub(crate) overrides: Vec<String>,
+    /// Seed the split, initialisation, shuffling and dropout with S.
+    #[arg(long, value_name = "S", default_value_t = 0, help_heading = "TRAINING")]
+    pub(crate) seed: u64,
+    /// Train NUM models with seeds S, S+1, ... (each its own split) and report mean ± std.
+    #[arg(long, value_name = "NUM", default_value_t = 1, help_heading = "TRAINING")]
+    pub(crate) seeds: u64,
+    /// Run on DEVICE: cpu, cuda (feature `cuda`) or wgpu (feature `wgpu`).
+    #[arg(long, value_name = "DEVICE", default_value = "cpu", help_heading = "TRAINING")]
+    pub(crate) device: String,
+    /// Continue an interrupted run in RUN from its last checkpoint.
+    #[arg(long, help_heading = "TRAINING")]
+    pub(crate) resume: bool,
+    /// Keep the preprocessing cache in DIR (default: RUN/../.deepsig-cache).
+    #[arg(long, value_name = "DIR", help_heading = "INPUT")]
+    pub(crate) cache: Option<PathBuf>,
+    /// Print the final metrics as JSON on stdout.
+    #[arg(long, help_heading = "OUTPUT")]
+    pub(crate) json: bool,
+}
