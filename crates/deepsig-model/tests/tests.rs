@@ -2,6 +2,8 @@
 //!
 //! - `sig_layer`: the signature layer's values and gradients against `deepsig-signature`, and
 //!   gradients flowing through it into trained parameters.
+//! - `model`: invariances of the whole model's output.
+//! - `training`: a run on generated files: outputs, determinism, resume.
 //! - `framework`: the burn API the model is built from (devices, nn layers, Adam, records).
 
 //!
@@ -9,7 +11,9 @@
 //! picks the device every test runs on, so the same tests check a GPU backend.
 
 mod framework;
+mod model;
 mod sig_layer;
+mod training;
 
 /// The device the tests run on, without autodiff.
 fn device() -> deepsig_model::Device {

@@ -1,0 +1,120 @@
+//! Properties of the whole model on a small system: invariances of its output, and a
+//! training run that is deterministic and resumable.
+
+use burn::module::Module;
+use deepsig_md::Label;
+use deepsig_model::dataset::{SystemData, WindowData};
+use deepsig_model::features::{GraphInput, Vocabulary, WindowInput};
+use deepsig_model::prepare::window_tensors;
+use deepsig_model::{DeepSignature, Preset};
+
+struct Rng(u64);
+
+impl Rng {
+    fn uniform(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+}
+
+fn chain(n: usize, order: &[usize]) -> SystemData {
+    // Atom k of the permuted system is atom order[k] of the original.
+    let mut inverse = vec![0; n];
+    for (k, &o) in order.iter().enumerate() {
+        inverse[o] = k as u32;
+    }
+    let names = ["N", "CA", "C", "O"];
+    SystemData {
+        name: "chain".into(),
+        label: Label::Text("a".into()),
+        group: None,
+        topology: "chain.pdb".into(),
+        atom_names: order.iter().map(|&o| names[o % 4].to_string()).collect(),
+        residue_names: order
+            .iter()
+            .map(|&o| if o < n / 2 { "ALA" } else { "GLY" }.to_string())
+            .collect(),
+        residue_ids: order.iter().map(|&o| (o / 4) as i32).collect(),
+        topology_indices: (0..n as u32).collect(),
+        edges: (1..n)
+            .map(|i| {
+                let (a, b) = (inverse[i - 1], inverse[i]);
+                (a.min(b), a.max(b))
+            })
+            .collect(),
+    }
+}
+
+fn logits(
+    model: &DeepSignature,
+    system: &SystemData,
+    vocab: &Vocabulary,
+    window: &WindowData,
+) -> Vec<f32> {
+    let config = Preset::Small.config().model;
+    let graph = GraphInput::new(system, vocab);
+    let input = WindowInput::new(window, &graph, 0.1);
+    let tensors = window_tensors(&input, &graph, &crate::device());
+    model
+        .forward_window(&tensors, &config)
+        .logits
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .unwrap()
+}
+
+fn close(a: &[f32], b: &[f32], what: &str) {
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{what}: {a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn output_is_invariant_to_translation_and_to_atom_order() {
+    let (n, frames) = (16, 21);
+    let identity: Vec<usize> = (0..n).collect();
+    let system = chain(n, &identity);
+    let vocab = Vocabulary::from_systems([&system]);
+    let config = Preset::Small.config().model;
+    let device = crate::device();
+    device.seed(3);
+    let model = DeepSignature::new(&config, vocab.width(), 1, &device).valid();
+    let mut rng = Rng(7);
+    let coords: Vec<f32> =
+        (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
+    let window = WindowData { frames, coords: coords.clone() };
+    let base = logits(&model, &system, &vocab, &window);
+
+    let moved: Vec<f32> =
+        coords.iter().enumerate().map(|(i, v)| v + [40.0, -25.0, 13.0][i % 3]).collect();
+    close(
+        &logits(&model, &system, &vocab, &WindowData { frames, coords: moved }),
+        &base,
+        "translation",
+    );
+
+    let order: Vec<usize> = (0..n).map(|k| (k * 7 + 3) % n).collect();
+    let permuted_system = chain(n, &order);
+    let mut permuted = vec![0.0; coords.len()];
+    for t in 0..frames {
+        for (k, &o) in order.iter().enumerate() {
+            for c in 0..3 {
+                permuted[(t * n + k) * 3 + c] = coords[(t * n + o) * 3 + c];
+            }
+        }
+    }
+    close(
+        &logits(&model, &permuted_system, &vocab, &WindowData { frames, coords: permuted }),
+        &base,
+        "permutation",
+    );
+
+    // A changed trajectory must change the output, or the checks above prove nothing.
+    let other: Vec<f32> = coords.iter().map(|v| v * 1.3).collect();
+    let changed = logits(&model, &system, &vocab, &WindowData { frames, coords: other });
+    assert!(
+        changed.iter().zip(&base).any(|(a, b)| (a - b).abs() > 1e-5),
+        "{changed:?} vs {base:?}"
+    );
+}

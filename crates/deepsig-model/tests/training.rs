@@ -1,0 +1,104 @@
+//! A whole training run on small generated files: outputs, determinism and `--resume`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use deepsig_model::{Preset, TrainOptions, train};
+
+/// Writes a 10-atom chain, 6 trajectories per class and a manifest. Class `up` moves the first
+/// half of the chain before the second; class `down` the reverse.
+fn write_dataset(dir: &Path) {
+    let atom = |s: &mut String, i: usize, p: [f64; 3]| {
+        let _ = writeln!(
+            s,
+            "ATOM  {i:>5}  CA  ALA A{i:>4}    {:>8.3}{:>8.3}{:>8.3}  1.00  0.00           C",
+            p[0], p[1], p[2]
+        );
+    };
+    let base = |i: usize| [i as f64 * 3.8, (i % 2) as f64, 0.0];
+    let mut top = String::new();
+    for i in 0..10 {
+        atom(&mut top, i + 1, base(i));
+    }
+    for i in 1..10 {
+        let _ = writeln!(top, "CONECT{i:>5}{:>5}", i + 1);
+    }
+    std::fs::write(dir.join("top.pdb"), top + "END\n").unwrap();
+    let mut manifest = String::from("selection = \"all\"\n[windowing]\nwindows = 2\nstride = 1\n");
+    for k in 0..6 {
+        for (class, first) in [("up", true), ("down", false)] {
+            let mut pdb = String::new();
+            for t in 0..24 {
+                let phase = (t as f64 / 12.0 + k as f64 * 0.1).fract();
+                let (a, b) =
+                    if phase < 0.5 { (phase * 2.0, 0.0) } else { (1.0, (phase - 0.5) * 2.0) };
+                let (a, b) = if first { (a, b) } else { (b, a) };
+                let _ = writeln!(pdb, "MODEL     {:>4}", t + 1);
+                for i in 0..10 {
+                    let mut p = base(i);
+                    p[1] += if i < 5 { 3.0 * a } else { 0.0 };
+                    p[2] += if i >= 5 { 3.0 * b } else { 0.0 };
+                    atom(&mut pdb, i + 1, p);
+                }
+                pdb.push_str("ENDMDL\n");
+            }
+            let name = format!("{class}{k}");
+            std::fs::write(dir.join(format!("{name}.pdb")), pdb + "END\n").unwrap();
+            let _ = write!(
+                manifest,
+                "[[system]]\nname = \"{name}\"\ntopology = \"top.pdb\"\ntrajectories = [\"{name}.pdb\"]\nlabel = \"{class}\"\n"
+            );
+        }
+    }
+    std::fs::write(dir.join("m.toml"), manifest).unwrap();
+}
+
+fn options(dir: &Path, out: &str, epochs: usize, resume: bool) -> TrainOptions {
+    let config = Preset::Small
+        .config()
+        .with_overrides(&[format!("epochs={epochs}"), "patience=0".into(), "clusters=3".into()])
+        .unwrap();
+    TrainOptions {
+        manifest: dir.join("m.toml"),
+        out: dir.join(out),
+        config,
+        seed: 5,
+        device: "cpu".into(),
+        resume,
+        progress: false,
+        cache_dir: Some(dir.join("cache")),
+    }
+}
+
+#[test]
+fn a_run_writes_its_folder_and_resuming_matches_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset(dir.path());
+    let straight = train(&options(dir.path(), "straight", 4, false)).unwrap();
+    for file in [
+        "config.json",
+        "metrics.json",
+        "curves.csv",
+        "curves.svg",
+        "report.md",
+        "model-best.bpk",
+        "state.json",
+    ] {
+        assert!(dir.path().join("straight").join(file).exists(), "{file} missing");
+    }
+    assert_eq!(
+        straight["per_trajectory"]["accuracy"].as_f64().map(|a| (0.0..=1.0).contains(&a)),
+        Some(true)
+    );
+    // The same run twice gives the same numbers (determinism on the CPU).
+    let again = train(&options(dir.path(), "again", 4, false)).unwrap();
+    assert_eq!(straight["per_window"], again["per_window"]);
+    // Two epochs, then resume to four.
+    train(&options(dir.path(), "resumed", 2, false)).unwrap();
+    let resumed = train(&options(dir.path(), "resumed", 4, true)).unwrap();
+    assert_eq!(straight["per_window"], resumed["per_window"]);
+    assert_eq!(straight["loss"], resumed["loss"]);
+    // An existing run is not overwritten without --resume.
+    let err = train(&options(dir.path(), "straight", 4, false)).unwrap_err().to_string();
+    assert!(err.contains("already holds a run"), "{err}");
+}
