@@ -229,7 +229,8 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&m.dropout) {
             return bad("dropout must be in [0, 1)");
         }
-        if !(self.lr > 0.0)
+        if self.lr.is_nan()
+            || self.lr <= 0.0
             || self.validation_fraction <= 0.0
             || self.test_fraction < 0.0
             || self.validation_fraction + self.test_fraction >= 1.0

@@ -15,18 +15,12 @@ use crate::cache;
 use crate::error::DataError;
 
 /// How raw frames become model input.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct DatasetOptions {
     /// Make whole, drift removal, alignment (defaults: on, off, on).
     pub prep: PrepOptions,
     /// Where bonds come from (file, guessed, peptide bonds).
     pub bonds: BondOptions,
-}
-
-impl Default for DatasetOptions {
-    fn default() -> DatasetOptions {
-        DatasetOptions { prep: PrepOptions::default(), bonds: BondOptions::default() }
-    }
 }
 
 /// One system's selected atoms and their bond graph.

@@ -10,13 +10,13 @@ use deepsig_md::{GraphError, ManifestError, PrepError, ReadError, SelectError, W
 pub enum DataError {
     /// A topology or trajectory could not be read.
     #[error(transparent)]
-    Read(#[from] ReadError),
+    Read(Box<ReadError>),
     /// The manifest is invalid.
     #[error(transparent)]
-    Manifest(#[from] ManifestError),
+    Manifest(Box<ManifestError>),
     /// The selection is invalid or empty.
     #[error(transparent)]
-    Select(#[from] SelectError),
+    Select(Box<SelectError>),
     /// The bond graph could not be built.
     #[error("{path}: cannot build the bond graph: {source}")]
     Graph {
@@ -33,7 +33,7 @@ pub enum DataError {
         /// The frame, when known.
         frame: Option<usize>,
         /// The cause.
-        source: PrepError,
+        source: Box<PrepError>,
     },
     /// The trajectory is too short for the windowing.
     #[error("{path}: {source}")]
@@ -55,13 +55,33 @@ pub enum DataError {
     },
 }
 
+// Boxed: the md crate's errors carry paths and context, and a large error makes every
+// `Result` in the pipeline large.
+impl From<ReadError> for DataError {
+    fn from(e: ReadError) -> DataError {
+        DataError::Read(Box::new(e))
+    }
+}
+
+impl From<ManifestError> for DataError {
+    fn from(e: ManifestError) -> DataError {
+        DataError::Manifest(Box::new(e))
+    }
+}
+
+impl From<SelectError> for DataError {
+    fn from(e: SelectError) -> DataError {
+        DataError::Select(Box::new(e))
+    }
+}
+
 impl DataError {
     pub(crate) fn graph(path: &Path, source: GraphError) -> DataError {
         DataError::Graph { path: path.to_path_buf(), source }
     }
 
     pub(crate) fn prep(path: &Path, frame: Option<usize>, source: PrepError) -> DataError {
-        DataError::Prep { path: path.to_path_buf(), frame, source }
+        DataError::Prep { path: path.to_path_buf(), frame, source: Box::new(source) }
     }
 
     pub(crate) fn window(path: &Path, source: WindowError) -> DataError {
@@ -79,7 +99,7 @@ impl DataError {
 pub enum TrainError {
     /// The data could not be prepared.
     #[error(transparent)]
-    Prepare(#[from] DataError),
+    Prepare(Box<DataError>),
     /// The data does not fit the task (labels, window lengths, split).
     #[error("{0}")]
     Data(String),
@@ -97,6 +117,12 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl From<DataError> for TrainError {
+    fn from(e: DataError) -> TrainError {
+        TrainError::Prepare(Box::new(e))
+    }
 }
 
 impl TrainError {

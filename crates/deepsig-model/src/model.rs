@@ -156,8 +156,8 @@ impl DeepSignature {
             SubWindowMode::Disjoint
         };
         let layer = SigLayer::logsignature(depth(config));
-        let ranges =
-            sub_windows(frames, config.sub_windows, mode).unwrap_or_else(|_| vec![0..frames]);
+        let ranges = sub_windows(frames, config.sub_windows, mode)
+            .unwrap_or_else(|_| std::iter::once(0..frames).collect());
         let features: Vec<Tensor<2>> = ranges
             .into_iter()
             .map(|r| {
