@@ -160,10 +160,10 @@ impl Preset {
                     dropout: 0.1,
                     ..paper.model
                 },
-                lr: 3e-3,
+                lr: 1e-2,
                 batch: 8,
-                epochs: 40,
-                patience: 10,
+                epochs: 80,
+                patience: 40,
                 ..paper
             },
         }

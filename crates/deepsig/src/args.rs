@@ -141,6 +141,12 @@ pub(crate) struct DemoArgs {
     /// Use NUM worker threads (0 = one per core).
     #[arg(long, value_name = "NUM", default_value_t = 0)]
     pub(crate) threads: usize,
+    /// Write the data and runs into DIR (default: a new ./deepsig-demo, -2, -3, ... folder).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Train NUM seeds per method.
+    #[arg(long, value_name = "NUM", default_value_t = 3)]
+    pub(crate) seeds: u64,
 }
 
 #[cfg(test)]

@@ -7,4 +7,5 @@
 mod cli;
 mod md;
 mod md_real;
+mod model;
 mod tidy;
