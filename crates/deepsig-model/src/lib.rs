@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+pub mod bench;
 mod cache;
 pub mod config;
 pub mod dataset;

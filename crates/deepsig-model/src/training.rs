@@ -12,9 +12,10 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::model::DeepSignature;
+use crate::model::{DeepSignature, WindowTensors};
 use crate::prepare::Prepared;
 use crate::report::{self, EpochRecord};
+use crate::task::Task;
 use crate::{TrainError, backend};
 
 /// Where and how to train.
@@ -62,17 +63,28 @@ fn batch_loss(
     config: &TrainConfig,
     device: &Device,
 ) -> (Tensor<1>, Tensor<2>) {
-    let outputs: Vec<_> = batch
-        .iter()
-        .map(|&i| model.forward_window(&data.tensors(i, device), &config.model))
-        .collect();
-    let n = batch.len() as f64;
+    let windows: Vec<_> = batch.iter().map(|&i| data.tensors(i, device)).collect();
     let targets: Vec<f64> = batch.iter().map(|&i| data.samples[i].target).collect();
+    loss_of(model, &windows, &targets, &data.task, config)
+}
+
+/// The total loss of some windows: task (weighted) + mean cut + mean orthogonality, and the
+/// logits `[windows, outputs]`.
+pub(crate) fn loss_of(
+    model: &DeepSignature,
+    windows: &[WindowTensors],
+    targets: &[f64],
+    task: &Task,
+    config: &TrainConfig,
+) -> (Tensor<1>, Tensor<2>) {
+    let outputs: Vec<_> = windows.iter().map(|w| model.forward_window(w, &config.model)).collect();
+    let n = windows.len() as f64;
     let logits = Tensor::cat(outputs.iter().map(|o| o.logits.clone()).collect(), 0);
     let cut = Tensor::cat(outputs.iter().map(|o| o.cut.clone()).collect(), 0).sum() / n;
     let orth = Tensor::cat(outputs.iter().map(|o| o.orth.clone()).collect(), 0).sum() / n;
-    let task = data.task.loss(logits.clone(), &targets);
-    let loss = task * config.task_weight + cut * config.cut_weight + orth * config.orth_weight;
+    let loss = task.loss(logits.clone(), targets) * config.task_weight
+        + cut * config.cut_weight
+        + orth * config.orth_weight;
     (loss, logits)
 }
 

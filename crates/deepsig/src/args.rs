@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod md;
 mod model;
 
-pub(crate) use model::{GenerateCommand, GenerateMotionArgs, TrainArgs};
+pub(crate) use model::{BenchTrainArgs, GenerateCommand, GenerateMotionArgs, TrainArgs};
 
 pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs};
 
@@ -104,6 +104,8 @@ pub(crate) enum BenchCommand {
     Signature(BenchSignatureArgs),
     /// Time reading every frame of MD trajectories (frames/s and MB/s).
     Read(BenchReadArgs),
+    /// Time one training epoch and an evaluation of the model on synthetic input.
+    Train(BenchTrainArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,6 +17,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Extract(a) => commands::extract::run(a),
         Command::Bench(BenchCommand::Signature(a)) => commands::bench::run(a),
         Command::Bench(BenchCommand::Read(a)) => commands::bench::read::run(a),
+        Command::Bench(BenchCommand::Train(a)) => commands::bench::train::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Generate(GenerateCommand::Motion(a)) => commands::generate::run(a),
         Command::Train(a) => commands::train::run(a),

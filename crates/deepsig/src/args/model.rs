@@ -63,3 +63,34 @@ pub(crate) struct TrainArgs {
     #[arg(long, help_heading = "OUTPUT")]
     pub(crate) json: bool,
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchTrainArgs {
+    /// Use N atoms per window (GPCR backbone: 1240; EGFR heavy atoms: 4878).
+    #[arg(long, value_name = "N", default_value_t = 1240)]
+    pub(crate) atoms: usize,
+    /// Use T frames per window.
+    #[arg(long, value_name = "T", default_value_t = 100)]
+    pub(crate) frames: usize,
+    /// Train on NUM windows per epoch.
+    #[arg(long, value_name = "NUM", default_value_t = 400)]
+    pub(crate) windows: usize,
+    /// Evaluate NUM windows.
+    #[arg(long, value_name = "NUM", default_value_t = 150)]
+    pub(crate) eval_windows: usize,
+    /// Start from preset NAME (paper, reference, small).
+    #[arg(long, value_name = "NAME", default_value = "paper")]
+    pub(crate) preset: String,
+    /// Override one setting, e.g. --set batch=16 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) overrides: Vec<String>,
+    /// Run on DEVICE: cpu, cuda or wgpu.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    pub(crate) device: String,
+    /// Use NUM CPU threads (0 = one per core).
+    #[arg(long, value_name = "NUM", default_value_t = 0)]
+    pub(crate) threads: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

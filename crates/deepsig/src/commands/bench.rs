@@ -14,6 +14,7 @@ use crate::args::{BenchSignatureArgs, DtypeArg};
 use crate::commands::signature::options;
 
 pub(crate) mod read;
+pub(crate) mod train;
 
 /// Minimum and median of a set of timings, in milliseconds.
 struct Timing {
