@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use burn::module::Module;
+use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams};
 use deepsig_md::Label;
 use serde::Serialize;
 
@@ -19,7 +19,7 @@ use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::DeepSignature;
 use crate::prepare::window_tensors;
 use crate::task::Task;
-use crate::training::loss_of;
+use crate::training::{accumulated_step, loss_of};
 use crate::{TrainError, backend};
 
 /// The size of a synthetic training benchmark.
@@ -112,19 +112,17 @@ pub fn bench_train(
     let task = Task::Binary { classes: vec!["a".into(), "b".into()] };
     let mut model = DeepSignature::new(&config.model, vocab.width(), 1, &device);
     let parameters = model.num_params();
-    let mut optim = AdamConfig::new()
+    let mut optim: burn::optim::ModuleOptimizer = AdamConfig::new()
         .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
         .init();
     let start = Instant::now();
     let mut done = 0;
     while done < size.windows {
         let n = config.batch.min(size.windows - done);
-        let windows: Vec<_> =
-            (done..done + n).map(|i| window_tensors(&inputs[i % 4], &graph, &device)).collect();
-        let targets: Vec<f64> = (done..done + n).map(|i| (i % 2) as f64).collect();
-        let (loss, _) = loss_of(&model, &windows, &targets, &task, config);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(config.lr, model, grads);
+        let window = |k: usize| {
+            (window_tensors(&inputs[(done + k) % 4], &graph, &device), ((done + k) % 2) as f64)
+        };
+        model = accumulated_step(model, &mut optim, n, window, &task, config).0;
         done += n;
     }
     let epoch_seconds = start.elapsed().as_secs_f64();

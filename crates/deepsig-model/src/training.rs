@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +86,31 @@ pub(crate) fn loss_of(
         + cut * config.cut_weight
         + orth * config.orth_weight;
     (loss, logits)
+}
+
+/// One optimisation step on `count` windows, back-propagating one window at a time and
+/// summing the gradients: the result equals a step on the batch's mean loss, while memory
+/// holds one window's autodiff graph instead of the whole batch's. Returns the new model and
+/// the mean loss.
+pub(crate) fn accumulated_step(
+    model: DeepSignature,
+    optim: &mut ModuleOptimizer,
+    count: usize,
+    window: impl Fn(usize) -> (WindowTensors, f64),
+    task: &Task,
+    config: &TrainConfig,
+) -> (DeepSignature, f64) {
+    let mut accumulator = GradientsAccumulator::new();
+    let mut total = 0.0;
+    for k in 0..count {
+        let (tensors, target) = window(k);
+        let (loss, _) = loss_of(&model, &[tensors], &[target], task, config);
+        let loss = loss / count as f64;
+        total += f64::from(loss.clone().into_scalar::<f32>());
+        accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
+    }
+    let model = optim.step(config.lr, model, accumulator.grads());
+    (model, total)
 }
 
 pub(crate) fn evaluate(
@@ -206,10 +231,12 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
         device.seed(opts.seed.wrapping_add(1 + epoch as u64));
         let mut train_loss = 0.0;
         for batch in shuffled(&train_samples, opts.seed, epoch).chunks(config.batch) {
-            let (loss, _) = batch_loss(&model, &data, batch, config, &device);
-            train_loss += f64::from(loss.clone().into_scalar::<f32>()) * batch.len() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(config.lr, model, grads);
+            let window =
+                |k: usize| (data.tensors(batch[k], &device), data.samples[batch[k]].target);
+            let (next, loss) =
+                accumulated_step(model, &mut optim, batch.len(), window, &data.task, config);
+            model = next;
+            train_loss += loss * batch.len() as f64;
         }
         train_loss /= train_samples.len().max(1) as f64;
         let val = evaluate(&model.valid(), &data, &val_samples, config, &base);
