@@ -21,6 +21,7 @@ pub mod config;
 pub mod dataset;
 mod error;
 pub mod features;
+pub mod lstm;
 pub mod metrics;
 pub mod model;
 pub(crate) mod pooling;

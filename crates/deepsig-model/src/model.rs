@@ -9,15 +9,14 @@
 //! memory is O(N·8K), not O(T·N·8K).
 
 use burn::module::Module;
-use burn::nn::{
-    Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Lstm, LstmConfig,
-};
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, softmax};
 use deepsig_md::{SubWindowMode, sub_windows};
 use deepsig_signature::Depth;
 
 use crate::config::{ModelConfig, PathKind};
+use crate::lstm::SequenceLstm;
 use crate::pooling::{SparseGraph, pool_dense, pool_sparse};
 use crate::sig_layer::SigLayer;
 
@@ -41,7 +40,7 @@ pub struct DeepSignature {
     gcn_types: Option<Linear>,
     assign: Vec<Linear>,
     convs: Vec<DenseGraphConv>,
-    lstm: Lstm,
+    lstm: SequenceLstm,
     norm: LayerNorm,
     hidden: Linear,
     dropout: Dropout,
@@ -101,7 +100,7 @@ impl DeepSignature {
                     root: LinearConfig::new(h, h).with_bias(false).init(device),
                 })
                 .collect(),
-            lstm: LstmConfig::new(sig_width, config.lstm_hidden, true).init(device),
+            lstm: SequenceLstm::new(sig_width, config.lstm_hidden, device),
             norm: LayerNormConfig::new(config.lstm_hidden).init(device),
             hidden: LinearConfig::new(config.lstm_hidden, config.head_hidden).init(device),
             dropout: DropoutConfig::new(config.dropout).init(),
@@ -168,8 +167,7 @@ impl DeepSignature {
             })
             .collect();
         let features = Tensor::cat(features, 0); // [W', C]
-        let (_, state) = self.lstm.forward(features.clone().unsqueeze::<3>(), None);
-        let z = self.norm.forward(state.hidden);
+        let z = self.norm.forward(self.lstm.forward(features.clone()));
         let z = self.dropout.forward(self.hidden.forward(z).tanh());
         WindowOutput { logits: self.out.forward(z), cut, orth, assignment: total, features }
     }

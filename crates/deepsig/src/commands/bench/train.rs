@@ -17,9 +17,11 @@ pub(crate) fn run(args: &BenchTrainArgs) -> Result<()> {
         windows: args.windows,
         eval_windows: args.eval_windows,
     };
-    let result =
-        deepsig_signature::with_threads(args.threads, || bench_train(size, &config, &args.device))
-            .context("cannot start the thread pool")??;
+    let (result, threads) = deepsig_signature::with_threads(args.threads, || {
+        (bench_train(size, &config, &args.device), rayon::current_num_threads())
+    })
+    .context("cannot start the thread pool")?;
+    let result = result?;
     if args.json {
         println!("{}", serde_json::to_string(&result)?);
     } else {
@@ -31,7 +33,7 @@ pub(crate) fn run(args: &BenchTrainArgs) -> Result<()> {
             result.batch,
             args.preset,
             args.device,
-            rayon::current_num_threads(),
+            threads,
             result.parameters
         );
         println!("{:<32} {:>10}", "measure", "value");

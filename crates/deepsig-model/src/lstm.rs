@@ -1,0 +1,50 @@
+//! A one-layer LSTM that projects the whole input sequence in one matrix product.
+//!
+//! The head's input is wide (11,325 log-signature features at the `paper` size) and short (4
+//! sub-windows). burn's `Lstm` multiplies the input weights step by step, reading the 46 MB
+//! input matrix once per step and gate; here $X W_{ih}$ for all steps is one product, and only
+//! the small recurrent product runs per step. Gates (Hochreiter and Schmidhuber; PyTorch's
+//! order): $i, f, g, o$; $c_t = f \odot c_{t-1} + i \odot g$, $h_t = o \odot \tanh(c_t)$.
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::Tensor;
+use burn::tensor::activation::sigmoid;
+
+/// The LSTM; see the module docs.
+#[derive(Module, Debug)]
+pub struct SequenceLstm {
+    input: Linear,
+    recurrent: Linear,
+    hidden: usize,
+}
+
+impl SequenceLstm {
+    /// An LSTM from `d_input` to `d_hidden` features.
+    pub fn new(d_input: usize, d_hidden: usize, device: &burn::tensor::Device) -> SequenceLstm {
+        SequenceLstm {
+            input: LinearConfig::new(d_input, 4 * d_hidden).init(device),
+            recurrent: LinearConfig::new(d_hidden, 4 * d_hidden).with_bias(false).init(device),
+            hidden: d_hidden,
+        }
+    }
+
+    /// `[steps, d_input]` → the last hidden state `[1, d_hidden]`.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let steps = x.dims()[0];
+        let h_size = self.hidden;
+        let projected = self.input.forward(x); // [steps, 4H]
+        let device = projected.device();
+        let mut h = Tensor::<2>::zeros([1, h_size], &device);
+        let mut c = Tensor::<2>::zeros([1, h_size], &device);
+        for t in 0..steps {
+            let gates = projected.clone().narrow(0, t, 1) + self.recurrent.forward(h);
+            let gate = |k: usize| gates.clone().narrow(1, k * h_size, h_size);
+            let (i, f, g, o) =
+                (sigmoid(gate(0)), sigmoid(gate(1)), gate(2).tanh(), sigmoid(gate(3)));
+            c = f * c + i * g;
+            h = o * c.clone().tanh();
+        }
+        h
+    }
+}
