@@ -204,10 +204,10 @@ impl Manifest {
             if trajectories.is_empty() {
                 return Err(err(entry, ManifestErrorKind::NoTrajectories));
             }
-            if let Some(first) = systems.first() {
-                if matches!(first.label, Label::Text(_)) != matches!(s.label, Label::Text(_)) {
-                    return Err(err(entry, ManifestErrorKind::MixedLabels));
-                }
+            if let Some(first) = systems.first()
+                && matches!(first.label, Label::Text(_)) != matches!(s.label, Label::Text(_))
+            {
+                return Err(err(entry, ManifestErrorKind::MixedLabels));
             }
             systems.push(System {
                 name: s.name,

@@ -19,7 +19,7 @@ pub fn combine<T: Scalar>(
     depth: Depth,
 ) -> Result<Vec<T>, Error> {
     let c = signature_channels(channels, depth)?;
-    if a.len() % c != 0 {
+    if !a.len().is_multiple_of(c) {
         return Err(Error::ShapeMismatch {
             what: "the first signature batch",
             expected: a.len().div_ceil(c) * c,

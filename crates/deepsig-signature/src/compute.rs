@@ -183,10 +183,10 @@ fn forward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], out: 
         ws.z.set_difference(&pair[..d], &pair[d..], false);
         mul_exp_in_place(&mut ws.sig, &ws.z, &plan.levels, depth, &mut ws.scratch);
         let last = j + 2 == plan.aug.aug_length;
-        if plan.outputs_per_path > 1 || last {
-            if let Some(o) = outputs.next() {
-                write_output(plan, &mut ws.log, &mut ws.expanded, &ws.sig, o);
-            }
+        if (plan.outputs_per_path > 1 || last)
+            && let Some(o) = outputs.next()
+        {
+            write_output(plan, &mut ws.log, &mut ws.expanded, &ws.sig, o);
         }
     }
 }

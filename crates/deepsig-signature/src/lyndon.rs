@@ -63,7 +63,7 @@ pub(crate) fn lyndon_indices(channels: usize, depth: Depth) -> Result<Vec<usize>
 pub(crate) fn lyndon_word_count(d: usize, k: usize) -> usize {
     let mut total: i128 = 0;
     for m in 1..=k {
-        if k % m == 0 {
+        if k.is_multiple_of(m) {
             total += i128::from(mobius(m)) * (d as i128).pow((k / m) as u32);
         }
     }
@@ -74,9 +74,9 @@ fn mobius(mut n: usize) -> i8 {
     let mut result = 1;
     let mut p = 2;
     while p * p <= n {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             n /= p;
-            if n % p == 0 {
+            if n.is_multiple_of(p) {
                 return 0;
             }
             result = -result;

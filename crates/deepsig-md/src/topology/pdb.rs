@@ -162,10 +162,10 @@ fn parse_conect(
             return Err(LineError::parse(lineno, "CONECT atom serial", line));
         };
         for a in [11, 16, 21, 26] {
-            if let Some(to) = lookup(a)? {
-                if to != from {
-                    bonds.push((from.min(to), from.max(to)));
-                }
+            if let Some(to) = lookup(a)?
+                && to != from
+            {
+                bonds.push((from.min(to), from.max(to)));
             }
         }
     }
