@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod md;
 mod model;
 
-pub(crate) use model::{BenchTrainArgs, GenerateCommand, GenerateMotionArgs, TrainArgs};
+pub(crate) use model::{BenchTrainArgs, EvalArgs, GenerateCommand, GenerateMotionArgs, TrainArgs};
 
 pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs};
 
@@ -39,6 +39,8 @@ pub(crate) enum Command {
     Generate(GenerateCommand),
     /// Train Deep Signature on a dataset manifest and write a run folder.
     Train(TrainArgs),
+    /// Recompute a run's test metrics from its folder.
+    Eval(EvalArgs),
 }
 
 /// The signature options shared by `signature` and `bench signature`.

@@ -21,6 +21,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => commands::demo::run(a),
         Command::Generate(GenerateCommand::Motion(a)) => commands::generate::run(a),
         Command::Train(a) => commands::train::run(a),
+        Command::Eval(a) => commands::train::eval(a),
     }
 }
 

@@ -56,6 +56,15 @@ fn generate_then_train_writes_a_run_folder() {
     }
     let out = deepsig(&args, dir.path());
     assert!(stderr(&out).contains("already holds a run; pass --resume"), "{}", stderr(&out));
+
+    // `eval` reloads the folder and reproduces the test metrics written by `train`.
+    let out = deepsig(&["eval", "--run", "run", "--json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["per_window"], json["runs"][0]["per_window"]);
+    assert_eq!(again["loss"], json["runs"][0]["loss"]);
+    let out = deepsig(&["eval", "--run", "nowhere"], dir.path());
+    assert!(stderr(&out).contains("run `deepsig train` first"), "{}", stderr(&out));
 }
 
 #[test]

@@ -94,3 +94,19 @@ pub(crate) struct BenchTrainArgs {
     #[arg(long)]
     pub(crate) json: bool,
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// Evaluate the run folder RUN (its best-validation model on its test split).
+    #[arg(long, value_name = "RUN")]
+    pub(crate) run: PathBuf,
+    /// Read the systems from M.toml instead of the manifest the run was trained on.
+    #[arg(long, value_name = "M.toml")]
+    pub(crate) manifest: Option<PathBuf>,
+    /// Run on DEVICE: cpu, cuda or wgpu.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    pub(crate) device: String,
+    /// Print the metrics as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use deepsig_model::metrics::mean_std;
 use deepsig_model::{Preset, TrainOptions, train};
 
-use crate::args::TrainArgs;
+use crate::args::{EvalArgs, TrainArgs};
 
 pub(crate) fn run(args: &TrainArgs) -> Result<()> {
     let preset: Preset = args.preset.parse()?;
@@ -77,4 +77,22 @@ fn summarise(results: &[serde_json::Value]) -> serde_json::Value {
         }
     }
     serde_json::Value::Object(summary)
+}
+
+pub(crate) fn eval(args: &EvalArgs) -> Result<()> {
+    let metrics = deepsig_model::evaluate_run(&args.run, args.manifest.as_deref(), &args.device)
+        .with_context(|| format!("evaluating {}", args.run.display()))?;
+    if args.json {
+        println!("{metrics}");
+    } else {
+        println!(
+            "evaluated on the {} set: {} trajectories, {} windows",
+            metrics["evaluated_on"].as_str().unwrap_or("test"),
+            metrics["trajectories"],
+            metrics["windows"]
+        );
+        println!("per window:     {}", metrics["per_window"]);
+        println!("per trajectory: {}", metrics["per_trajectory"]);
+    }
+    Ok(())
 }
