@@ -2,6 +2,7 @@
 //! several files concatenated, with start/stop/stride.
 
 mod dcd;
+mod index;
 mod source;
 mod text;
 mod trr;

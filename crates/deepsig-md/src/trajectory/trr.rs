@@ -3,6 +3,7 @@
 use std::io::{Read, Seek};
 use std::path::Path;
 
+use super::index::FrameIndex;
 use super::source::{Endian, Source};
 use super::{FrameReader, first_non_finite};
 use crate::error::{Format, ReadError, ReadErrorKind, ReadWarning};
@@ -17,10 +18,8 @@ const VERSION: &[u8] = b"GMX_trn_file";
 pub struct TrrReader<R> {
     src: Source<R>,
     n_atoms: usize,
-    next: usize,
-    offsets: Vec<u64>,
+    index: FrameIndex,
     data: Vec<u8>,
-    at_end: bool,
 }
 
 /// What one frame header says about the sections that follow it.
@@ -53,21 +52,14 @@ impl<R: Read + Seek> TrrReader<R> {
         if src.len() == 0 {
             return Err(src.error(None, ReadErrorKind::Truncated("empty file, no frame".into())));
         }
-        let mut r = TrrReader {
-            src,
-            n_atoms: 0,
-            next: 0,
-            offsets: vec![0],
-            data: Vec::new(),
-            at_end: false,
-        };
+        let mut r = TrrReader { src, n_atoms: 0, index: FrameIndex::new(), data: Vec::new() };
         r.n_atoms = r.read_header()?.n_atoms;
         r.src.seek_to(0)?;
         Ok(r)
     }
 
     fn err(&self, kind: ReadErrorKind) -> ReadError {
-        self.src.error(Some(self.next), kind)
+        self.src.error(Some(self.index.next()), kind)
     }
 
     fn corrupt(&self, msg: String) -> ReadError {
@@ -77,7 +69,7 @@ impl<R: Read + Seek> TrrReader<R> {
     fn read_i32s<const N: usize>(&mut self, what: &str) -> Result<[i32; N], ReadError> {
         let mut b = [0u8; 64];
         let b = &mut b[..4 * N];
-        self.src.read_exact(b, Some(self.next), what)?;
+        self.src.read_exact(b, Some(self.index.next()), what)?;
         let mut out = [0i32; N];
         for (o, c) in out.iter_mut().zip(b.chunks_exact(4)) {
             *o = BE.i32(c);
@@ -97,7 +89,7 @@ impl<R: Read + Seek> TrrReader<R> {
             ))));
         }
         let mut version = [0u8; 12];
-        self.src.read_exact(&mut version, Some(self.next), "version string")?;
+        self.src.read_exact(&mut version, Some(self.index.next()), "version string")?;
         if version != VERSION {
             let found = String::from_utf8_lossy(&version).into_owned();
             let msg = format!("version string {found:?}, expected \"GMX_trn_file\"");
@@ -148,7 +140,7 @@ impl<R: Read + Seek> TrrReader<R> {
         }
         let mut tb = [0u8; 16];
         let tb = &mut tb[..2 * real];
-        self.src.read_exact(tb, Some(self.next), "time and lambda")?;
+        self.src.read_exact(tb, Some(self.index.next()), "time and lambda")?;
         let time = if real == 4 { f64::from(BE.f32(tb)) } else { BE.f64(tb) };
         Ok(Header {
             real,
@@ -165,8 +157,7 @@ impl<R: Read + Seek> TrrReader<R> {
     }
 
     fn begin_frame(&mut self) -> Result<Option<Header>, ReadError> {
-        if self.at_end || self.src.remaining() == 0 {
-            self.at_end = true;
+        if self.index.reached_end(&self.src) {
             return Ok(None);
         }
         let h = self.read_header()?;
@@ -188,10 +179,7 @@ impl<R: Read + Seek> TrrReader<R> {
     }
 
     fn end_frame(&mut self) {
-        self.next += 1;
-        if self.offsets.len() == self.next {
-            self.offsets.push(self.src.pos());
-        }
+        self.index.finish_frame(&self.src);
     }
 }
 
@@ -211,11 +199,11 @@ impl<R: Read + Seek> FrameReader for TrrReader<R> {
     }
 
     fn n_frames(&self) -> Option<usize> {
-        self.at_end.then_some(self.next)
+        self.index.n_frames()
     }
 
     fn next_index(&self) -> usize {
-        self.next
+        self.index.next()
     }
 
     fn read_next(&mut self, frame: &mut Frame) -> Result<bool, ReadError> {
@@ -227,7 +215,7 @@ impl<R: Read + Seek> FrameReader for TrrReader<R> {
         }
         let head = h.box_size + h.vir_size + h.pres_size;
         self.data.resize(head + h.x_size, 0);
-        self.src.read_exact(&mut self.data, Some(self.next), "box and positions")?;
+        self.src.read_exact(&mut self.data, Some(self.index.next()), "box and positions")?;
         let b = &self.data;
         frame.unit_cell = if h.box_size == 0 {
             None
@@ -250,7 +238,7 @@ impl<R: Read + Seek> FrameReader for TrrReader<R> {
             }
         }
         let rest = (h.v_size + h.f_size) as u64;
-        self.src.skip(rest, Some(self.next), "velocities and forces")?;
+        self.src.skip(rest, Some(self.index.next()), "velocities and forces")?;
         if let Some((atom, value)) = first_non_finite(&frame.positions) {
             return Err(self.err(ReadErrorKind::NonFinite { atom, value }));
         }
@@ -264,19 +252,14 @@ impl<R: Read + Seek> FrameReader for TrrReader<R> {
         let Some(h) = self.begin_frame()? else {
             return Ok(false);
         };
-        self.src.skip(h.body(), Some(self.next), "frame data")?;
+        self.src.skip(h.body(), Some(self.index.next()), "frame data")?;
         self.end_frame();
         Ok(true)
     }
 
     fn seek_frame(&mut self, index: usize) -> Result<bool, ReadError> {
-        let known = index.min(self.offsets.len() - 1);
-        if known != self.next {
-            self.src.seek_to(self.offsets[known])?;
-            self.next = known;
-            self.at_end = false;
-        }
-        while self.next < index {
+        self.index.rewind(&mut self.src, index)?;
+        while self.index.next() < index {
             if !self.skip_next()? {
                 return Ok(false);
             }

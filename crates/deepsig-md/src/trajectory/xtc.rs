@@ -3,6 +3,7 @@
 use std::io::{Read, Seek};
 use std::path::Path;
 
+use super::index::FrameIndex;
 use super::source::{Endian, Source};
 use super::xtc_decode::{self, Params};
 use super::{FrameReader, first_non_finite};
@@ -20,11 +21,9 @@ const PRELUDE: usize = 4 * 8;
 pub struct XtcReader<R> {
     src: Source<R>,
     n_atoms: usize,
-    next: usize,
+    index: FrameIndex,
     /// Byte offset of each frame met so far, so seeking back needs no rescan.
-    offsets: Vec<u64>,
     data: Vec<u8>,
-    at_end: bool,
 }
 
 struct Header {
@@ -42,14 +41,7 @@ impl<R: Read + Seek> XtcReader<R> {
         if src.len() == 0 {
             return Err(src.error(None, ReadErrorKind::Truncated("empty file, no frame".into())));
         }
-        let mut r = XtcReader {
-            src,
-            n_atoms: 0,
-            next: 0,
-            offsets: vec![0],
-            data: Vec::new(),
-            at_end: false,
-        };
+        let mut r = XtcReader { src, n_atoms: 0, index: FrameIndex::new(), data: Vec::new() };
         let h = r.read_header(0)?;
         r.n_atoms = h.n_atoms;
         r.src.seek_to(0)?;
@@ -57,7 +49,7 @@ impl<R: Read + Seek> XtcReader<R> {
     }
 
     fn err(&self, kind: ReadErrorKind) -> ReadError {
-        self.src.error(Some(self.next), kind)
+        self.src.error(Some(self.index.next()), kind)
     }
 
     fn read_header(&mut self, frame: usize) -> Result<Header, ReadError> {
@@ -97,11 +89,10 @@ impl<R: Read + Seek> XtcReader<R> {
 
     /// Reads a header at the current position, or reports a clean end of file.
     fn begin_frame(&mut self) -> Result<Option<Header>, ReadError> {
-        if self.at_end || self.src.remaining() == 0 {
-            self.at_end = true;
+        if self.index.reached_end(&self.src) {
             return Ok(None);
         }
-        let h = self.read_header(self.next)?;
+        let h = self.read_header(self.index.next())?;
         if h.n_atoms != self.n_atoms {
             return Err(self.err(ReadErrorKind::Corrupt(format!(
                 "frame has {} atoms, the first frame has {}",
@@ -113,15 +104,12 @@ impl<R: Read + Seek> XtcReader<R> {
 
     /// Records where the frame after this one starts.
     fn end_frame(&mut self) {
-        self.next += 1;
-        if self.offsets.len() == self.next {
-            self.offsets.push(self.src.pos());
-        }
+        self.index.finish_frame(&self.src);
     }
 
     fn read_prelude(&mut self) -> Result<(f32, Params), ReadError> {
         let mut b = [0u8; PRELUDE];
-        self.src.read_exact(&mut b, Some(self.next), "compression parameters")?;
+        self.src.read_exact(&mut b, Some(self.index.next()), "compression parameters")?;
         let w = |k: usize| BE.i32(&b[4 * k..4 * k + 4]);
         let precision = f32::from_bits(w(0) as u32);
         if !(precision.is_finite() && precision > 0.0) {
@@ -139,11 +127,11 @@ impl<R: Read + Seek> XtcReader<R> {
     fn read_nbytes(&mut self, magic: i32) -> Result<(usize, u64), ReadError> {
         let n = if magic == 2023 {
             let mut b = [0u8; 8];
-            self.src.read_exact(&mut b, Some(self.next), "compressed size")?;
+            self.src.read_exact(&mut b, Some(self.index.next()), "compressed size")?;
             u64::from_be_bytes(b)
         } else {
             let mut b = [0u8; 4];
-            self.src.read_exact(&mut b, Some(self.next), "compressed size")?;
+            self.src.read_exact(&mut b, Some(self.index.next()), "compressed size")?;
             u64::from(u32::from_be_bytes(b))
         };
         let padded = n.div_ceil(4) * 4;
@@ -168,11 +156,11 @@ impl<R: Read + Seek> FrameReader for XtcReader<R> {
     }
 
     fn n_frames(&self) -> Option<usize> {
-        self.at_end.then_some(self.next)
+        self.index.n_frames()
     }
 
     fn next_index(&self) -> usize {
-        self.next
+        self.index.next()
     }
 
     fn read_next(&mut self, frame: &mut Frame) -> Result<bool, ReadError> {
@@ -185,7 +173,7 @@ impl<R: Read + Seek> FrameReader for XtcReader<R> {
             // Tiny systems are stored as plain floats, with no precision field.
             let mut b = [0u8; 9 * 12];
             let b = &mut b[..n * 12];
-            self.src.read_exact(b, Some(self.next), "uncompressed coordinates")?;
+            self.src.read_exact(b, Some(self.index.next()), "uncompressed coordinates")?;
             for (p, c) in frame.positions.iter_mut().zip(b.chunks_exact(12)) {
                 *p = [0, 4, 8].map(|o| BE.f32(&c[o..o + 4]) * 10.0);
             }
@@ -195,7 +183,7 @@ impl<R: Read + Seek> FrameReader for XtcReader<R> {
             self.data.clear();
             self.data.resize(padded as usize + 8, 0);
             let (block, _) = self.data.split_at_mut(padded as usize);
-            self.src.read_exact(block, Some(self.next), "compressed coordinates")?;
+            self.src.read_exact(block, Some(self.index.next()), "compressed coordinates")?;
             xtc_decode::decode(&self.data, nbytes, &params, precision, &mut frame.positions)
                 .map_err(|m| self.err(ReadErrorKind::Corrupt(m)))?;
         }
@@ -214,24 +202,23 @@ impl<R: Read + Seek> FrameReader for XtcReader<R> {
             return Ok(false);
         };
         if self.n_atoms <= 9 {
-            self.src.skip(12 * self.n_atoms as u64, Some(self.next), "uncompressed coordinates")?;
+            self.src.skip(
+                12 * self.n_atoms as u64,
+                Some(self.index.next()),
+                "uncompressed coordinates",
+            )?;
         } else {
-            self.src.skip(PRELUDE as u64, Some(self.next), "compression parameters")?;
+            self.src.skip(PRELUDE as u64, Some(self.index.next()), "compression parameters")?;
             let (_, padded) = self.read_nbytes(h.magic)?;
-            self.src.skip(padded, Some(self.next), "compressed coordinates")?;
+            self.src.skip(padded, Some(self.index.next()), "compressed coordinates")?;
         }
         self.end_frame();
         Ok(true)
     }
 
     fn seek_frame(&mut self, index: usize) -> Result<bool, ReadError> {
-        let known = index.min(self.offsets.len() - 1);
-        if known != self.next {
-            self.src.seek_to(self.offsets[known])?;
-            self.next = known;
-            self.at_end = false;
-        }
-        while self.next < index {
+        self.index.rewind(&mut self.src, index)?;
+        while self.index.next() < index {
             if !self.skip_next()? {
                 return Ok(false);
             }
