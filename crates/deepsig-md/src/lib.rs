@@ -38,7 +38,7 @@ pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
 pub use prepare::{FramePrep, PrepError, PrepOptions};
 pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
 pub use split::{
-    Fractions, Split, SplitError, SplitUnit, WindowSplit, interleaved_windows, k_fold,
+    Fractions, Split, SplitError, SplitMix64, SplitUnit, WindowSplit, interleaved_windows, k_fold,
     train_validation_test,
 };
 pub use topology::{

@@ -241,11 +241,19 @@ fn count_groups(strata: &[Vec<Vec<usize>>]) -> usize {
 }
 
 /// Steele, Lea & Flood's splitmix64 (2014): tiny, well mixed, and fixed forever, so a seed
-/// gives the same split on every platform and release.
-struct SplitMix64(u64);
+/// gives the same split on every platform and release. Public so that every seeded choice in
+/// deepsig (splits, training order, synthetic data) uses this one generator.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    /// A generator whose state starts at `seed`.
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -254,7 +262,7 @@ impl SplitMix64 {
     }
 
     /// Fisher-Yates shuffle.
-    fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
             items.swap(i, j);
@@ -262,7 +270,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `0..n` (n >= 1) by rejection, so there is no modulo bias.
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         let zone = u64::MAX - u64::MAX % n;
         loop {
             let x = self.next_u64();

@@ -9,6 +9,7 @@ use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
+use deepsig_md::SplitMix64;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
@@ -140,21 +141,11 @@ pub(crate) fn evaluate(
     Evaluation { loss: loss / samples.len().max(1) as f64, predictions, targets }
 }
 
-/// A seeded shuffle (splitmix64 + Fisher-Yates) that depends only on (seed, epoch), so a
-/// resumed run sees the same order as an uninterrupted one.
+/// A seeded shuffle that depends only on (seed, epoch), so a resumed run sees the same order
+/// as an uninterrupted one.
 fn shuffled(items: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
-    let mut state = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
     let mut v = items.to_vec();
-    for i in (1..v.len()).rev() {
-        v.swap(i, (next() % (i as u64 + 1)) as usize);
-    }
+    SplitMix64::new(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).shuffle(&mut v);
     v
 }
 

@@ -19,6 +19,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use deepsig_md::SplitMix64;
 
 use crate::args::GenerateMotionArgs;
 
@@ -28,16 +29,12 @@ const STIFFNESS_DT: f64 = 0.3;
 const NOISE: f64 = 0.5;
 const PERIOD: usize = 60;
 
-/// splitmix64 with Box-Muller normals: deterministic for a seed across platforms.
-struct Rng(u64);
+/// deepsig's splitmix64 with Box-Muller normals: deterministic for a seed across platforms.
+struct Rng(SplitMix64);
 
 impl Rng {
     fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn normal(&mut self) -> f64 {
@@ -143,7 +140,7 @@ pub(crate) fn run(args: &GenerateMotionArgs) -> Result<()> {
     let mut manifest = String::from(
         "# Synthetic motion benchmark written by `deepsig generate motion`.\nselection = \"all\"\n\n[windowing]\nwindows = 5\nstride = 1\n",
     );
-    let mut rng = Rng(args.seed ^ 0xD5EE_D516);
+    let mut rng = Rng(SplitMix64::new(args.seed ^ 0xD5EE_D516));
     for k in 0..args.per_class {
         for (class, a_first) in [("a-first", true), ("b-first", false)] {
             let name = format!("{class}-{k:03}");
