@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::config::TrainConfig;
 use crate::dataset::{SystemData, WindowData};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
-use crate::model::DeepSignature;
+use crate::model::{DeepSignature, InputShape};
 use crate::prepare::window_tensors;
 use crate::task::Task;
 use crate::training::{accumulated_step, loss_of};
@@ -110,7 +110,11 @@ pub fn bench_train(
     // A handful of distinct windows reused round-robin: memory stays that of a real run.
     let inputs: Vec<WindowInput> = (0..4).map(&mut window).collect();
     let task = Task::Binary { classes: vec!["a".into(), "b".into()] };
-    let mut model = DeepSignature::new(&config.model, vocab.width(), 1, &device);
+    let mut model = DeepSignature::new(
+        &config.model,
+        InputShape { channels: 3, type_width: vocab.width(), outputs: 1 },
+        &device,
+    );
     let parameters = model.num_params();
     let mut optim: burn::optim::ModuleOptimizer = AdamConfig::new()
         .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))

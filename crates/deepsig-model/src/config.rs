@@ -17,10 +17,93 @@ pub enum PathKind {
     Sum,
 }
 
+/// What reads the clusters (SPEC §5 lists the baselines). All methods share the data, the
+/// splits and the training loop; only the model differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Method {
+    /// Learned MinCut clusters → centroid paths → log-signatures of sub-windows → LSTM.
+    #[default]
+    #[serde(rename = "deepsig")]
+    DeepSignature,
+    /// Static: the learned clusters' centroids in the window's first frame.
+    #[serde(rename = "frame-head")]
+    FrameHead,
+    /// Static: the centroids in the last frame.
+    #[serde(rename = "frame-tail")]
+    FrameTail,
+    /// Static: the centroids in the first and last frames.
+    #[serde(rename = "frame-head-tail")]
+    FrameHeadTail,
+    /// Learned clusters, a bidirectional LSTM over each cluster's centroid trajectory.
+    #[serde(rename = "graph-lstm")]
+    GraphLstm,
+    /// Learned clusters, a transformer over the frames' centroid vectors.
+    #[serde(rename = "graph-transformer")]
+    GraphTransformer,
+    /// Fixed clusters (contiguous residue blocks), log-signatures and the same head: what
+    /// learning the clusters adds.
+    #[serde(rename = "sig-fixed")]
+    SigFixed,
+}
+
+impl Method {
+    /// Every method, in the order tables list them.
+    pub const ALL: [Method; 7] = [
+        Method::DeepSignature,
+        Method::FrameHead,
+        Method::FrameTail,
+        Method::FrameHeadTail,
+        Method::GraphLstm,
+        Method::GraphTransformer,
+        Method::SigFixed,
+    ];
+
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::DeepSignature => "deepsig",
+            Method::FrameHead => "frame-head",
+            Method::FrameTail => "frame-tail",
+            Method::FrameHeadTail => "frame-head-tail",
+            Method::GraphLstm => "graph-lstm",
+            Method::GraphTransformer => "graph-transformer",
+            Method::SigFixed => "sig-fixed",
+        }
+    }
+
+    /// Whether the clusters are learned (and so MinCut losses apply).
+    pub fn learns_clusters(self) -> bool {
+        self != Method::SigFixed
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Method, ConfigError> {
+        Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
+            ConfigError(format!("unknown method {s:?}; expected one of {}", names.join(", ")))
+        })
+    }
+}
+
+fn default_baseline_width() -> usize {
+    32
+}
+
 /// The architecture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
+    /// Which model reads the clusters.
+    #[serde(default)]
+    pub method: Method,
     /// K: clusters at the last pooling level.
     pub clusters: usize,
     /// Cluster counts per pooling level as multiples of K, first level first (8K, 4K, K).
@@ -48,6 +131,10 @@ pub struct ModelConfig {
     pub head_hidden: usize,
     /// Dropout before the output layer.
     pub dropout: f64,
+    /// Width of the baselines' sequence models: hidden size per direction of `graph-lstm`,
+    /// model width of `graph-transformer`.
+    #[serde(default = "default_baseline_width")]
+    pub baseline_width: usize,
 }
 
 /// Training settings; nests the model.
@@ -110,6 +197,7 @@ impl Preset {
     pub fn config(self) -> TrainConfig {
         let paper = TrainConfig {
             model: ModelConfig {
+                method: Method::DeepSignature,
                 clusters: 50,
                 pool_multipliers: vec![8, 4, 1],
                 hidden: 20,
@@ -123,6 +211,7 @@ impl Preset {
                 lstm_hidden: 256,
                 head_hidden: 20,
                 dropout: 0.2,
+                baseline_width: 32,
             },
             lr: 1e-3,
             weight_decay: 5e-4,
@@ -158,6 +247,7 @@ impl Preset {
                     lstm_hidden: 32,
                     head_hidden: 16,
                     dropout: 0.1,
+                    baseline_width: 16,
                     ..paper.model
                 },
                 lr: 1e-2,
@@ -223,8 +313,11 @@ impl TrainConfig {
             || self.epochs == 0
             || m.hidden == 0
             || m.lstm_hidden == 0
+            || m.baseline_width == 0
         {
-            return bad("sub_windows, batch, epochs, hidden and lstm_hidden must be at least 1");
+            return bad(
+                "sub_windows, batch, epochs, hidden, lstm_hidden and baseline_width must be at least 1",
+            );
         }
         if !(0.0..1.0).contains(&m.dropout) {
             return bad("dropout must be in [0, 1)");
@@ -260,6 +353,9 @@ mod tests {
         assert!(base.with_overrides(&["clusters=many".into()]).is_err());
         assert!(base.with_overrides(&["dropout=1.5".into()]).is_err());
         assert!(base.with_overrides(&["noequals".into()]).is_err());
+        let lstm = base.with_overrides(&["method=graph-lstm".into()]).unwrap();
+        assert_eq!(lstm.model.method, Method::GraphLstm);
+        assert!(base.with_overrides(&["method=graph-gru".into()]).is_err());
     }
 
     #[test]
@@ -272,5 +368,14 @@ mod tests {
         );
         assert_eq!(reference.model.path, PathKind::Sum);
         assert!(Preset::Small.config().validate().is_ok());
+    }
+
+    #[test]
+    fn method_names_round_trip_through_text_and_json() {
+        for m in Method::ALL {
+            assert_eq!(m.name().parse::<Method>().unwrap(), m);
+            assert_eq!(serde_json::to_value(m).unwrap(), m.name());
+        }
+        assert!("transformer".parse::<Method>().unwrap_err().0.contains("graph-transformer"));
     }
 }

@@ -65,6 +65,8 @@ pub struct GraphInput {
     pub types: Vec<f32>,
     /// Vocabulary width.
     pub type_width: usize,
+    /// Ordinal residue of each atom (0, 1, … in order of appearance).
+    pub residues: Vec<u32>,
     /// GCN weights: for each directed edge $1/\sqrt{(d_i+1)(d_j+1)}$.
     weights: Vec<f32>,
     /// GCN self-loop weights $1/(d_i + 1)$.
@@ -93,7 +95,19 @@ impl GraphInput {
                 one_hot[i * width + c] = 1.0;
             }
         }
+        let mut residues = Vec::with_capacity(n);
+        let mut previous = None;
+        for (id, name) in system.residue_ids.iter().zip(&system.residue_names) {
+            let ordinal = match (previous, residues.last()) {
+                (Some(p), Some(&r)) if p == (id, name) => r,
+                (_, Some(&r)) => r + 1,
+                _ => 0,
+            };
+            residues.push(ordinal);
+            previous = Some((id, name));
+        }
         let mut g = GraphInput {
+            residues,
             atoms: n,
             src,
             dst,
@@ -130,6 +144,19 @@ impl GraphInput {
     }
 }
 
+/// Hard clusters of contiguous residues, `[atoms, k]` row-major one-hot: residue `r` of `R`
+/// goes to block `r·k/R`; with fewer residues than blocks, atoms are split evenly instead.
+pub fn residue_blocks(residues: &[u32], k: usize) -> Vec<f32> {
+    let n = residues.len();
+    let r_count = residues.iter().max().map_or(0, |&r| r as usize + 1);
+    let mut out = vec![0.0f32; n * k];
+    for (i, &r) in residues.iter().enumerate() {
+        let block = if r_count >= k { r as usize * k / r_count } else { i * k / n.max(1) };
+        out[i * k + block] = 1.0;
+    }
+    out
+}
+
 /// One window as model input.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowInput {
@@ -157,5 +184,24 @@ impl WindowInput {
             window.coords.iter().enumerate().map(|(i, &v)| (v - mean[i % 3]) * scale).collect();
         let propagated = graph.propagate(&coords, 3);
         WindowInput { frames: window.frames, coords, propagated }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::residue_blocks;
+
+    #[test]
+    fn residue_blocks_keep_residues_whole_and_cover_every_block() {
+        // 6 residues of 2 atoms into 3 blocks: residues {0,1}, {2,3}, {4,5}.
+        let residues: Vec<u32> = (0..12).map(|i| i / 2).collect();
+        let blocks = residue_blocks(&residues, 3);
+        let block_of = |i: usize| blocks[i * 3..i * 3 + 3].iter().position(|&v| v == 1.0);
+        let got: Vec<_> = (0..12).map(|i| block_of(i).unwrap()).collect();
+        assert_eq!(got, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+        // Fewer residues than blocks: atoms split evenly, every block used.
+        let one_residue = residue_blocks(&[0; 4], 4);
+        assert_eq!(one_residue.iter().sum::<f32>(), 4.0);
+        assert!((0..4).all(|b| one_residue[b * 4 + b] == 1.0));
     }
 }

@@ -40,14 +40,9 @@ pub fn evaluate_run(
     let data = Prepared::load(&manifest, &saved.config, saved.seed, Some(&cache))?;
     let device = backend::device_from_str(device)?;
     let best = run.join("model-best.bpk");
-    let model = DeepSignature::new(
-        &saved.config.model,
-        data.vocabulary.width(),
-        data.task.outputs(),
-        &device,
-    )
-    .try_load_file(&best)
-    .map_err(|e| TrainError::run(&best, e))?;
+    let model = DeepSignature::new(&saved.config.model, data.input_shape(), &device)
+        .try_load_file(&best)
+        .map_err(|e| TrainError::run(&best, e))?;
     let epoch = std::fs::read_to_string(run.join("metrics.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())

@@ -6,7 +6,8 @@
 //! - [`dataset`]: a manifest read, selected, made whole, aligned and windowed
 //!   ([`Dataset`]), cached on disk by content.
 //! - [`features`]: host-side model inputs (centred coordinates, first GCN propagation).
-//! - [`model`]: [`DeepSignature`], the burn module. [`pooling`] holds the MinCut maths.
+//! - [`model`]: [`DeepSignature`], the burn module, for every [`Method`]: the shared
+//!   [`encoder`] (GCN + MinCut; [`pooling`] holds the maths) and the [`baselines`]' readers.
 //! - [`sig_layer`]: the differentiable (log-)signature layer, a custom autodiff op over
 //!   `deepsig-signature`'s exact forward and memory-efficient backward.
 //! - [`training`]: [`train`], the loop that writes a run folder; [`report`] its outputs.
@@ -15,10 +16,12 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+pub mod baselines;
 pub mod bench;
 mod cache;
 pub mod config;
 pub mod dataset;
+pub mod encoder;
 mod error;
 pub mod features;
 pub mod inference;
@@ -33,10 +36,10 @@ pub mod task;
 pub mod training;
 
 pub use backend::{Device, DeviceError, device_from_str, train_device};
-pub use config::{ModelConfig, Preset, TrainConfig};
+pub use config::{Method, ModelConfig, Preset, TrainConfig};
 pub use dataset::Dataset;
 pub use error::{DataError, TrainError};
 pub use inference::evaluate_run;
-pub use model::DeepSignature;
+pub use model::{DeepSignature, InputShape};
 pub use sig_layer::{SigLayer, SigLayerError};
 pub use training::{TrainOptions, train};

@@ -31,14 +31,24 @@ impl SequenceLstm {
 
     /// `[steps, d_input]` → the last hidden state `[1, d_hidden]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let steps = x.dims()[0];
+        self.forward_batch(x.unsqueeze::<3>())
+    }
+
+    /// `[sequences, steps, d_input]` → the last hidden state of each `[sequences, d_hidden]`.
+    pub fn forward_batch(&self, x: Tensor<3>) -> Tensor<2> {
+        let [batch, steps, d_input] = x.dims();
         let h_size = self.hidden;
-        let projected = self.input.forward(x); // [steps, 4H]
+        let projected = self.input.forward(x.reshape([batch * steps, d_input])).reshape([
+            batch,
+            steps,
+            4 * h_size,
+        ]);
         let device = projected.device();
-        let mut h = Tensor::<2>::zeros([1, h_size], &device);
-        let mut c = Tensor::<2>::zeros([1, h_size], &device);
+        let mut h = Tensor::<2>::zeros([batch, h_size], &device);
+        let mut c = Tensor::<2>::zeros([batch, h_size], &device);
         for t in 0..steps {
-            let gates = projected.clone().narrow(0, t, 1) + self.recurrent.forward(h);
+            let step: Tensor<2> = projected.clone().narrow(1, t, 1).squeeze_dim(1);
+            let gates = step + self.recurrent.forward(h);
             let gate = |k: usize| gates.clone().narrow(1, k * h_size, h_size);
             let (i, f, g, o) =
                 (sigmoid(gate(0)), sigmoid(gate(1)), gate(2).tanh(), sigmoid(gate(3)));

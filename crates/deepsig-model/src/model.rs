@@ -1,61 +1,64 @@
-//! The Deep Signature module: GCN → hierarchical MinCut soft clustering → cluster paths →
-//! log-signatures of sub-windows → LSTM head (SPEC §9.3–9.6).
+//! The model: Deep Signature (GCN → hierarchical MinCut soft clustering → cluster paths →
+//! log-signatures of sub-windows → LSTM head, SPEC §9.3–9.6) or one of its baselines
+//! (SPEC §5), chosen by [`Method`].
 //!
 //! One window is one forward call (`forward_window`); a batch is a list of windows, so systems
-//! of different sizes and windows of different lengths mix without padding.
-//!
-//! Time independence: between the first GCN's ReLU and every softmax each layer is affine in
-//! the per-frame features, so the time mean is taken right after that ReLU (SPEC §9.3); the
-//! memory is O(N·8K), not O(T·N·8K).
+//! of different sizes and windows of different lengths mix without padding. Every method
+//! reads the same centroid paths and ends in the same head (LayerNorm, Linear, tanh, dropout,
+//! Linear), so a comparison isolates what reads the paths.
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::Tensor;
-use burn::tensor::activation::{relu, softmax};
+use burn::tensor::{Int, Tensor, TensorData};
 use deepsig_md::{SubWindowMode, sub_windows};
 use deepsig_signature::Depth;
 
-use crate::config::{ModelConfig, PathKind};
+use crate::baselines::{ClusterLstm, TemporalTransformer};
+use crate::config::{Method, ModelConfig, PathKind};
+use crate::encoder::{ClusterEncoder, Clustering};
+use crate::features::residue_blocks;
 use crate::lstm::SequenceLstm;
-use crate::pooling::{SparseGraph, pool_dense, pool_sparse};
+use crate::pooling::SparseGraph;
 use crate::sig_layer::SigLayer;
 
-/// `out = W_rel (A x) + W_root x + b` (PyG's DenseGraphConv, "add" aggregation).
-#[derive(Module, Debug)]
-pub struct DenseGraphConv {
-    rel: Linear,
-    root: Linear,
-}
-
-impl DenseGraphConv {
-    fn forward(&self, x: Tensor<2>, a: &Tensor<2>) -> Tensor<2> {
-        self.rel.forward(a.clone().matmul(x.clone())) + self.root.forward(x)
-    }
-}
-
-/// The model (architecture only; see `training` for the loop).
+/// The model of `config.method` (architecture only; see `training` for the loop).
 #[derive(Module, Debug)]
 pub struct DeepSignature {
-    gcn_coords: Linear,
-    gcn_types: Option<Linear>,
-    assign: Vec<Linear>,
-    convs: Vec<DenseGraphConv>,
-    lstm: SequenceLstm,
+    /// Learned clusters; `None` for `sig-fixed`.
+    encoder: Option<ClusterEncoder>,
+    /// Over sub-window log-signatures (`deepsig`, `sig-fixed`) or over the one static vector
+    /// of the frame baselines.
+    lstm: Option<SequenceLstm>,
+    cluster_lstm: Option<ClusterLstm>,
+    transformer: Option<TemporalTransformer>,
     norm: LayerNorm,
     hidden: Linear,
     dropout: Dropout,
     out: Linear,
 }
 
+/// What the model's input looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputShape {
+    /// Channels per atom and frame (3 for coordinates).
+    pub channels: usize,
+    /// One-hot type columns (the vocabulary's width).
+    pub type_width: usize,
+    /// Output units (1 for binary and regression, classes otherwise).
+    pub outputs: usize,
+}
+
 /// One window's tensors, on the model's device.
 #[derive(Debug, Clone)]
 pub struct WindowTensors {
-    /// $\hat A x_t$: `[frames, atoms, 3]`.
+    /// $\hat A x_t$: `[frames, atoms, channels]`.
     pub propagated: Tensor<3>,
-    /// Centred, scaled coordinates: `[frames, atoms, 3]`.
+    /// Centred, scaled coordinates (or node values): `[frames, atoms, channels]`.
     pub coords: Tensor<3>,
     /// $\hat A O$: `[atoms, types]`.
     pub types: Tensor<2>,
+    /// Ordinal residue of each atom, for the fixed clusters of `sig-fixed`.
+    pub residues: Vec<u32>,
     pub(crate) graph: SparseGraph,
 }
 
@@ -63,114 +66,172 @@ pub struct WindowTensors {
 pub struct WindowOutput {
     /// Output logits (or regression values): `[1, outputs]`.
     pub logits: Tensor<2>,
-    /// Σ of the MinCut losses over levels.
+    /// Σ of the MinCut losses over levels (zero for fixed clusters).
     pub cut: Tensor<1>,
-    /// Σ of the orthogonality losses over levels.
+    /// Σ of the orthogonality losses over levels (zero for fixed clusters).
     pub orth: Tensor<1>,
     /// The composite soft assignment `[atoms, K]`.
     pub assignment: Tensor<2>,
-    /// The log-signature features, `[sub_windows, C]`.
+    /// What the head reads: the log-signatures `[sub_windows, C]` for `deepsig` and
+    /// `sig-fixed`, the sequence model's output `[1, F]` otherwise.
     pub features: Tensor<2>,
 }
 
 impl DeepSignature {
-    /// A new model with random weights for `type_width` one-hot type columns and `outputs`
-    /// output units.
+    /// A new model with random weights.
     pub fn new(
         config: &ModelConfig,
-        type_width: usize,
-        outputs: usize,
+        shape: InputShape,
         device: &burn::tensor::Device,
     ) -> DeepSignature {
-        let h = config.hidden;
-        let clusters: Vec<usize> =
-            config.pool_multipliers.iter().map(|m| m * config.clusters).collect();
-        let sig_width =
-            SigLayer::logsignature(depth(config)).output_channels(3 * config.clusters).unwrap_or(1);
+        let (k, c) = (config.clusters, shape.channels);
+        let method = config.method;
+        let encoder = method
+            .learns_clusters()
+            .then(|| ClusterEncoder::new(config, c, shape.type_width, device));
+        let lstm_input = match method {
+            Method::DeepSignature | Method::SigFixed => {
+                Some(SigLayer::logsignature(depth(config)).output_channels(c * k).unwrap_or(1))
+            }
+            Method::FrameHead | Method::FrameTail => Some(c * k),
+            Method::FrameHeadTail => Some(2 * c * k),
+            Method::GraphLstm | Method::GraphTransformer => None,
+        };
+        let lstm = lstm_input.map(|d| SequenceLstm::new(d, config.lstm_hidden, device));
+        let cluster_lstm = (method == Method::GraphLstm)
+            .then(|| ClusterLstm::new(c, config.baseline_width, device));
+        let transformer = (method == Method::GraphTransformer).then(|| {
+            TemporalTransformer::new(c * k, config.baseline_width, config.dropout, device)
+        });
+        let head_input = match (&cluster_lstm, &transformer) {
+            (Some(_), _) => 2 * k * config.baseline_width,
+            (_, Some(t)) => t.width(),
+            _ => config.lstm_hidden,
+        };
         DeepSignature {
-            gcn_coords: LinearConfig::new(3, h).init(device),
-            gcn_types: config
-                .type_features
-                .then(|| LinearConfig::new(type_width, h).with_bias(false).init(device)),
-            assign: clusters.iter().map(|&c| LinearConfig::new(h, c).init(device)).collect(),
-            convs: clusters[1..]
-                .iter()
-                .map(|_| DenseGraphConv {
-                    rel: LinearConfig::new(h, h).init(device),
-                    root: LinearConfig::new(h, h).with_bias(false).init(device),
-                })
-                .collect(),
-            lstm: SequenceLstm::new(sig_width, config.lstm_hidden, device),
-            norm: LayerNormConfig::new(config.lstm_hidden).init(device),
-            hidden: LinearConfig::new(config.lstm_hidden, config.head_hidden).init(device),
+            encoder,
+            lstm,
+            cluster_lstm,
+            transformer,
+            norm: LayerNormConfig::new(head_input).init(device),
+            hidden: LinearConfig::new(head_input, config.head_hidden).init(device),
             dropout: DropoutConfig::new(config.dropout).init(),
-            out: LinearConfig::new(config.head_hidden, outputs).init(device),
+            out: LinearConfig::new(config.head_hidden, shape.outputs).init(device),
         }
-    }
-
-    fn assignment(&self, level: usize, x: Tensor<2>, config: &ModelConfig) -> Tensor<2> {
-        let logits = self.assign[level].forward(x);
-        softmax(if config.tanh_logits { logits.tanh() } else { logits }, 1)
     }
 
     /// One window through the whole model.
     pub fn forward_window(&self, w: &WindowTensors, config: &ModelConfig) -> WindowOutput {
-        let [frames, atoms, _] = w.coords.dims();
-        // First GCN layer per frame, then the time mean (exact: see the module docs).
-        let mut h = self.gcn_coords.forward(w.propagated.clone()); // [T, N, H]
-        if let Some(types) = &self.gcn_types {
-            h = h + types.forward(w.types.clone()).unsqueeze::<3>();
-        }
-        let hbar: Tensor<2> = relu(h).mean_dim(0).squeeze_dim(0); // [N, H]
-
-        let s1 = self.assignment(0, hbar.clone(), config); // [N, C1]
-        let (losses, mut adjacency) = pool_sparse(&s1, &w.graph);
-        let (mut cut, mut orth) = (losses.cut, losses.orth);
-        let mut x = s1.clone().transpose().matmul(hbar); // [C1, H]
-        let mut total = s1;
-        for (level, conv) in self.convs.iter().enumerate() {
-            x = conv.forward(x, &adjacency);
-            let s = self.assignment(level + 1, x.clone(), config); // [C_l, C_{l+1}]
-            let (losses, next) = pool_dense(&s, &adjacency);
-            cut = cut + losses.cut;
-            orth = orth + losses.orth;
-            x = s.clone().transpose().matmul(x);
-            adjacency = next;
-            total = total.matmul(s);
-        }
-        let k = total.dims()[1];
-
-        // Cluster paths: [N, T*3] → Sᵀ· → [K, T, 3] → [T, 3K], cluster-major channels.
-        let flat = w.coords.clone().swap_dims(0, 1).reshape([atoms, frames * 3]);
-        let mut pooled = total.clone().transpose().matmul(flat); // [K, T*3]
-        if config.path == PathKind::Centroid {
-            let mass = total.clone().sum_dim(0).transpose().clamp_min(1e-6); // [K, 1]
-            pooled = pooled / mass;
-        }
-        let path = pooled.reshape([k, frames, 3]).swap_dims(0, 1).reshape([frames, 3 * k]);
-
-        let mode = if config.shared_boundaries {
-            SubWindowMode::SharedBoundary
-        } else {
-            SubWindowMode::Disjoint
+        let frames = w.coords.dims()[0];
+        let device = w.coords.device();
+        // The static baselines see only their frames, in the encoder too.
+        let chosen: Option<Vec<i64>> = match config.method {
+            Method::FrameHead => Some(vec![0]),
+            Method::FrameTail => Some(vec![frames as i64 - 1]),
+            Method::FrameHeadTail => Some(vec![0, frames as i64 - 1]),
+            _ => None,
         };
-        let layer = SigLayer::logsignature(depth(config));
-        let ranges = sub_windows(frames, config.sub_windows, mode)
-            .unwrap_or_else(|_| std::iter::once(0..frames).collect());
-        let features: Vec<Tensor<2>> = ranges
-            .into_iter()
-            .map(|r| {
-                let sub = path.clone().narrow(0, r.start, r.end - r.start).unsqueeze::<3>();
-                layer
-                    .forward(sub)
-                    .unwrap_or_else(|e| panic!("sub-window shapes are checked by the trainer: {e}"))
-            })
-            .collect();
-        let features = Tensor::cat(features, 0); // [W', C]
-        let z = self.norm.forward(self.lstm.forward(features.clone()));
+        let (propagated, coords) = match &chosen {
+            Some(idx) => {
+                let idx =
+                    Tensor::<1, Int>::from_data(TensorData::new(idx.clone(), [idx.len()]), &device);
+                (w.propagated.clone().select(0, idx.clone()), w.coords.clone().select(0, idx))
+            }
+            None => (w.propagated.clone(), w.coords.clone()),
+        };
+        let clustering = match &self.encoder {
+            Some(encoder) => encoder.forward(propagated, &w.types, &w.graph, config),
+            None => fixed_clustering(&w.residues, config.clusters, &device),
+        };
+        let paths = cluster_paths(&clustering.assignment, coords, config.path); // [T, K, c]
+        let [t, k, c] = paths.dims();
+
+        let (features, summary) = match config.method {
+            Method::DeepSignature | Method::SigFixed => {
+                let sigs = sub_window_logsignatures(paths.reshape([t, k * c]), config);
+                (sigs.clone(), self.lstm().forward(sigs))
+            }
+            Method::FrameHead | Method::FrameTail | Method::FrameHeadTail => {
+                let flat = paths.reshape([1, t * k * c]);
+                (flat.clone(), self.lstm().forward(flat))
+            }
+            Method::GraphLstm => {
+                let lstm = self.cluster_lstm.as_ref().expect("built for graph-lstm");
+                let out = lstm.forward(paths.swap_dims(0, 1));
+                (out.clone(), out)
+            }
+            Method::GraphTransformer => {
+                let transformer = self.transformer.as_ref().expect("built for graph-transformer");
+                let out = transformer.forward(paths.reshape([t, k * c]));
+                (out.clone(), out)
+            }
+        };
+        let z = self.norm.forward(summary);
         let z = self.dropout.forward(self.hidden.forward(z).tanh());
-        WindowOutput { logits: self.out.forward(z), cut, orth, assignment: total, features }
+        WindowOutput {
+            logits: self.out.forward(z),
+            cut: clustering.cut,
+            orth: clustering.orth,
+            assignment: clustering.assignment,
+            features,
+        }
     }
+
+    fn lstm(&self) -> &SequenceLstm {
+        self.lstm.as_ref().expect("DeepSignature::new builds the LSTM for this method")
+    }
+}
+
+/// Hard clusters of contiguous residue blocks, without pooling losses (`sig-fixed`).
+fn fixed_clustering(residues: &[u32], k: usize, device: &burn::tensor::Device) -> Clustering {
+    let blocks = residue_blocks(residues, k);
+    Clustering {
+        assignment: Tensor::from_data(TensorData::new(blocks, [residues.len(), k]), device),
+        cut: Tensor::zeros([1], device),
+        orth: Tensor::zeros([1], device),
+    }
+}
+
+/// Cluster paths `[T, K, c]` from the assignment `[N, K]` and coordinates `[T, N, c]`:
+/// centroids $(S^T X_t) / (S^T 1)$ (SPEC §9.4) or the reference's sums $S^T X_t$.
+pub(crate) fn cluster_paths(
+    assignment: &Tensor<2>,
+    coords: Tensor<3>,
+    path: PathKind,
+) -> Tensor<3> {
+    let [frames, atoms, c] = coords.dims();
+    let k = assignment.dims()[1];
+    let flat = coords.swap_dims(0, 1).reshape([atoms, frames * c]);
+    let mut pooled = assignment.clone().transpose().matmul(flat); // [K, T*c]
+    if path == PathKind::Centroid {
+        let mass = assignment.clone().sum_dim(0).transpose().clamp_min(1e-6); // [K, 1]
+        pooled = pooled / mass;
+    }
+    pooled.reshape([k, frames, c]).swap_dims(0, 1)
+}
+
+/// The log-signature of each sub-window of a path `[T, C]` (cluster-major channels):
+/// `[sub_windows, logsignature channels]`.
+fn sub_window_logsignatures(path: Tensor<2>, config: &ModelConfig) -> Tensor<2> {
+    let frames = path.dims()[0];
+    let mode = if config.shared_boundaries {
+        SubWindowMode::SharedBoundary
+    } else {
+        SubWindowMode::Disjoint
+    };
+    let layer = SigLayer::logsignature(depth(config));
+    let ranges = sub_windows(frames, config.sub_windows, mode)
+        .unwrap_or_else(|_| std::iter::once(0..frames).collect());
+    let features: Vec<Tensor<2>> = ranges
+        .into_iter()
+        .map(|r| {
+            let sub = path.clone().narrow(0, r.start, r.end - r.start).unsqueeze::<3>();
+            layer
+                .forward(sub)
+                .unwrap_or_else(|e| panic!("sub-window shapes are checked by the trainer: {e}"))
+        })
+        .collect();
+    Tensor::cat(features, 0)
 }
 
 fn depth(config: &ModelConfig) -> Depth {

@@ -10,7 +10,7 @@ use crate::TrainError;
 use crate::config::TrainConfig;
 use crate::dataset::{CacheStats, Dataset, DatasetOptions};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
-use crate::model::WindowTensors;
+use crate::model::{InputShape, WindowTensors};
 use crate::pooling::SparseGraph;
 use crate::task::Task;
 
@@ -118,6 +118,15 @@ impl Prepared {
         })
     }
 
+    /// The model input this data gives.
+    pub fn input_shape(&self) -> InputShape {
+        InputShape {
+            channels: 3,
+            type_width: self.vocabulary.width(),
+            outputs: self.task.outputs(),
+        }
+    }
+
     /// Sample indices whose trajectory is in `trajectories`.
     pub fn samples_of(&self, trajectories: &[usize]) -> Vec<usize> {
         (0..self.samples.len())
@@ -143,6 +152,7 @@ pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) 
             TensorData::new(graph.types.clone(), [n, graph.type_width]),
             device,
         ),
+        residues: graph.residues.clone(),
         graph: SparseGraph {
             src: index(&graph.src),
             dst: index(&graph.dst),

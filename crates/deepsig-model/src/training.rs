@@ -205,8 +205,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     save_json(&out.join("config.json"), &run_config)?;
 
     device.seed(opts.seed);
-    let type_width = data.vocabulary.width();
-    let mut model = DeepSignature::new(&config.model, type_width, data.task.outputs(), &device);
+    let mut model = DeepSignature::new(&config.model, data.input_shape(), &device);
     let mut optim = optimizer(config);
     let mut state = State {
         epochs_done: 0,
@@ -276,7 +275,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
         }
     }
 
-    let best = DeepSignature::new(&config.model, type_width, data.task.outputs(), &base)
+    let best = DeepSignature::new(&config.model, data.input_shape(), &base)
         .try_load_file(&best_model)
         .map_err(|e| TrainError::run(&best_model, e))?;
     let metrics = report::final_metrics(

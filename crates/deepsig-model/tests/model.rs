@@ -6,7 +6,7 @@ use deepsig_md::Label;
 use deepsig_model::dataset::{SystemData, WindowData};
 use deepsig_model::features::{GraphInput, Vocabulary, WindowInput};
 use deepsig_model::prepare::window_tensors;
-use deepsig_model::{DeepSignature, Preset};
+use deepsig_model::{DeepSignature, InputShape, Method, ModelConfig, Preset};
 
 struct Rng(u64);
 
@@ -51,12 +51,21 @@ fn logits(
     vocab: &Vocabulary,
     window: &WindowData,
 ) -> Vec<f32> {
-    let config = Preset::Small.config().model;
+    logits_of(model, &Preset::Small.config().model, system, vocab, window)
+}
+
+fn logits_of(
+    model: &DeepSignature,
+    config: &ModelConfig,
+    system: &SystemData,
+    vocab: &Vocabulary,
+    window: &WindowData,
+) -> Vec<f32> {
     let graph = GraphInput::new(system, vocab);
     let input = WindowInput::new(window, &graph, 0.1);
     let tensors = window_tensors(&input, &graph, &crate::device());
     model
-        .forward_window(&tensors, &config)
+        .forward_window(&tensors, config)
         .logits
         .into_data()
         .convert::<f32>()
@@ -79,7 +88,12 @@ fn output_is_invariant_to_translation_and_to_atom_order() {
     let config = Preset::Small.config().model;
     let device = crate::device();
     device.seed(3);
-    let model = DeepSignature::new(&config, vocab.width(), 1, &device).valid();
+    let model = DeepSignature::new(
+        &config,
+        InputShape { channels: 3, type_width: vocab.width(), outputs: 1 },
+        &device,
+    )
+    .valid();
     let mut rng = Rng(7);
     let coords: Vec<f32> =
         (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
@@ -117,4 +131,45 @@ fn output_is_invariant_to_translation_and_to_atom_order() {
         changed.iter().zip(&base).any(|(a, b)| (a - b).abs() > 1e-5),
         "{changed:?} vs {base:?}"
     );
+}
+
+#[test]
+fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_data() {
+    let (n, frames) = (16, 21);
+    let system = chain(n, &(0..n).collect::<Vec<_>>());
+    let vocab = Vocabulary::from_systems([&system]);
+    let mut rng = Rng(11);
+    let coords: Vec<f32> =
+        (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
+    let moved: Vec<f32> =
+        coords.iter().enumerate().map(|(i, v)| v + [-12.0, 30.0, 7.0][i % 3]).collect();
+    // Reverse time: the static head-only or tail-only views change too.
+    let mut reversed = Vec::with_capacity(coords.len());
+    for t in (0..frames).rev() {
+        reversed.extend_from_slice(&coords[t * n * 3..(t + 1) * n * 3]);
+    }
+    let device = crate::device();
+    for method in Method::ALL {
+        let config = ModelConfig { method, ..Preset::Small.config().model };
+        device.seed(5);
+        let model = DeepSignature::new(
+            &config,
+            InputShape { channels: 3, type_width: vocab.width(), outputs: 3 },
+            &device,
+        )
+        .valid();
+        let run = |c: &[f32]| {
+            let window = WindowData { frames, coords: c.to_vec() };
+            logits_of(&model, &config, &system, &vocab, &window)
+        };
+        let base = run(&coords);
+        assert_eq!(base.len(), 3, "{method}");
+        assert!(base.iter().all(|v| v.is_finite()), "{method}: {base:?}");
+        close(&run(&moved), &base, &format!("{method}: translation"));
+        let changed = run(&reversed);
+        assert!(
+            changed.iter().zip(&base).any(|(a, b)| (a - b).abs() > 1e-5),
+            "{method}: reversing time left {base:?} unchanged"
+        );
+    }
 }
