@@ -54,7 +54,8 @@ pub struct BenchResult {
     pub device: String,
 }
 
-fn peak_rss_mb() -> Option<f64> {
+/// The process's peak resident memory so far (`VmHWM`), in MB; `None` off Linux.
+pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -82,6 +82,9 @@ pub(crate) fn final_metrics(
         "windows": samples.len(),
         "trajectories": trajectories.len(),
         "train_seconds": seconds,
+        // The whole process's high-water mark: one run per process (as `deepsig benchmark`
+        // runs them) makes it this run's peak.
+        "peak_rss_mb": crate::bench::peak_rss_mb(),
     })
 }
 

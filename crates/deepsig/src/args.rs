@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod md;
 mod model;
 
-pub(crate) use model::{BenchTrainArgs, EvalArgs, GenerateCommand, GenerateMotionArgs, TrainArgs};
+pub(crate) use model::{
+    BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCommand, GenerateMotionArgs, TrainArgs,
+};
 
 pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs};
 
@@ -41,6 +43,9 @@ pub(crate) enum Command {
     Train(TrainArgs),
     /// Recompute a run's test metrics from its folder.
     Eval(EvalArgs),
+    /// Train and test every method (Deep Signature and the baselines) on one manifest over
+    /// several seeds, and write a comparison table (Markdown, JSON, SVG).
+    Benchmark(BenchmarkArgs),
 }
 
 /// The signature options shared by `signature` and `bench signature`.

@@ -22,6 +22,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(GenerateCommand::Motion(a)) => commands::generate::run(a),
         Command::Train(a) => commands::train::run(a),
         Command::Eval(a) => commands::train::eval(a),
+        Command::Benchmark(a) => commands::benchmark::run(a),
     }
 }
 

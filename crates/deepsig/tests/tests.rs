@@ -4,6 +4,7 @@
 //! - `md`, `md_real`: the MD subcommands on generated fixtures and on `../shared/data`.
 //! - `tidy`: house rules checked on the source tree (module docs, file size, crate graph).
 
+mod benchmark;
 mod cli;
 mod md;
 mod md_real;

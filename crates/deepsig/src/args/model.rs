@@ -110,3 +110,40 @@ pub(crate) struct EvalArgs {
     #[arg(long)]
     pub(crate) json: bool,
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchmarkArgs {
+    /// Read the dataset from the manifest M.toml.
+    #[arg(long, value_name = "M.toml", help_heading = "INPUT")]
+    pub(crate) manifest: PathBuf,
+    /// Compare these methods (comma-separated): deepsig, frame-head, frame-tail,
+    /// frame-head-tail, graph-lstm, graph-transformer, sig-fixed.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "deepsig,frame-head,frame-tail,frame-head-tail,graph-lstm,graph-transformer,sig-fixed"
+    )]
+    pub(crate) methods: String,
+    /// Train every method with NUM seeds S, S+1, ... (a seed fixes one split for all methods).
+    #[arg(long, value_name = "NUM", default_value_t = 5, help_heading = "TRAINING")]
+    pub(crate) seeds: u64,
+    /// The first seed.
+    #[arg(long, value_name = "S", default_value_t = 0, help_heading = "TRAINING")]
+    pub(crate) seed: u64,
+    /// Start every method from preset NAME (paper, reference, small).
+    #[arg(long, value_name = "NAME", default_value = "paper", help_heading = "MODEL")]
+    pub(crate) preset: String,
+    /// Override one setting for every method, e.g. --set epochs=50 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "MODEL")]
+    pub(crate) overrides: Vec<String>,
+    /// Run on DEVICE: cpu, cuda or wgpu.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu", help_heading = "TRAINING")]
+    pub(crate) device: String,
+    /// Write run folders (OUT/METHOD/seed-S) and benchmark.{md,json,svg} into OUT; finished
+    /// runs found there are reused, interrupted ones resumed.
+    #[arg(long, value_name = "OUT", help_heading = "OUTPUT")]
+    pub(crate) out: PathBuf,
+    /// Print the table as JSON on stdout.
+    #[arg(long, help_heading = "OUTPUT")]
+    pub(crate) json: bool,
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
+pub(crate) mod benchmark;
 pub(crate) mod demo;
 pub(crate) mod extract;
 pub(crate) mod generate;

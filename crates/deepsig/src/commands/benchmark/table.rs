@@ -1,0 +1,238 @@
+//! The benchmark's outputs: `benchmark.md`, `benchmark.json` and `benchmark.svg` (per
+//! trajectory accuracy, mean ± std over seeds, one bar per method).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use deepsig_model::Method;
+use deepsig_model::metrics::mean_std;
+
+use super::Plan;
+use crate::npy::write_atomic;
+
+/// One finished run, read back from its folder.
+pub(crate) struct RunResult {
+    pub(crate) seed: u64,
+    pub(crate) per_trajectory: serde_json::Value,
+    pub(crate) per_window: serde_json::Value,
+    /// Data loading and training, as the run measured it.
+    pub(crate) seconds: f64,
+    pub(crate) peak_rss_mb: Option<f64>,
+}
+
+impl RunResult {
+    pub(crate) fn read(seed: u64, dir: &Path) -> Result<RunResult> {
+        let path = dir.join("metrics.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let m: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
+        Ok(RunResult {
+            seed,
+            per_trajectory: m["per_trajectory"].clone(),
+            per_window: m["per_window"].clone(),
+            seconds: m["train_seconds"].as_f64().unwrap_or(f64::NAN),
+            peak_rss_mb: m["peak_rss_mb"].as_f64(),
+        })
+    }
+}
+
+/// Every seed of one method.
+pub(crate) struct MethodResult {
+    pub(crate) method: Method,
+    pub(crate) runs: Vec<RunResult>,
+}
+
+/// Metrics shown, in this order, when the task has them (binary, multi-class, regression).
+const SHOWN: [&str; 8] = ["accuracy", "recall", "f1", "auroc", "macro_f1", "mae", "rmse", "r2"];
+
+impl MethodResult {
+    /// Mean and std over seeds of `level.key`; `None` if a run lacks it.
+    pub(crate) fn stat(&self, level: &str, key: &str) -> Option<(f64, f64)> {
+        let values: Option<Vec<f64>> = self
+            .runs
+            .iter()
+            .map(|r| if level == "per_window" { &r.per_window } else { &r.per_trajectory })
+            .map(|m| m[key].as_f64())
+            .collect();
+        values.filter(|v| !v.is_empty()).map(|v| mean_std(&v))
+    }
+
+    fn seconds(&self) -> (f64, f64) {
+        mean_std(&self.runs.iter().map(|r| r.seconds).collect::<Vec<_>>())
+    }
+
+    fn peak_mb(&self) -> Option<f64> {
+        self.runs.iter().filter_map(|r| r.peak_rss_mb).reduce(f64::max)
+    }
+}
+
+fn columns(results: &[MethodResult]) -> Vec<&'static str> {
+    SHOWN
+        .into_iter()
+        .filter(|k| results.iter().all(|r| r.stat("per_trajectory", k).is_some()))
+        .collect()
+}
+
+/// The table as Markdown: per-trajectory metrics, per-window accuracy, time and memory.
+pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
+    let cols = columns(results);
+    let mut md = format!(
+        "Test metrics (%) over {} seed(s), trajectory-level splits; manifest `{}`, preset `{}`{}.\n\n",
+        plan.seeds.len(),
+        plan.manifest.display(),
+        plan.preset,
+        if plan.overrides.is_empty() {
+            String::new()
+        } else {
+            format!(", --set {}", plan.overrides.join(" --set "))
+        }
+    );
+    let _ = write!(md, "| method |");
+    for c in &cols {
+        let _ = write!(md, " {c} (trajectory) |");
+    }
+    let _ = writeln!(md, " accuracy (window) | time / run (s) | peak RSS (MB) |");
+    let _ = writeln!(md, "|---|{}---:|---:|---:|", "---:|".repeat(cols.len()));
+    let pct = |s: Option<(f64, f64)>, key: &str| match s {
+        // Errors of a regression are in the target's units, not percentages.
+        Some((m, sd)) if matches!(key, "mae" | "rmse") => format!("{m:.3} ± {sd:.3}"),
+        Some((m, sd)) => format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * sd),
+        None => "n/a".into(),
+    };
+    for r in results {
+        let _ = write!(md, "| {} |", r.method);
+        for c in &cols {
+            let _ = write!(md, " {} |", pct(r.stat("per_trajectory", c), c));
+        }
+        let (s, s_sd) = r.seconds();
+        let _ = writeln!(
+            md,
+            " {} | {s:.1} ± {s_sd:.1} | {} |",
+            pct(r.stat("per_window", "accuracy"), "accuracy"),
+            r.peak_mb().map_or("n/a".into(), |mb| format!("{mb:.0}"))
+        );
+    }
+    md
+}
+
+/// The table and every run as JSON.
+pub(crate) fn json(plan: &Plan, results: &[MethodResult]) -> serde_json::Value {
+    let methods: Vec<_> = results
+        .iter()
+        .map(|r| {
+            let mut summary = serde_json::Map::new();
+            for level in ["per_trajectory", "per_window"] {
+                for key in SHOWN {
+                    if let Some((mean, std)) = r.stat(level, key) {
+                        summary.insert(
+                            format!("{level}.{key}"),
+                            serde_json::json!({ "mean": mean, "std": std }),
+                        );
+                    }
+                }
+            }
+            let runs: Vec<_> = r
+                .runs
+                .iter()
+                .map(|run| {
+                    serde_json::json!({
+                        "seed": run.seed, "per_trajectory": run.per_trajectory,
+                        "per_window": run.per_window, "seconds": run.seconds,
+                        "peak_rss_mb": run.peak_rss_mb,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "method": r.method.name(), "summary": summary, "seconds_mean": r.seconds().0,
+                "peak_rss_mb_max": r.peak_mb(), "runs": runs,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "manifest": plan.manifest, "preset": plan.preset, "overrides": plan.overrides,
+        "device": plan.device, "seeds": plan.seeds, "methods": methods,
+    })
+}
+
+/// Bars of per-trajectory and per-window accuracy with ±std whiskers.
+pub(crate) fn svg(results: &[MethodResult]) -> String {
+    let (bar, gap, h, pad) = (22.0, 26.0, 300.0, 50.0);
+    let group = 2.0 * bar + gap;
+    let w = 2.0 * pad + group * results.len() as f64 + 120.0;
+    let y = |v: f64| h - pad - (h - 2.0 * pad) * v.clamp(0.0, 1.0);
+    let mut body = String::new();
+    for (i, r) in results.iter().enumerate() {
+        let x0 = pad + gap / 2.0 + group * i as f64;
+        for (j, (level, colour)) in
+            [("per_trajectory", "#1f77b4"), ("per_window", "#ff7f0e")].iter().enumerate()
+        {
+            let Some((m, sd)) = r.stat(level, "accuracy") else { continue };
+            let x = x0 + bar * j as f64;
+            let _ = writeln!(
+                body,
+                r#"<rect x="{x:.1}" y="{:.1}" width="{bar}" height="{:.1}" fill="{colour}"/><line x1="{c:.1}" x2="{c:.1}" y1="{:.1}" y2="{:.1}" stroke="black"/>"#,
+                y(m),
+                y(0.0) - y(m),
+                y(m - sd),
+                y(m + sd),
+                c = x + bar / 2.0,
+            );
+        }
+        let _ = writeln!(
+            body,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" transform="rotate(-30 {:.1} {:.1})">{}</text>"#,
+            x0 + bar,
+            h - pad + 14.0,
+            x0 + bar,
+            h - pad + 14.0,
+            r.method
+        );
+    }
+    let mut grid = String::new();
+    for k in 0..=4 {
+        let v = f64::from(k) * 0.25;
+        let _ = writeln!(
+            grid,
+            r##"<line x1="{pad}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{:.0}</text>"##,
+            w - 120.0,
+            pad - 4.0,
+            y(v) + 4.0,
+            100.0 * v,
+            yy = y(v),
+        );
+    }
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0}" height="{hh:.0}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{pad}" y="20">test accuracy (%), mean ± std over seeds</text>
+{grid}{body}<rect x="{lx:.1}" y="{pad}" width="12" height="12" fill="#1f77b4"/><text x="{tx:.1}" y="{ty:.1}">per trajectory</text>
+<rect x="{lx:.1}" y="{l2:.1}" width="12" height="12" fill="#ff7f0e"/><text x="{tx:.1}" y="{t2:.1}">per window</text>
+</svg>
+"##,
+        hh = h + 40.0,
+        lx = w - 110.0,
+        tx = w - 94.0,
+        ty = pad + 10.0,
+        l2 = pad + 20.0,
+        t2 = pad + 30.0,
+    )
+}
+
+/// Writes the three outputs into the plan's folder (replacing earlier ones: they are derived
+/// from the run folders). Returns their paths.
+pub(crate) fn write_all(plan: &Plan, results: &[MethodResult]) -> Result<Vec<String>> {
+    let outputs = [
+        ("benchmark.md", markdown(plan, results)),
+        ("benchmark.json", serde_json::to_string_pretty(&json(plan, results))?),
+        ("benchmark.svg", svg(results)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in outputs {
+        let path = plan.out.join(name);
+        write_atomic(&path, true, |w| Ok(w.write_all(text.as_bytes())?))?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}

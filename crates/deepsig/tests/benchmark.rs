@@ -1,0 +1,82 @@
+//! `deepsig benchmark` end to end: every output written, finished runs reused, and its errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn deepsig(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deepsig")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn benchmark_writes_a_table_per_method_and_reuses_finished_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = ["generate", "motion", "-o", "data", "--per-class", "4", "--frames", "40"];
+    let out = deepsig(&[&generate[..], &["--residues", "9"]].concat(), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let args = [
+        "benchmark",
+        "--manifest",
+        "data/manifest.toml",
+        "--methods",
+        "deepsig,frame-head,graph-lstm",
+        "--seeds",
+        "2",
+        "--preset",
+        "small",
+        "--set",
+        "epochs=2",
+        "--out",
+        "bench",
+        "--json",
+    ];
+    let out = deepsig(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let methods = json["methods"].as_array().unwrap();
+    let names: Vec<_> = methods.iter().map(|m| m["method"].as_str().unwrap()).collect();
+    assert_eq!(names, ["deepsig", "frame-head", "graph-lstm"]);
+    for m in methods {
+        assert_eq!(m["runs"].as_array().unwrap().len(), 2, "{m}");
+        let accuracy = &m["summary"]["per_trajectory.accuracy"];
+        assert!((0.0..=1.0).contains(&accuracy["mean"].as_f64().unwrap()), "{m}");
+    }
+    // Each run trained the method it is filed under.
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("bench/graph-lstm/seed-1/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["config"]["model"]["method"], "graph-lstm");
+    assert_eq!(config["seed"], 1);
+    let table = std::fs::read_to_string(dir.path().join("bench/benchmark.md")).unwrap();
+    assert!(table.contains("| frame-head |") && table.contains("accuracy (trajectory)"), "{table}");
+    let svg = std::fs::read_to_string(dir.path().join("bench/benchmark.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("graph-lstm"));
+
+    // A second call finds the runs finished and trains nothing.
+    let text_args: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
+    let again = deepsig(&text_args, dir.path());
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(stderr(&again).matches("(reused)").count(), 6, "{}", stderr(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("| deepsig |"));
+}
+
+#[test]
+fn benchmark_refuses_unknown_methods_bad_settings_and_missing_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.toml"), "").unwrap();
+    let base = ["benchmark", "--out", "b", "--seeds", "1"];
+    let cases: [(&[&str], &str); 3] = [
+        (&["--manifest", "m.toml", "--methods", "deepsig,gru"], "unknown method \"gru\""),
+        (&["--manifest", "m.toml", "--set", "clustres=4"], "no such setting"),
+        (&["--manifest", "absent.toml"], "absent.toml: no such manifest"),
+    ];
+    for (extra, message) in cases {
+        let out = deepsig(&[&base[..], extra].concat(), dir.path());
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+        assert!(stderr(&out).contains(message), "{extra:?}: {}", stderr(&out));
+    }
+}
