@@ -146,35 +146,42 @@ impl DeepSignature {
         let paths = cluster_paths(&clustering.assignment, coords, config.path); // [T, K, c]
         let [t, k, c] = paths.dims();
 
-        let (features, summary) = match config.method {
+        let features = match config.method {
             Method::DeepSignature | Method::SigFixed => {
-                let sigs = sub_window_logsignatures(paths.reshape([t, k * c]), config);
-                (sigs.clone(), self.lstm().forward(sigs))
+                sub_window_logsignatures(paths.reshape([t, k * c]), config)
             }
             Method::FrameHead | Method::FrameTail | Method::FrameHeadTail => {
-                let flat = paths.reshape([1, t * k * c]);
-                (flat.clone(), self.lstm().forward(flat))
+                paths.reshape([1, t * k * c])
             }
             Method::GraphLstm => {
                 let lstm = self.cluster_lstm.as_ref().expect("built for graph-lstm");
-                let out = lstm.forward(paths.swap_dims(0, 1));
-                (out.clone(), out)
+                lstm.forward(displacements(paths).swap_dims(0, 1))
             }
             Method::GraphTransformer => {
                 let transformer = self.transformer.as_ref().expect("built for graph-transformer");
-                let out = transformer.forward(paths.reshape([t, k * c]));
-                (out.clone(), out)
+                transformer.forward(displacements(paths).reshape([t, k * c]))
             }
         };
-        let z = self.norm.forward(summary);
-        let z = self.dropout.forward(self.hidden.forward(z).tanh());
         WindowOutput {
-            logits: self.out.forward(z),
+            logits: self.head(features.clone(), config),
             cut: clustering.cut,
             orth: clustering.orth,
             assignment: clustering.assignment,
             features,
         }
+    }
+
+    /// The logits `[1, outputs]` from a window's [`WindowOutput::features`]: the LSTM where
+    /// the method has one, then the head. Public so that attributions can differentiate the
+    /// prediction with respect to the features.
+    pub fn head(&self, features: Tensor<2>, config: &ModelConfig) -> Tensor<2> {
+        let summary = match config.method {
+            Method::GraphLstm | Method::GraphTransformer => features,
+            _ => self.lstm().forward(features),
+        };
+        let z = self.norm.forward(summary);
+        let z = self.dropout.forward(self.hidden.forward(z).tanh());
+        self.out.forward(z)
     }
 
     fn lstm(&self) -> &SequenceLstm {
@@ -208,6 +215,14 @@ pub(crate) fn cluster_paths(
         pooled = pooled / mass;
     }
     pooled.reshape([k, frames, c]).swap_dims(0, 1)
+}
+
+/// Each cluster's path minus its mean over the window, for the sequence baselines. The
+/// clusters' static positions are large and the motions small; the signature is blind to
+/// the offset by construction (it reads increments), so the baselines get the same footing
+/// instead of learning to look past it.
+fn displacements(paths: Tensor<3>) -> Tensor<3> {
+    paths.clone() - paths.mean_dim(0)
 }
 
 /// The log-signature of each sub-window of a path `[T, C]` (cluster-major channels):

@@ -17,7 +17,7 @@ use deepsig_model::{Method, Preset};
 
 use crate::args::BenchmarkArgs;
 
-pub(crate) use table::{MethodResult, RunResult};
+pub(crate) use table::{MethodResult, RunResult, markdown, write_all as write_table};
 
 /// What to run.
 pub(crate) struct Plan {
@@ -28,6 +28,8 @@ pub(crate) struct Plan {
     pub(crate) preset: String,
     pub(crate) overrides: Vec<String>,
     pub(crate) device: String,
+    /// CPU threads per training process (0 = one per core).
+    pub(crate) threads: usize,
 }
 
 pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
@@ -40,13 +42,14 @@ pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
         preset: args.preset.clone(),
         overrides: args.overrides.clone(),
         device: args.device.clone(),
+        threads: 0,
     };
     let results = run_plan(&plan, !args.json)?;
-    let written = table::write_all(&plan, &results)?;
+    let written = write_table(&plan, &results)?;
     if args.json {
         println!("{}", table::json(&plan, &results));
     } else {
-        println!("\n{}", table::markdown(&plan, &results));
+        println!("\n{}", markdown(&plan, &results));
         println!("Written: {}", written.join(", "));
     }
     Ok(())
@@ -127,6 +130,9 @@ fn train_child(exe: &Path, plan: &Plan, method: Method, seed: u64, dir: &Path) -
         command.args(["--set", item]);
     }
     command.args(["--set", &format!("method={}", method.name())]);
+    if plan.threads > 0 {
+        command.env("RAYON_NUM_THREADS", plan.threads.to_string());
+    }
     if dir.join("state.json").is_file() {
         command.arg("--resume");
     }

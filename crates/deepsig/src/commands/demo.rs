@@ -5,19 +5,23 @@
 //! 2. A synthetic benchmark (`deepsig generate motion`) whose classes have the same
 //!    stationary distribution and differ only in the order of domain motions is written as
 //!    real PDB files; Deep Signature is trained on it (preset `small`, trajectory-level
-//!    split, checkpoint chosen on validation, test evaluated once), and so is a static
-//!    baseline that sees one frame per window. The table shows both over several seeds.
+//!    split, checkpoint chosen on validation, test evaluated once), and so are a static
+//!    baseline that sees the first and last frames of each window and `graph-lstm`, through
+//!    `deepsig benchmark`'s machinery. The table shows them over several seeds.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use deepsig_model::metrics::mean_std;
-use deepsig_model::prepare::Prepared;
-use deepsig_model::{Preset, TrainConfig, TrainOptions, train};
+use deepsig_model::Method;
 use deepsig_signature::{Depth, LogMode, PathShape, SigOptions, signature, with_threads};
 
 use crate::args::{DemoArgs, GenerateMotionArgs};
+use crate::commands::benchmark::{self, Plan};
+
+/// Deep Signature, the strongest static baseline (it sees both ends of every window) and an
+/// order-aware baseline without signatures.
+const METHODS: [Method; 3] = [Method::DeepSignature, Method::FrameHeadTail, Method::GraphLstm];
 
 /// Domain A moves then B, or B then A; both go from (0, 0) to (1, 1) through 21 frames.
 fn ordered_motions() -> Vec<f64> {
@@ -68,45 +72,6 @@ fn fresh_folder(out: &Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("deepsig-demo"))
 }
 
-/// A static baseline: nearest class mean of one (aligned, centred) frame per window.
-fn static_baseline(data: &Prepared) -> f64 {
-    let first_frame = |i: usize| -> Vec<f64> {
-        let s = &data.samples[i].input;
-        s.coords[..s.coords.len() / s.frames].iter().map(|&v| f64::from(v)).collect()
-    };
-    let train = data.samples_of(&data.train);
-    let classes = data.task.outputs().max(2);
-    let mut means: Vec<(Vec<f64>, f64)> = Vec::new();
-    for c in 0..classes {
-        let rows: Vec<Vec<f64>> = train
-            .iter()
-            .filter(|&&i| data.samples[i].target as usize == c)
-            .map(|&i| first_frame(i))
-            .collect();
-        let Some(width) = rows.first().map(Vec::len) else { continue };
-        let mean = (0..width)
-            .map(|k| rows.iter().map(|r| r[k]).sum::<f64>() / rows.len() as f64)
-            .collect();
-        means.push((mean, c as f64));
-    }
-    let test = data.samples_of(if data.test.is_empty() { &data.validation } else { &data.test });
-    let correct = test
-        .iter()
-        .filter(|&&i| {
-            let x = first_frame(i);
-            let distance =
-                |m: &Vec<f64>| m.iter().zip(&x).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
-            let best = means.iter().min_by(|a, b| distance(&a.0).total_cmp(&distance(&b.0)));
-            best.is_some_and(|(_, c)| *c == data.samples[i].target)
-        })
-        .count();
-    correct as f64 / test.len().max(1) as f64
-}
-
-fn config() -> Result<TrainConfig> {
-    Ok(Preset::Small.config())
-}
-
 pub(crate) fn run(args: &DemoArgs) -> Result<()> {
     with_threads(args.threads, || -> Result<()> {
         let start = Instant::now();
@@ -123,44 +88,29 @@ pub(crate) fn run(args: &DemoArgs) -> Result<()> {
             frames: 200,
         })?;
         let manifest = data_dir.join("manifest.toml");
-        let config = config()?;
-        let (mut deep, mut deep_window, mut fixed) = (Vec::new(), Vec::new(), Vec::new());
-        for seed in 0..args.seeds {
-            let out = dir.join(format!("deepsig-seed-{seed}"));
-            eprintln!("   training Deep Signature, seed {seed} ...");
-            let m = train(&TrainOptions {
-                manifest: manifest.clone(),
-                out,
-                config: config.clone(),
-                seed,
-                device: "cpu".into(),
-                resume: false,
-                progress: false,
-                cache_dir: Some(dir.join(".cache")),
-            })
-            .context("training Deep Signature")?;
-            deep.push(m["per_trajectory"]["accuracy"].as_f64().unwrap_or(f64::NAN));
-            deep_window.push(m["per_window"]["accuracy"].as_f64().unwrap_or(f64::NAN));
-            let data = Prepared::load(&manifest, &config, seed, Some(&dir.join(".cache")))?;
-            fixed.push(static_baseline(&data));
-        }
-        let row = |name: &str, v: &[f64]| {
-            let (m, s) = mean_std(v);
-            println!("   {name:<44} {:>6.1} ± {:<5.1}", 100.0 * m, 100.0 * s);
-        };
         println!(
-            "\n   {:<44} {:>14}",
-            format!("test accuracy (%) over {} seeds", args.seeds),
-            "mean ± std"
+            "   Classes share the stationary distribution; only the order of domain motions\n   differs. Training Deep Signature, a static model of the first and last frames\n   and a bidirectional LSTM over the same clusters' paths ({} seeds, preset small):\n",
+            args.seeds
         );
-        row("Deep Signature, per trajectory", &deep);
-        row("Deep Signature, per window", &deep_window);
-        row("static baseline (one frame per window)", &fixed);
-        println!("   chance: 50.0\n");
+        let plan = Plan {
+            manifest,
+            out: dir.clone(),
+            methods: METHODS.to_vec(),
+            seeds: (0..args.seeds).collect(),
+            preset: "small".into(),
+            overrides: Vec::new(),
+            device: "cpu".into(),
+            threads: args.threads,
+        };
+        let results = benchmark::run_plan(&plan, true)?;
+        let written = benchmark::write_table(&plan, &results)?;
+        println!("\n{}", benchmark::markdown(&plan, &results));
+        println!("   chance: 50.0 (balanced classes)\n");
         println!(
-            "   Run folders (config, checkpoints, metrics.json, curves.svg, report.md): {}",
+            "   Run folders (config, checkpoints, metrics.json, curves.svg, report.md): {}/METHOD/seed-S",
             dir.display()
         );
+        println!("   Table: {}", written.join(", "));
         println!("   Total time: {:.0} s", start.elapsed().as_secs_f64());
         Ok(())
     })
