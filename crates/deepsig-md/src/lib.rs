@@ -16,6 +16,7 @@ mod graph;
 mod manifest;
 mod model;
 mod pbc;
+mod pdb_write;
 mod prepare;
 mod select;
 mod split;
@@ -35,6 +36,7 @@ pub use graph::{
 pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System};
 pub use model::{Atom, Frame, Topology, UnitCell};
 pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
+pub use pdb_write::{PdbRecord, write_pdb};
 pub use prepare::{FramePrep, PrepError, PrepOptions};
 pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
 pub use split::{

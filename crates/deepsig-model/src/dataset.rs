@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    BondOptions, Frame, FramePrep, Label, Manifest, PrepOptions, Topology, Trajectory, bonds,
-    open_topology, select,
+    AtomSelection, BondOptions, Frame, FramePrep, Graph, Label, Manifest, PrepOptions, Topology,
+    Trajectory, Windowing, bonds, open_topology, select,
 };
 
 use crate::cache;
@@ -104,44 +104,22 @@ impl Dataset {
         let mut systems = Vec::with_capacity(manifest.systems().len());
         let mut trajectories = Vec::new();
         for (k, system) in manifest.systems().iter().enumerate() {
-            let topology = open_topology(&system.topology)?;
             let expression = manifest.selection_for(system);
-            let selection = select(&topology, expression)?;
-            let first_frame = first_frame_if_needed(&topology, &system.trajectories)?;
-            let positions = topology
-                .positions
-                .as_deref()
-                .or(first_frame.as_ref().map(|f| f.positions.as_slice()));
-            let cell = topology
-                .unit_cell
-                .as_ref()
-                .or(first_frame.as_ref().and_then(|f| f.unit_cell.as_ref()));
-            let all_bonds = bonds(&topology, positions, cell, &options.bonds)
-                .map_err(|e| DataError::graph(&system.topology, e))?;
-            let bond_graph = deepsig_md::Graph::from_edges(topology.atoms.len(), &all_bonds)
-                .map_err(|e| DataError::graph(&system.topology, e))?;
-            let sub = bond_graph
-                .induced_subgraph(&selection)
-                .map_err(|e| DataError::graph(&system.topology, e))?;
-            let picked: Vec<&deepsig_md::Atom> =
-                selection.indices().iter().map(|&i| &topology.atoms[i as usize]).collect();
+            let opened =
+                OpenSystem::new(&system.topology, expression, &system.trajectories, options)?;
             systems.push(SystemData {
                 name: system.name.clone(),
                 label: system.label.clone(),
                 group: system.group.clone(),
-                topology: system.topology.clone(),
-                atom_names: picked.iter().map(|a| a.name.clone()).collect(),
-                residue_names: picked.iter().map(|a| a.resname.clone()).collect(),
-                residue_ids: picked.iter().map(|a| a.resid).collect(),
-                topology_indices: selection.indices().to_vec(),
-                edges: sub.edges().collect(),
+                ..opened.data.clone()
             });
             for path in &system.trajectories {
                 let key = cache::key(
                     &[&system.topology, path],
                     &format!("{expression}|{options:?}|{:?}", manifest.windowing()),
                 )?;
-                let cached = cache_dir.and_then(|dir| cache::load(dir, &key, selection.len()));
+                let cached =
+                    cache_dir.and_then(|dir| cache::load(dir, &key, opened.data.n_atoms()));
                 let windows = match cached {
                     Some(windows) => {
                         stats.hits += 1;
@@ -149,9 +127,9 @@ impl Dataset {
                     }
                     None => {
                         stats.misses += 1;
-                        let prep = FramePrep::new(&topology, &selection, &bond_graph, options.prep)
-                            .map_err(|e| DataError::prep(path, None, e))?;
-                        let windows = read_windows(path, &topology, prep, manifest)?;
+                        let prep = opened.prep(path, options)?;
+                        let windows =
+                            read_windows(path, &opened.topology, prep, manifest.windowing())?;
                         if let Some(dir) = cache_dir {
                             cache::store(dir, &key, &windows)?;
                         }
@@ -163,6 +141,99 @@ impl Dataset {
         }
         Ok((Dataset { systems, trajectories }, stats))
     }
+}
+
+/// A system's topology read, reduced to its selection, with the bond graph that frame
+/// preparation needs.
+struct OpenSystem {
+    topology: Topology,
+    selection: AtomSelection,
+    bond_graph: Graph,
+    data: SystemData,
+}
+
+impl OpenSystem {
+    /// `path` reduced to `expression`; the first of `trajectories` gives the coordinates
+    /// to guess bonds from when the topology has none. The data is named after the file, with
+    /// an empty label: callers with a manifest entry fill those in.
+    fn new(
+        path: &Path,
+        expression: &str,
+        trajectories: &[PathBuf],
+        options: &DatasetOptions,
+    ) -> Result<OpenSystem, DataError> {
+        let topology = open_topology(path)?;
+        let selection = select(&topology, expression)?;
+        let first_frame = first_frame_if_needed(&topology, trajectories)?;
+        let positions =
+            topology.positions.as_deref().or(first_frame.as_ref().map(|f| f.positions.as_slice()));
+        let cell =
+            topology.unit_cell.as_ref().or(first_frame.as_ref().and_then(|f| f.unit_cell.as_ref()));
+        let all_bonds = bonds(&topology, positions, cell, &options.bonds)
+            .map_err(|e| DataError::graph(path, e))?;
+        let bond_graph = Graph::from_edges(topology.atoms.len(), &all_bonds)
+            .map_err(|e| DataError::graph(path, e))?;
+        let sub = bond_graph.induced_subgraph(&selection).map_err(|e| DataError::graph(path, e))?;
+        let picked: Vec<&deepsig_md::Atom> =
+            selection.indices().iter().map(|&i| &topology.atoms[i as usize]).collect();
+        let data = SystemData {
+            name: path.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+            label: Label::Text(String::new()),
+            group: None,
+            topology: path.to_path_buf(),
+            atom_names: picked.iter().map(|a| a.name.clone()).collect(),
+            residue_names: picked.iter().map(|a| a.resname.clone()).collect(),
+            residue_ids: picked.iter().map(|a| a.resid).collect(),
+            topology_indices: selection.indices().to_vec(),
+            edges: sub.edges().collect(),
+        };
+        Ok(OpenSystem { topology, selection, bond_graph, data })
+    }
+
+    fn prep(&self, path: &Path, options: &DatasetOptions) -> Result<FramePrep, DataError> {
+        FramePrep::new(&self.topology, &self.selection, &self.bond_graph, options.prep)
+            .map_err(|e| DataError::prep(path, None, e))
+    }
+}
+
+/// The windows of one system outside a manifest (for prediction on new files): `topology`
+/// reduced to `expression`, each of `trajectories` read, made whole, aligned and cut by
+/// `windowing` exactly as [`Dataset::load`] does, without the cache.
+///
+/// With no trajectory, the topology's own coordinates (PDB, GRO) are prepared once and
+/// repeated `static_frames` times as one trajectory named after the topology: a motionless
+/// path, so that a model needing several frames per window can still be applied.
+pub fn system_windows(
+    topology: &Path,
+    expression: &str,
+    trajectories: &[PathBuf],
+    windowing: Windowing,
+    options: &DatasetOptions,
+    static_frames: usize,
+) -> Result<(SystemData, Vec<TrajectoryData>), DataError> {
+    let opened = OpenSystem::new(topology, expression, trajectories, options)?;
+    let mut out = Vec::with_capacity(trajectories.len().max(1));
+    for path in trajectories {
+        let windows = read_windows(path, &opened.topology, opened.prep(path, options)?, windowing)?;
+        out.push(TrajectoryData { system: 0, path: path.clone(), windows });
+    }
+    if trajectories.is_empty() {
+        let Some(positions) = &opened.topology.positions else {
+            return Err(DataError::NoCoordinates { path: topology.to_path_buf() });
+        };
+        let frame = Frame {
+            positions: positions.clone(),
+            unit_cell: opened.topology.unit_cell,
+            ..Frame::default()
+        };
+        let prepared = opened
+            .prep(topology, options)?
+            .process(&frame)
+            .map_err(|e| DataError::prep(topology, Some(0), e))?;
+        let windows = cut_windows(vec![prepared; static_frames], topology, windowing)?;
+        out.push(TrajectoryData { system: 0, path: topology.to_path_buf(), windows });
+    }
+    Ok((opened.data, out))
 }
 
 /// The first frame of the system's first trajectory, when the topology has no coordinates
@@ -184,7 +255,7 @@ fn read_windows(
     path: &Path,
     topology: &Topology,
     mut prep: FramePrep,
-    manifest: &Manifest,
+    windowing: Windowing,
 ) -> Result<Vec<WindowData>, DataError> {
     let mut reader = Trajectory::open(std::slice::from_ref(&path))?;
     deepsig_md::check_atom_count(topology, &reader)?;
@@ -193,8 +264,16 @@ fn read_windows(
     while let Some(index) = reader.read_next(&mut frame)? {
         prepared.push(prep.process(&frame).map_err(|e| DataError::prep(path, Some(index), e))?);
     }
-    let windows =
-        manifest.windowing().split(prepared.len()).map_err(|e| DataError::window(path, e))?;
+    cut_windows(prepared, path, windowing)
+}
+
+/// Prepared frames (of the file `path`) cut into windows.
+fn cut_windows(
+    prepared: Vec<Vec<[f32; 3]>>,
+    path: &Path,
+    windowing: Windowing,
+) -> Result<Vec<WindowData>, DataError> {
+    let windows = windowing.split(prepared.len()).map_err(|e| DataError::window(path, e))?;
     Ok(windows
         .iter()
         .map(|w| {

@@ -43,6 +43,12 @@ pub enum DataError {
         /// The cause.
         source: WindowError,
     },
+    /// A topology without coordinates was asked to stand in for a trajectory.
+    #[error("{path}: the topology has no coordinates (PSF); name a trajectory")]
+    NoCoordinates {
+        /// The topology.
+        path: PathBuf,
+    },
     /// A file-system operation failed.
     #[error("{what} {path}: {source}")]
     Io {

@@ -1,14 +1,20 @@
-//! Reloading a run folder: `deepsig eval` recomputes the chosen model's metrics.
+//! Reloading a run folder: `deepsig eval` recomputes the chosen model's metrics, and
+//! [`TrainedRun`] applies the model to new files (`predict`, `embed`, `explain`) with the
+//! run's own preprocessing, vocabulary and coordinate scale.
 
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
+use deepsig_md::{Manifest, Windowing};
 use serde::Deserialize;
 
 use crate::config::TrainConfig;
-use crate::model::DeepSignature;
-use crate::prepare::Prepared;
-use crate::{TrainError, backend, report};
+use crate::dataset::{DatasetOptions, SystemData, system_windows};
+use crate::features::{GraphInput, Vocabulary, WindowInput};
+use crate::model::{DeepSignature, InputShape, WindowOutput};
+use crate::prepare::{Prepared, window_tensors};
+use crate::task::Task;
+use crate::{DataError, TrainError, backend};
 
 /// The parts of a run's `config.json` needed to rebuild its data and model.
 #[derive(Debug, Deserialize)]
@@ -16,6 +22,31 @@ struct RunConfig {
     manifest: PathBuf,
     seed: u64,
     config: TrainConfig,
+    task: Option<Task>,
+    vocabulary: Option<Vocabulary>,
+}
+
+fn read_run_config(run: &Path) -> Result<RunConfig, TrainError> {
+    if !run.is_dir() {
+        return Err(TrainError::run(run, "no such run folder; run `deepsig train` first"));
+    }
+    let config_path = run.join("config.json");
+    let text = std::fs::read_to_string(&config_path).map_err(|e| {
+        TrainError::run(&config_path, format!("cannot read ({e}); run `deepsig train` first"))
+    })?;
+    serde_json::from_str(&text).map_err(|e| TrainError::run(&config_path, e))
+}
+
+/// The best-validation checkpoint of `run`, which must exist.
+fn best_checkpoint(run: &Path) -> Result<PathBuf, TrainError> {
+    let best = run.join("model-best.bpk");
+    if !best.is_file() {
+        return Err(TrainError::run(
+            &best,
+            "missing: the run has no checkpoint yet (it ends after its first epoch)",
+        ));
+    }
+    Ok(best)
 }
 
 /// Metrics of `run`'s best-validation model on its test split, recomputed from the files;
@@ -25,12 +56,7 @@ pub fn evaluate_run(
     manifest: Option<&Path>,
     device: &str,
 ) -> Result<serde_json::Value, TrainError> {
-    let config_path = run.join("config.json");
-    let text = std::fs::read_to_string(&config_path).map_err(|e| {
-        TrainError::run(&config_path, format!("cannot read ({e}); run `deepsig train` first"))
-    })?;
-    let saved: RunConfig =
-        serde_json::from_str(&text).map_err(|e| TrainError::run(&config_path, e))?;
+    let saved = read_run_config(run)?;
     let manifest = manifest.map(Path::to_path_buf).unwrap_or(saved.manifest);
     let cache = run
         .parent()
@@ -39,7 +65,7 @@ pub fn evaluate_run(
         .join(".deepsig-cache");
     let data = Prepared::load(&manifest, &saved.config, saved.seed, Some(&cache))?;
     let device = backend::device_from_str(device)?;
-    let best = run.join("model-best.bpk");
+    let best = best_checkpoint(run)?;
     let model = DeepSignature::new(&saved.config.model, data.input_shape(), &device)
         .try_load_file(&best)
         .map_err(|e| TrainError::run(&best, e))?;
@@ -48,5 +74,164 @@ pub fn evaluate_run(
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|m| m["best_epoch"].as_u64())
         .unwrap_or(0) as usize;
-    Ok(report::final_metrics(&model, &data, &saved.config, &device, epoch, 0.0))
+    Ok(crate::report::final_metrics(&model, &data, &saved.config, &device, epoch, 0.0))
+}
+
+/// A run folder's best model with everything needed to apply it to new files.
+#[derive(Debug)]
+pub struct TrainedRun {
+    /// The run's configuration.
+    pub config: TrainConfig,
+    /// The task (class names, outputs).
+    pub task: Task,
+    /// The training vocabulary; names it lacks map to its "unknown" columns.
+    pub vocabulary: Vocabulary,
+    /// The selection the run's systems were reduced to (the first system's).
+    pub selection: String,
+    /// The run manifest's windowing.
+    pub windowing: Windowing,
+    /// The model, in inference mode (dropout off).
+    pub model: DeepSignature,
+    /// Where the model lives.
+    pub device: backend::Device,
+}
+
+/// One system's windows as model input.
+#[derive(Debug, Clone)]
+pub struct SystemInput {
+    /// The selected atoms.
+    pub system: SystemData,
+    /// Its graph with the run's vocabulary.
+    pub graph: GraphInput,
+    /// Each trajectory file (the topology itself when none was given) and its windows.
+    pub trajectories: Vec<(PathBuf, Vec<WindowInput>)>,
+    /// Whether the topology's coordinates stand in for a trajectory (a motionless path).
+    pub static_topology: bool,
+}
+
+impl SystemInput {
+    /// Windows over all trajectories.
+    pub fn windows(&self) -> impl Iterator<Item = &WindowInput> {
+        self.trajectories.iter().flat_map(|(_, w)| w)
+    }
+}
+
+impl TrainedRun {
+    /// Loads `run`'s configuration and best checkpoint on `device`; with `autodiff`, on its
+    /// autodiff twin with every parameter frozen, so that gradients with respect to inputs
+    /// can be taken ([`crate::explain`]). `manifest` replaces the manifest path stored in the
+    /// run (which is relative to where `train` ran); only its selection and windowing are read.
+    pub fn load(
+        run: &Path,
+        manifest: Option<&Path>,
+        device: &str,
+        autodiff: bool,
+    ) -> Result<TrainedRun, TrainError> {
+        let mut saved = read_run_config(run)?;
+        if let Some(m) = manifest {
+            saved.manifest = m.to_path_buf();
+        }
+        let best = best_checkpoint(run)?;
+        let config_path = run.join("config.json");
+        let (Some(task), Some(vocabulary)) = (saved.task, saved.vocabulary) else {
+            return Err(TrainError::run(&config_path, "lacks the task or the vocabulary"));
+        };
+        // Parse without checking the training files: only the selection and windowing matter.
+        let text = std::fs::read_to_string(&saved.manifest).map_err(|e| {
+            let hint = "name the training manifest with --manifest";
+            TrainError::run(
+                &saved.manifest,
+                format!("cannot read the run's manifest ({e}); {hint}"),
+            )
+        })?;
+        let manifest = Manifest::parse(&text, &saved.manifest).map_err(DataError::from)?;
+        // `From` accepts both a plain and an optional selection, so this reads manifests
+        // whether or not they allow systems without atoms (graph systems have none).
+        let selection: Option<&str> = match manifest.systems().first() {
+            Some(first) => From::from(manifest.selection_for(first)),
+            None => From::from(manifest.selection()),
+        };
+        let Some(selection) = selection.map(str::to_string) else {
+            return Err(TrainError::run(
+                &saved.manifest,
+                "the run was trained on graph systems, not atoms; predict needs a molecule",
+            ));
+        };
+        let base = backend::device_from_str(device)?;
+        let device = if autodiff { base.autodiff() } else { base };
+        let shape =
+            InputShape { channels: 3, type_width: vocabulary.width(), outputs: task.outputs() };
+        let mut model = DeepSignature::new(&saved.config.model, shape, &device)
+            .try_load_file(&best)
+            .map_err(|e| TrainError::run(&best, e))?;
+        if autodiff {
+            // Frozen: no parameter gradient, and dropout off as in inference.
+            model = model.freeze();
+        }
+        Ok(TrainedRun {
+            config: saved.config,
+            task,
+            vocabulary,
+            selection,
+            windowing: manifest.windowing(),
+            model,
+            device,
+        })
+    }
+
+    /// Frames every window needs (the same rule as training).
+    fn frames_needed(&self) -> usize {
+        self.config.model.sub_windows + 1
+    }
+
+    /// The windows of `topology` with `trajectories`, preprocessed as the run's data was;
+    /// with no trajectory, the topology's coordinates repeated into a motionless path long
+    /// enough for the windowing.
+    pub fn input(
+        &self,
+        topology: &Path,
+        trajectories: &[PathBuf],
+    ) -> Result<SystemInput, TrainError> {
+        let mut options = DatasetOptions::default();
+        options.prep.align = self.config.align;
+        let need = self.frames_needed();
+        let static_frames = self.windowing.windows() * need * self.windowing.stride();
+        let (system, trajs) = system_windows(
+            topology,
+            &self.selection,
+            trajectories,
+            self.windowing,
+            &options,
+            static_frames,
+        )?;
+        let graph = GraphInput::new(&system, &self.vocabulary);
+        let scale = self.config.model.coordinate_scale as f32;
+        let mut out = Vec::with_capacity(trajs.len());
+        for traj in trajs {
+            if let Some((w, window)) =
+                traj.windows.iter().enumerate().find(|(_, w)| w.frames < need)
+            {
+                return Err(TrainError::Data(format!(
+                    "{}: window {w} has {} frames, but the model needs at least {need} ({} sub-windows)",
+                    traj.path.display(),
+                    window.frames,
+                    self.config.model.sub_windows
+                )));
+            }
+            let windows = traj.windows.iter().map(|w| WindowInput::new(w, &graph, scale));
+            out.push((traj.path, windows.collect()));
+        }
+        Ok(SystemInput {
+            system,
+            graph,
+            trajectories: out,
+            static_topology: trajectories.is_empty(),
+        })
+    }
+
+    /// One window through the model.
+    pub fn forward(&self, graph: &GraphInput, window: &WindowInput) -> WindowOutput {
+        let tensors = window_tensors(window, graph, &self.device);
+        self.model.forward_window(&tensors, &self.config.model)
+    }
 }

@@ -11,6 +11,8 @@
 //! - [`sig_layer`]: the differentiable (log-)signature layer, a custom autodiff op over
 //!   `deepsig-signature`'s exact forward and memory-efficient backward.
 //! - [`training`]: [`train`], the loop that writes a run folder; [`report`] its outputs.
+//! - [`inference`]: reloading a run folder ([`TrainedRun`]) and applying it to new files;
+//!   [`explain`] its clusters and signature-term attributions.
 //! - [`config`]: [`TrainConfig`], presets and overrides; [`task`]: losses and metrics.
 //! - [`backend`]: the framework's backends and devices, named in one place.
 #![deny(missing_docs)]
@@ -23,6 +25,7 @@ pub mod config;
 pub mod dataset;
 pub mod encoder;
 mod error;
+pub mod explain;
 pub mod features;
 pub mod inference;
 pub mod lstm;
@@ -39,7 +42,7 @@ pub use backend::{Device, DeviceError, device_from_str, train_device};
 pub use config::{Method, ModelConfig, Preset, TrainConfig};
 pub use dataset::Dataset;
 pub use error::{DataError, TrainError};
-pub use inference::evaluate_run;
+pub use inference::{SystemInput, TrainedRun, evaluate_run};
 pub use model::{DeepSignature, InputShape};
 pub use sig_layer::{SigLayer, SigLayerError};
 pub use training::{TrainOptions, train};

@@ -112,6 +112,26 @@ impl Task {
         values.chunks(outputs).map(|c| c.iter().map(|&v| f64::from(v)).collect()).collect()
     }
 
+    /// Class names, empty for regression.
+    pub fn classes(&self) -> &[String] {
+        match self {
+            Task::Binary { classes } | Task::MultiClass { classes } => classes,
+            Task::Regression => &[],
+        }
+    }
+
+    /// The predicted class index of one prediction (from [`Task::predictions`]): P ≥ ½ for
+    /// binary, the most probable class otherwise; `None` for regression.
+    pub fn class_of(&self, prediction: &[f64]) -> Option<usize> {
+        match self {
+            Task::Binary { .. } => Some(usize::from(prediction.first().is_some_and(|&p| p >= 0.5))),
+            Task::MultiClass { .. } => {
+                (0..prediction.len()).max_by(|&a, &b| prediction[a].total_cmp(&prediction[b]))
+            }
+            Task::Regression => None,
+        }
+    }
+
     /// Metrics of predictions (from [`Task::predictions`]) against targets, as JSON.
     pub fn metrics(&self, predictions: &[Vec<f64>], targets: &[f64]) -> serde_json::Value {
         match self {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod apply;
 mod md;
 mod model;
 
@@ -11,6 +12,7 @@ pub(crate) use model::{
     BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCommand, GenerateMotionArgs, TrainArgs,
 };
 
+pub(crate) use apply::{EmbedArgs, ExplainArgs, PredictArgs, RunInput};
 pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs};
 
 /// Deep Signature for molecular dynamics: path signatures, MD data, models.
@@ -43,6 +45,13 @@ pub(crate) enum Command {
     Train(TrainArgs),
     /// Recompute a run's test metrics from its folder.
     Eval(EvalArgs),
+    /// Predict new trajectories with a trained run: per window and per trajectory.
+    Predict(PredictArgs),
+    /// Write the features a trained run's head reads, per window, to a .npy file.
+    Embed(EmbedArgs),
+    /// Write a trained run's atom clusters as PDB (cluster in the B-factor column) and the
+    /// signature terms the prediction rests on as JSON.
+    Explain(ExplainArgs),
     /// Train and test every method (Deep Signature and the baselines) on one manifest over
     /// several seeds, and write a comparison table (Markdown, JSON, SVG).
     Benchmark(BenchmarkArgs),

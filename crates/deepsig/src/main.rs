@@ -22,6 +22,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(GenerateCommand::Motion(a)) => commands::generate::run(a),
         Command::Train(a) => commands::train::run(a),
         Command::Eval(a) => commands::train::eval(a),
+        Command::Predict(a) => commands::predict::run(a),
+        Command::Embed(a) => commands::predict::embed(a),
+        Command::Explain(a) => commands::explain::run(a),
         Command::Benchmark(a) => commands::benchmark::run(a),
     }
 }

@@ -1,9 +1,11 @@
 //! Integration tests of the `deepsig` binary and repo-wide tidy checks, one test binary.
 //!
+//! - `apply`: `predict`, `embed` and `explain` on a tiny trained run.
 //! - `cli`: runs the built binary on files in a temporary folder.
 //! - `md`, `md_real`: the MD subcommands on generated fixtures and on `../shared/data`.
 //! - `tidy`: house rules checked on the source tree (module docs, file size, crate graph).
 
+mod apply;
 mod benchmark;
 mod cli;
 mod md;

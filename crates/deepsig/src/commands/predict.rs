@@ -1,0 +1,112 @@
+//! `deepsig predict` and `deepsig embed`: a trained run applied to new trajectories.
+
+use anyhow::{Context, Result};
+use deepsig_model::task::Task;
+use deepsig_model::{SystemInput, TrainedRun};
+
+use crate::args::{EmbedArgs, PredictArgs, RunInput};
+use crate::npy;
+
+/// The run and the windows of the given files, with the file names in every error.
+pub(crate) fn load(
+    input: &RunInput,
+    trajectories: &[std::path::PathBuf],
+    autodiff: bool,
+) -> Result<(TrainedRun, SystemInput)> {
+    let run = TrainedRun::load(&input.run, input.manifest.as_deref(), &input.device, autodiff)
+        .with_context(|| format!("loading the run {}", input.run.display()))?;
+    let data = run
+        .input(&input.topology, trajectories)
+        .with_context(|| format!("preparing {}", input.topology.display()))?;
+    Ok((run, data))
+}
+
+/// What to print for one prediction: the numbers and the class name.
+fn class_name(task: &Task, prediction: &[f64]) -> Option<String> {
+    task.class_of(prediction).and_then(|c| task.classes().get(c).cloned())
+}
+
+fn mean(rows: &[Vec<f64>]) -> Vec<f64> {
+    let width = rows.first().map_or(0, Vec::len);
+    let n = rows.len().max(1) as f64;
+    (0..width).map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n).collect()
+}
+
+pub(crate) fn run(args: &PredictArgs) -> Result<()> {
+    let (run, data) = load(&args.input, &args.trajectories, false)?;
+    let task = &run.task;
+    let mut trajectories = Vec::new();
+    for (path, windows) in &data.trajectories {
+        let per_window: Vec<Vec<f64>> = windows
+            .iter()
+            .map(|w| task.predictions(run.forward(&data.graph, w).logits).remove(0))
+            .collect();
+        let mean = mean(&per_window);
+        trajectories.push((path, per_window, mean));
+    }
+    // Column names: P(class) for classification, the value for regression.
+    let columns: Vec<String> = match task {
+        Task::Binary { classes } => vec![format!("P({})", classes[1])],
+        Task::MultiClass { classes } => classes.iter().map(|c| format!("P({c})")).collect(),
+        Task::Regression => vec!["value".into()],
+    };
+    if args.json {
+        let entry =
+            |p: &[f64]| serde_json::json!({ "outputs": p, "predicted": class_name(task, p) });
+        let json: Vec<_> = trajectories
+            .iter()
+            .map(|(path, windows, mean)| {
+                serde_json::json!({
+                    "trajectory": path,
+                    "windows": windows.iter().map(|p| entry(p)).collect::<Vec<_>>(),
+                    "mean": entry(mean),
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "task": task, "columns": columns, "trajectories": json,
+            "static_topology": data.static_topology,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    let header: String = columns.iter().map(|c| format!("{c:>14}")).collect();
+    for (path, windows, mean) in &trajectories {
+        println!("{}", path.display());
+        println!("  {:<8}{header}  predicted", "window");
+        let row = |label: &str, p: &[f64]| {
+            let values: String = p.iter().map(|v| format!("{v:>14.4}")).collect();
+            let class = class_name(task, p).unwrap_or_default();
+            println!("  {label:<8}{values}  {class}");
+        };
+        for (w, p) in windows.iter().enumerate() {
+            row(&w.to_string(), p);
+        }
+        row("mean", mean);
+    }
+    Ok(())
+}
+
+pub(crate) fn embed(args: &EmbedArgs) -> Result<()> {
+    if args.output.exists() && !args.force {
+        // Checked before any work, so that a refusal is immediate.
+        anyhow::bail!("{} already exists; pass --force to overwrite it", args.output.display());
+    }
+    let (run, data) = load(&args.input, &args.trajectories, false)?;
+    let mut values: Vec<f32> = Vec::new();
+    let mut shape = [0usize; 3];
+    for (path, windows) in &data.trajectories {
+        for w in windows {
+            let features = run.forward(&data.graph, w).features;
+            let [rows, cols] = features.dims();
+            shape = [shape[0] + 1, rows, cols];
+            values.extend(features.into_data().convert::<f32>().try_into_vec::<f32>().map_err(
+                |e| anyhow::anyhow!("cannot read the features of {}: {e:?}", path.display()),
+            )?);
+        }
+        eprintln!("{}: {} windows", path.display(), windows.len());
+    }
+    npy::write(&args.output, args.force, &values, &shape)?;
+    eprintln!("wrote {} of shape {shape:?}", args.output.display());
+    Ok(())
+}
