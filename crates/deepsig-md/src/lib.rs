@@ -6,6 +6,9 @@
 //!   where the file has them, reference coordinates.
 //! - [`Frame`]: one trajectory frame, positions in Angstrom, time in ps, optional [`UnitCell`].
 //!
+//! - [`NodeGraph`], [`NodeSeries`]: generic node time series `(T, N, c)` on a given graph, the
+//!   input of a manifest's graph systems, read from `.npy`/`.npz` ([`read_array`]).
+//!
 //! Every length in this crate is in Angstrom; readers of nm formats (GRO, XTC, TRR) convert.
 #![deny(missing_docs)]
 
@@ -15,6 +18,8 @@ mod error;
 mod graph;
 mod manifest;
 mod model;
+mod nodes;
+mod npy;
 mod pbc;
 mod pdb_write;
 mod prepare;
@@ -33,8 +38,13 @@ pub use graph::{
     BondOptions, BondSource, Graph, GraphError, ResidueGraph, bond_graph, bonds, contact_graph,
     covalent_radius, guess_bonds, peptide_bonds, residues,
 };
-pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System};
+pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System, SystemSource};
 pub use model::{Atom, Frame, Topology, UnitCell};
+pub use nodes::{
+    EdgeLine, NodeDataError, NodeDataErrorKind, NodeGraph, NodeSeries, read_edge_list,
+    read_node_series,
+};
+pub use npy::{ArrayError, ArrayErrorKind, FloatArray, NpyFloat, read_array, write_npy, write_npz};
 pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
 pub use pdb_write::{PdbRecord, write_pdb};
 pub use prepare::{FramePrep, PrepError, PrepOptions};

@@ -17,17 +17,31 @@
 //! label = "closed-to-open"         # a string, an integer or a float
 //! group = "adk-dims"               # optional: trajectories of a group are never split apart
 //! selection = "name CA"            # optional: overrides the global selection
+//!
+//! [[system]]
+//! name = "grn-000"                 # a graph system: node time series on a given graph
+//! graph = "edges.csv"              # edge list, one 0-based `i,j` per line (crate::nodes)
+//! trajectories = ["traj_000.npz"]  # (T, N, c) float arrays, .npz (member x) or .npy
+//! nodes = 100                      # optional: N, checked against every file
+//! label = 0
 //! ```
 //!
-//! Unknown keys are errors, as are duplicate system names, mixing text and numeric labels,
-//! a selection that does not parse, and (in [`Manifest::load`]) files that do not exist.
-//! Every error names the manifest file and, where it concerns one, the system entry.
+//! A system is a molecule (`topology`, reduced to a `selection`, global or its own) or a
+//! graph (`graph`, optional `nodes`); the global `selection` is needed only when a molecule
+//! system has none of its own. Unknown keys are errors, as are a system with both or neither
+//! of `topology` and `graph`, a key of the other kind (`selection` on a graph system, `nodes`
+//! on a molecule), duplicate system names, mixing text and numeric labels, a selection that
+//! does not parse, and (in [`Manifest::load`]) files that do not exist. The contents of a
+//! graph system's files are checked when read ([`Manifest::node_graph`],
+//! [`Manifest::node_series`]). Every error names the manifest file and, where it concerns
+//! one, the system entry and the key.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::nodes::{NodeDataError, NodeGraph, NodeSeries, read_edge_list, read_node_series};
 use crate::select::{SelectError, Selection};
 use crate::split::SplitUnit;
 use crate::window::{WindowError, Windowing};
@@ -78,28 +92,60 @@ impl<'de> Deserialize<'de> for Label {
     }
 }
 
-/// One system: a topology, its trajectories and their label.
+/// What a system's trajectories describe.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SystemSource {
+    /// Atoms of a molecule: trajectories are MD files of the topology's atoms.
+    Molecule {
+        /// Topology file, resolved against the manifest's folder.
+        topology: PathBuf,
+        /// Selection overriding the manifest's, if any.
+        selection: Option<String>,
+    },
+    /// Nodes of a given graph: trajectories are `(T, N, c)` arrays ([`crate::nodes`]).
+    Graph {
+        /// Edge-list file, resolved against the manifest's folder.
+        graph: PathBuf,
+        /// The node count `N`, when the manifest states it.
+        nodes: Option<usize>,
+    },
+}
+
+/// One system: a molecule or a graph, its trajectories and their label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct System {
     /// Unique name.
     pub name: String,
-    /// Topology file, resolved against the manifest's folder.
-    pub topology: PathBuf,
+    /// The topology or the graph.
+    pub source: SystemSource,
     /// Trajectory files (at least one), resolved against the manifest's folder.
     pub trajectories: Vec<PathBuf>,
     /// The label of every trajectory of the system.
     pub label: Label,
     /// Split group; `None` makes each trajectory its own group.
     pub group: Option<String>,
-    /// Selection overriding the manifest's, if any.
-    pub selection: Option<String>,
+}
+
+impl System {
+    /// The file describing the system: its topology or its edge list.
+    pub fn source_file(&self) -> &Path {
+        match &self.source {
+            SystemSource::Molecule { topology, .. } => topology,
+            SystemSource::Graph { graph, .. } => graph,
+        }
+    }
+
+    /// Whether the system is a graph of node time series.
+    pub fn is_graph(&self) -> bool {
+        matches!(self.source, SystemSource::Graph { .. })
+    }
 }
 
 /// A validated manifest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
     path: PathBuf,
-    selection: String,
+    selection: Option<String>,
     windowing: Windowing,
     systems: Vec<System>,
 }
@@ -107,7 +153,7 @@ pub struct Manifest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
-    selection: String,
+    selection: Option<String>,
     #[serde(default)]
     windowing: RawWindowing,
     #[serde(default, rename = "system")]
@@ -141,7 +187,9 @@ fn default_stride() -> usize {
 #[serde(deny_unknown_fields)]
 struct RawSystem {
     name: String,
-    topology: PathBuf,
+    topology: Option<PathBuf>,
+    graph: Option<PathBuf>,
+    nodes: Option<usize>,
     trajectories: OneOrMany,
     label: Label,
     group: Option<String>,
@@ -175,8 +223,10 @@ impl Manifest {
             ManifestError::new(path, entry, ManifestErrorKind::Toml(e.message().to_string()))
         })?;
         let err = |entry: Option<String>, kind| ManifestError::new(path, entry, kind);
-        Selection::parse(&raw.selection)
-            .map_err(|e| err(None, ManifestErrorKind::Selection(Box::new(e))))?;
+        if let Some(selection) = &raw.selection {
+            Selection::parse(selection)
+                .map_err(|e| err(None, ManifestErrorKind::Selection(Box::new(e))))?;
+        }
         let windowing = Windowing::new(raw.windowing.windows, raw.windowing.stride)
             .map_err(|e| err(None, ManifestErrorKind::Windowing(e)))?;
         if raw.systems.is_empty() {
@@ -197,6 +247,34 @@ impl Manifest {
                 Selection::parse(sel)
                     .map_err(|e| err(entry.clone(), ManifestErrorKind::Selection(Box::new(e))))?;
             }
+            let source = match (s.topology, s.graph) {
+                (Some(_), Some(_)) => {
+                    return Err(err(entry, ManifestErrorKind::TopologyAndGraph));
+                }
+                (None, None) => return Err(err(entry, ManifestErrorKind::NoTopologyOrGraph)),
+                (Some(topology), None) => {
+                    if s.nodes.is_some() {
+                        let kind =
+                            ManifestErrorKind::KeyNotForKind { key: "nodes", kind: "molecule" };
+                        return Err(err(entry, kind));
+                    }
+                    if s.selection.is_none() && raw.selection.is_none() {
+                        return Err(err(entry, ManifestErrorKind::NoSelection));
+                    }
+                    SystemSource::Molecule { topology: base.join(topology), selection: s.selection }
+                }
+                (None, Some(graph)) => {
+                    if s.selection.is_some() {
+                        let kind =
+                            ManifestErrorKind::KeyNotForKind { key: "selection", kind: "graph" };
+                        return Err(err(entry, kind));
+                    }
+                    if s.nodes == Some(0) {
+                        return Err(err(entry, ManifestErrorKind::ZeroNodes));
+                    }
+                    SystemSource::Graph { graph: base.join(graph), nodes: s.nodes }
+                }
+            };
             let trajectories = match s.trajectories {
                 OneOrMany::One(p) => vec![p],
                 OneOrMany::Many(v) => v,
@@ -211,25 +289,26 @@ impl Manifest {
             }
             systems.push(System {
                 name: s.name,
-                topology: base.join(s.topology),
+                source,
                 trajectories: trajectories.into_iter().map(|t| base.join(t)).collect(),
                 label: s.label,
                 group: s.group,
-                selection: s.selection,
             });
         }
         Ok(Manifest { path: path.to_path_buf(), selection: raw.selection, windowing, systems })
     }
 
-    /// Checks that every topology and trajectory file exists.
+    /// Checks that every topology, graph and trajectory file exists.
     pub fn check_files(&self) -> Result<(), ManifestError> {
         for s in &self.systems {
-            for f in std::iter::once(&s.topology).chain(&s.trajectories) {
+            for f in
+                std::iter::once(s.source_file()).chain(s.trajectories.iter().map(|t| t.as_path()))
+            {
                 if !f.is_file() {
                     return Err(ManifestError::new(
                         &self.path,
                         Some(s.name.clone()),
-                        ManifestErrorKind::MissingFile(f.clone()),
+                        ManifestErrorKind::MissingFile(f.to_path_buf()),
                     ));
                 }
             }
@@ -242,14 +321,70 @@ impl Manifest {
         &self.path
     }
 
-    /// The global selection expression.
-    pub fn selection(&self) -> &str {
-        &self.selection
+    /// The global selection expression, if the manifest has one.
+    pub fn selection(&self) -> Option<&str> {
+        self.selection.as_deref()
     }
 
-    /// The selection for `system`: its own when it has one, else the global one.
-    pub fn selection_for<'a>(&'a self, system: &'a System) -> &'a str {
-        system.selection.as_deref().unwrap_or(&self.selection)
+    /// The selection for a molecule `system`: its own when it has one, else the global one
+    /// (parsing guarantees one of them). `None` for a graph system.
+    pub fn selection_for<'a>(&'a self, system: &'a System) -> Option<&'a str> {
+        match &system.source {
+            SystemSource::Molecule { selection, .. } => {
+                selection.as_deref().or(self.selection.as_deref())
+            }
+            SystemSource::Graph { .. } => None,
+        }
+    }
+
+    /// Reads a graph `system`'s edge list and fixes its node and channel counts: `N` from the
+    /// `nodes` key, else from the first trajectory, whose channel count `c` every other
+    /// trajectory must share. Errors name the manifest, the system and the key (`graph`,
+    /// `nodes` or `trajectories`).
+    pub fn node_graph(&self, system: &System) -> Result<NodeGraph, ManifestError> {
+        let SystemSource::Graph { graph, nodes } = &system.source else {
+            return Err(self.system_error(system, ManifestErrorKind::NotAGraph));
+        };
+        let data_error = |key, e| {
+            self.system_error(system, ManifestErrorKind::NodeData { key, source: Box::new(e) })
+        };
+        let edges = read_edge_list(graph).map_err(|e| data_error("graph", e))?;
+        let first = system
+            .trajectories
+            .first()
+            .ok_or_else(|| self.system_error(system, ManifestErrorKind::NoTrajectories))?;
+        let series = read_node_series(first).map_err(|e| data_error("trajectories", e))?;
+        if let Some(n) = *nodes
+            && n != series.nodes
+        {
+            let kind =
+                crate::nodes::NodeDataErrorKind::NodeCount { found: series.nodes, expected: n };
+            let e = NodeDataError { path: first.clone(), kind };
+            return Err(data_error("nodes", e));
+        }
+        NodeGraph::new(graph, &edges, series.nodes, series.channels)
+            .map_err(|e| data_error("graph", e))
+    }
+
+    /// Reads one trajectory of a graph `system` and checks it against `graph` (from
+    /// [`Manifest::node_graph`]).
+    pub fn node_series(
+        &self,
+        system: &System,
+        trajectory: &Path,
+        graph: &NodeGraph,
+    ) -> Result<NodeSeries, ManifestError> {
+        let data_error = |e| {
+            let kind = ManifestErrorKind::NodeData { key: "trajectories", source: Box::new(e) };
+            self.system_error(system, kind)
+        };
+        let series = read_node_series(trajectory).map_err(data_error)?;
+        series.check_against(trajectory, graph).map_err(data_error)?;
+        Ok(series)
+    }
+
+    fn system_error(&self, system: &System, kind: ManifestErrorKind) -> ManifestError {
+        ManifestError::new(&self.path, Some(system.name.clone()), kind)
     }
 
     /// The windowing plan.
@@ -347,6 +482,37 @@ pub enum ManifestErrorKind {
     /// Text and numeric labels in one manifest.
     #[error("labels must be all text or all numbers, and this one differs from the first system's")]
     MixedLabels,
+    /// A system with both `topology` and `graph`.
+    #[error("has both `topology` and `graph`; a system is a molecule or a graph, not both")]
+    TopologyAndGraph,
+    /// A system with neither `topology` nor `graph`.
+    #[error("needs `topology` (a molecule) or `graph` (an edge list for node time series)")]
+    NoTopologyOrGraph,
+    /// A key that belongs to the other kind of system.
+    #[error("`{key}` does not apply to a {kind} system")]
+    KeyNotForKind {
+        /// The key.
+        key: &'static str,
+        /// `molecule` or `graph`.
+        kind: &'static str,
+    },
+    /// A molecule system with no selection of its own and no global one.
+    #[error("no `selection`: set one at the top of the manifest or in this system")]
+    NoSelection,
+    /// `nodes = 0`.
+    #[error("`nodes` must be at least 1")]
+    ZeroNodes,
+    /// A graph operation asked of a molecule system.
+    #[error("is a molecule system, not a graph system")]
+    NotAGraph,
+    /// A graph system's edge list or trajectory is unreadable or inconsistent.
+    #[error("`{key}`: {source}")]
+    NodeData {
+        /// The manifest key naming the file or the count: `graph`, `nodes`, `trajectories`.
+        key: &'static str,
+        /// The problem (boxed to keep the error small).
+        source: Box<NodeDataError>,
+    },
     /// A file that does not exist.
     #[error("file {} does not exist", .0.display())]
     MissingFile(PathBuf),

@@ -1,10 +1,12 @@
-//! Tests of the analysis half: selections, graphs, PBC, alignment, windows, manifests, splits.
+//! Tests of the analysis half: selections, graphs, PBC, alignment, windows, manifests (with
+//! graph systems of node time series and their .npy/.npz files), splits.
 //! Real-data tests read `../shared/data` (MDAnalysisTests files with MDAnalysis reference
 //! values) and skip with a message when it is absent.
 
 mod align;
 mod graph;
 mod manifest;
+mod nodes;
 mod pbc;
 mod prepare;
 mod select;

@@ -77,6 +77,8 @@ fn synthetic_system(atoms: usize) -> SystemData {
         residue_ids: (0..atoms).map(|i| (i / 4) as i32).collect(),
         topology_indices: (0..atoms as u32).collect(),
         edges,
+        kind: crate::dataset::SystemKind::Molecule,
+        channels: 3,
     }
 }
 
@@ -103,7 +105,7 @@ pub fn bench_train(
             })
             .collect();
         WindowInput::new(
-            &WindowData { frames: size.frames, coords },
+            &WindowData { frames: size.frames, coords, channels: 3 },
             &graph,
             config.model.coordinate_scale as f32,
         )

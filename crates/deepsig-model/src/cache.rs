@@ -1,6 +1,6 @@
 //! The on-disk cache of preprocessed trajectories.
 //!
-//! The key is a BLAKE3 hash of the input files' bytes (topology and trajectory), the
+//! The key is a BLAKE3 hash of the input files' bytes (topology or edge list, and trajectory), the
 //! preprocessing options as text and a format version, so a changed input or option gives a
 //! different key and is never served stale. Entries end with a hash of their payload; an
 //! entry that is truncated or altered is ignored and rebuilt. Entries are written atomically.
@@ -43,9 +43,21 @@ fn entry_path(dir: &Path, key: &str) -> std::path::PathBuf {
     dir.join(format!("{key}.win"))
 }
 
-/// The cached windows under `key`, or `None` when absent, unreadable, altered, or not of
-/// `atoms` atoms.
+/// The cached coordinate windows under `key`, or `None` when absent, unreadable, altered, or
+/// not of `atoms` atoms.
 pub(crate) fn load(dir: &Path, key: &str, atoms: usize) -> Option<Vec<WindowData>> {
+    load_values(dir, key, atoms, 3)
+}
+
+/// [`load`] for windows of `channels` values per atom (node values of a graph system). The
+/// channel count is part of the key, so an entry of another count is never asked for; the
+/// length check here guards against a corrupt one.
+pub(crate) fn load_values(
+    dir: &Path,
+    key: &str,
+    atoms: usize,
+    channels: usize,
+) -> Option<Vec<WindowData>> {
     let mut bytes = Vec::new();
     BufReader::new(File::open(entry_path(dir, key)).ok()?).read_to_end(&mut bytes).ok()?;
     let (payload, digest) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
@@ -61,12 +73,12 @@ pub(crate) fn load(dir: &Path, key: &str, atoms: usize) -> Option<Vec<WindowData
     for _ in 0..n_windows {
         let frames = u64::from_le_bytes(payload.get(at..at + 8)?.try_into().ok()?) as usize;
         at += 8;
-        let n = frames.checked_mul(atoms)?.checked_mul(3)?;
+        let n = frames.checked_mul(atoms)?.checked_mul(channels)?;
         let raw = payload.get(at..at.checked_add(n.checked_mul(4)?)?)?;
         at += raw.len();
         let coords =
             raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        windows.push(WindowData { frames, coords });
+        windows.push(WindowData { frames, coords, channels });
     }
     (at == payload.len()).then_some(windows)
 }

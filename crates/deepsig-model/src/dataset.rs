@@ -1,6 +1,10 @@
 //! Preprocessed data: every trajectory of a manifest read, reduced to the selected atoms, made
 //! whole across periodic boundaries, aligned to a fixed reference, and cut into windows.
 //!
+//! Graph systems (node time series on a given graph, [`deepsig_md::SystemSource::Graph`]) are
+//! read by [`crate::nodes`] instead: their values are not coordinates, so none of the
+//! geometric steps applies.
+//!
 //! Nothing here knows burn: a [`Dataset`] is plain vectors that the model crate turns into
 //! tensors batch by batch.
 
@@ -32,7 +36,7 @@ pub struct SystemData {
     pub label: Label,
     /// Group for splitting, if any.
     pub group: Option<String>,
-    /// The topology file.
+    /// The topology file (for a graph system: its edge list).
     pub topology: PathBuf,
     /// Atom names of the selected atoms (used for type embeddings and reports).
     pub atom_names: Vec<String>,
@@ -44,6 +48,20 @@ pub struct SystemData {
     pub topology_indices: Vec<u32>,
     /// Undirected bonds among the selected atoms (selection numbering, `i < j`, each once).
     pub edges: Vec<(u32, u32)>,
+    /// Whether the values are atom coordinates or node values.
+    pub kind: SystemKind,
+    /// Channels per atom and frame: 3 for coordinates, `c` for node values.
+    pub channels: usize,
+}
+
+/// What a system's per-frame values are, which decides how they are prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SystemKind {
+    /// Atom coordinates in Angstrom: made whole, aligned, centred per window.
+    #[default]
+    Molecule,
+    /// Node values of a graph system (`c` channels), used as they are.
+    Graph,
 }
 
 impl SystemData {
@@ -58,8 +76,11 @@ impl SystemData {
 pub struct WindowData {
     /// Frames in the window.
     pub frames: usize,
-    /// Prepared coordinates in Angstrom, `[frames, atoms, 3]` row-major.
+    /// Prepared coordinates in Angstrom (or node values), `[frames, atoms, channels]`
+    /// row-major.
     pub coords: Vec<f32>,
+    /// Channels per atom: 3 for coordinates.
+    pub channels: usize,
 }
 
 /// One trajectory file, windowed.
@@ -104,9 +125,16 @@ impl Dataset {
         let mut systems = Vec::with_capacity(manifest.systems().len());
         let mut trajectories = Vec::new();
         for (k, system) in manifest.systems().iter().enumerate() {
-            let expression = manifest.selection_for(system);
-            let opened =
-                OpenSystem::new(&system.topology, expression, &system.trajectories, options)?;
+            let deepsig_md::SystemSource::Molecule { topology, .. } = &system.source else {
+                let (data, windowed) =
+                    crate::nodes::load_graph_system(manifest, k, cache_dir, &mut stats)?;
+                systems.push(data);
+                trajectories.extend(windowed);
+                continue;
+            };
+            // Parsing guarantees a molecule system a selection, its own or the global one.
+            let expression = manifest.selection_for(system).unwrap_or("all");
+            let opened = OpenSystem::new(topology, expression, &system.trajectories, options)?;
             systems.push(SystemData {
                 name: system.name.clone(),
                 label: system.label.clone(),
@@ -115,7 +143,7 @@ impl Dataset {
             });
             for path in &system.trajectories {
                 let key = cache::key(
-                    &[&system.topology, path],
+                    &[topology, path],
                     &format!("{expression}|{options:?}|{:?}", manifest.windowing()),
                 )?;
                 let cached =
@@ -186,6 +214,8 @@ impl OpenSystem {
             residue_ids: picked.iter().map(|a| a.resid).collect(),
             topology_indices: selection.indices().to_vec(),
             edges: sub.edges().collect(),
+            kind: SystemKind::Molecule,
+            channels: 3,
         };
         Ok(OpenSystem { topology, selection, bond_graph, data })
     }
@@ -279,7 +309,7 @@ fn cut_windows(
         .map(|w| {
             let coords: Vec<f32> =
                 w.frames().flat_map(|f| prepared[f].iter().flatten().copied()).collect();
-            WindowData { frames: w.len(), coords }
+            WindowData { frames: w.len(), coords, channels: 3 }
         })
         .collect())
 }

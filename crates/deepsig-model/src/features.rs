@@ -1,5 +1,6 @@
-//! From a preprocessed window to the model's inputs, on the host: centred, scaled coordinates,
-//! the GCN propagation of the first layer, and the graph as index lists.
+//! From a preprocessed window to the model's inputs, on the host: centred, scaled coordinates
+//! (or a graph system's node values, as stored), the GCN propagation of the first layer, and
+//! the graph as index lists.
 //!
 //! The first GCN layer is $H_t = \mathrm{ReLU}(\hat A (x_t W_x + O V) + b)$ with
 //! $\hat A = \tilde D^{-1/2} (A + I) \tilde D^{-1/2}$ (Kipf and Welling), $x_t$ the coordinates
@@ -162,28 +163,50 @@ pub fn residue_blocks(residues: &[u32], k: usize) -> Vec<f32> {
 pub struct WindowInput {
     /// Frames.
     pub frames: usize,
-    /// Coordinates centred on the window's centroid (over frames and atoms) and scaled:
-    /// `[frames, atoms, 3]`. Centring makes every feature translation-invariant.
+    /// Coordinates centred on the window's centroid (over frames and atoms) and scaled, or
+    /// node values as stored: `[frames, atoms, channels]`. Centring makes every coordinate
+    /// feature translation-invariant.
     pub coords: Vec<f32>,
-    /// $\hat A x_t$ of `coords`, `[frames, atoms, 3]`.
+    /// $\hat A x_t$ of `coords`, `[frames, atoms, channels]`.
     pub propagated: Vec<f32>,
+    /// Channels per atom: 3 for coordinates.
+    pub channels: usize,
 }
 
 impl WindowInput {
-    /// Centres, scales and propagates `window`.
+    /// Centres, scales and propagates `window` (coordinates, or any channel count: each
+    /// channel is centred on its own mean).
     pub fn new(window: &WindowData, graph: &GraphInput, scale: f32) -> WindowInput {
+        let c = window.channels.max(1);
         let n = (window.frames * graph.atoms).max(1) as f64;
-        let mut mean = [0.0f64; 3];
-        for p in window.coords.chunks_exact(3) {
-            for c in 0..3 {
-                mean[c] += f64::from(p[c]);
+        let mut mean = vec![0.0f64; c];
+        for p in window.coords.chunks_exact(c) {
+            for (m, &v) in mean.iter_mut().zip(p) {
+                *m += f64::from(v);
             }
         }
-        let mean = mean.map(|m| (m / n) as f32);
+        let mean: Vec<f32> = mean.iter().map(|m| (m / n) as f32).collect();
         let coords: Vec<f32> =
-            window.coords.iter().enumerate().map(|(i, &v)| (v - mean[i % 3]) * scale).collect();
-        let propagated = graph.propagate(&coords, 3);
-        WindowInput { frames: window.frames, coords, propagated }
+            window.coords.iter().enumerate().map(|(i, &v)| (v - mean[i % c]) * scale).collect();
+        let propagated = graph.propagate(&coords, c);
+        WindowInput { frames: window.frames, coords, propagated, channels: c }
+    }
+
+    /// Propagates the node values of a graph system's `window` as they are: neither centred
+    /// nor scaled. A node value's level is information (the degradation term of a
+    /// gene-regulatory model, $-b_i x_i^f$, depends on it) and no symmetry shifts it, unlike
+    /// a molecule's position; the signature of the cluster paths ignores a constant offset
+    /// anyway (it depends on increments only), so centring would only hide the level from the
+    /// clustering. Values are expected of order one; rescale them before writing the files.
+    pub fn node_values(window: &WindowData, graph: &GraphInput) -> WindowInput {
+        let c = window.channels.max(1);
+        let propagated = graph.propagate(&window.coords, c);
+        WindowInput {
+            frames: window.frames,
+            coords: window.coords.clone(),
+            propagated,
+            channels: c,
+        }
     }
 }
 

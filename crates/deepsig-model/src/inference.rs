@@ -145,11 +145,10 @@ impl TrainedRun {
             )
         })?;
         let manifest = Manifest::parse(&text, &saved.manifest).map_err(DataError::from)?;
-        // `From` accepts both a plain and an optional selection, so this reads manifests
-        // whether or not they allow systems without atoms (graph systems have none).
+        // Graph systems have no atoms and so no selection.
         let selection: Option<&str> = match manifest.systems().first() {
-            Some(first) => From::from(manifest.selection_for(first)),
-            None => From::from(manifest.selection()),
+            Some(first) => manifest.selection_for(first),
+            None => manifest.selection(),
         };
         let Some(selection) = selection.map(str::to_string) else {
             return Err(TrainError::run(

@@ -31,6 +31,7 @@ pub mod inference;
 pub mod lstm;
 pub mod metrics;
 pub mod model;
+mod nodes;
 pub(crate) mod pooling;
 pub mod prepare;
 pub mod report;

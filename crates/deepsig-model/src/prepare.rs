@@ -8,7 +8,7 @@ use deepsig_md::{Fractions, Manifest, SplitUnit, train_validation_test};
 
 use crate::TrainError;
 use crate::config::TrainConfig;
-use crate::dataset::{CacheStats, Dataset, DatasetOptions};
+use crate::dataset::{CacheStats, Dataset, DatasetOptions, SystemKind};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{InputShape, WindowTensors};
 use crate::pooling::SparseGraph;
@@ -81,6 +81,7 @@ impl Prepared {
         );
         let graphs: Vec<GraphInput> =
             dataset.systems.iter().map(|s| GraphInput::new(s, &vocabulary)).collect();
+        check_channels(&dataset)?;
         let scale = config.model.coordinate_scale as f32;
         let mut samples = Vec::new();
         for (t, traj) in dataset.trajectories.iter().enumerate() {
@@ -95,7 +96,11 @@ impl Prepared {
                         config.model.sub_windows
                     )));
                 }
-                let input = WindowInput::new(window, &graphs[traj.system], scale);
+                let graph = &graphs[traj.system];
+                let input = match dataset.systems[traj.system].kind {
+                    SystemKind::Molecule => WindowInput::new(window, graph, scale),
+                    SystemKind::Graph => WindowInput::node_values(window, graph),
+                };
                 samples.push(Sample {
                     trajectory: t,
                     system: traj.system,
@@ -118,10 +123,11 @@ impl Prepared {
         })
     }
 
-    /// The model input this data gives.
+    /// The model input this data gives: the systems' channel count (3 for coordinates; every
+    /// system has the same, which [`Prepared::load`] checks).
     pub fn input_shape(&self) -> InputShape {
         InputShape {
-            channels: 3,
+            channels: self.dataset.systems.first().map_or(3, |s| s.channels),
             type_width: self.vocabulary.width(),
             outputs: self.task.outputs(),
         }
@@ -140,14 +146,28 @@ impl Prepared {
     }
 }
 
+/// Every system must give the model the same number of channels per atom, since the first
+/// layer's weights have that many rows.
+fn check_channels(dataset: &Dataset) -> Result<(), TrainError> {
+    let Some(first) = dataset.systems.first() else { return Ok(()) };
+    match dataset.systems.iter().find(|s| s.channels != first.channels) {
+        Some(other) => Err(TrainError::Data(format!(
+            "system {} has {} channels per node but system {} has {}; one model needs the same \
+             channel count everywhere (coordinates have 3)",
+            other.name, other.channels, first.name, first.channels
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The tensors of one window on `device`.
 pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) -> WindowTensors {
-    let (t, n) = (input.frames, graph.atoms);
+    let (t, n, c) = (input.frames, graph.atoms, input.channels);
     let index =
         |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
     WindowTensors {
-        propagated: Tensor::from_data(TensorData::new(input.propagated.clone(), [t, n, 3]), device),
-        coords: Tensor::from_data(TensorData::new(input.coords.clone(), [t, n, 3]), device),
+        propagated: Tensor::from_data(TensorData::new(input.propagated.clone(), [t, n, c]), device),
+        coords: Tensor::from_data(TensorData::new(input.coords.clone(), [t, n, c]), device),
         types: Tensor::from_data(
             TensorData::new(graph.types.clone(), [n, graph.type_width]),
             device,

@@ -3,7 +3,7 @@
 
 use burn::module::Module;
 use deepsig_md::Label;
-use deepsig_model::dataset::{SystemData, WindowData};
+use deepsig_model::dataset::{SystemData, SystemKind, WindowData};
 use deepsig_model::features::{GraphInput, Vocabulary, WindowInput};
 use deepsig_model::prepare::window_tensors;
 use deepsig_model::{DeepSignature, InputShape, Method, ModelConfig, Preset};
@@ -42,6 +42,8 @@ fn chain(n: usize, order: &[usize]) -> SystemData {
                 (a.min(b), a.max(b))
             })
             .collect(),
+        kind: SystemKind::Molecule,
+        channels: 3,
     }
 }
 
@@ -97,13 +99,13 @@ fn output_is_invariant_to_translation_and_to_atom_order() {
     let mut rng = Rng(7);
     let coords: Vec<f32> =
         (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
-    let window = WindowData { frames, coords: coords.clone() };
+    let window = WindowData { frames, coords: coords.clone(), channels: 3 };
     let base = logits(&model, &system, &vocab, &window);
 
     let moved: Vec<f32> =
         coords.iter().enumerate().map(|(i, v)| v + [40.0, -25.0, 13.0][i % 3]).collect();
     close(
-        &logits(&model, &system, &vocab, &WindowData { frames, coords: moved }),
+        &logits(&model, &system, &vocab, &WindowData { frames, coords: moved, channels: 3 }),
         &base,
         "translation",
     );
@@ -119,14 +121,20 @@ fn output_is_invariant_to_translation_and_to_atom_order() {
         }
     }
     close(
-        &logits(&model, &permuted_system, &vocab, &WindowData { frames, coords: permuted }),
+        &logits(
+            &model,
+            &permuted_system,
+            &vocab,
+            &WindowData { frames, coords: permuted, channels: 3 },
+        ),
         &base,
         "permutation",
     );
 
     // A changed trajectory must change the output, or the checks above prove nothing.
     let other: Vec<f32> = coords.iter().map(|v| v * 1.3).collect();
-    let changed = logits(&model, &system, &vocab, &WindowData { frames, coords: other });
+    let changed =
+        logits(&model, &system, &vocab, &WindowData { frames, coords: other, channels: 3 });
     assert!(
         changed.iter().zip(&base).any(|(a, b)| (a - b).abs() > 1e-5),
         "{changed:?} vs {base:?}"
@@ -159,7 +167,7 @@ fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_da
         )
         .valid();
         let run = |c: &[f32]| {
-            let window = WindowData { frames, coords: c.to_vec() };
+            let window = WindowData { frames, coords: c.to_vec(), channels: 3 };
             logits_of(&model, &config, &system, &vocab, &window)
         };
         let base = run(&coords);

@@ -3,6 +3,7 @@
 //! - `sig_layer`: the signature layer's values and gradients against `deepsig-signature`, and
 //!   gradients flowing through it into trained parameters.
 //! - `model`: invariances of the whole model's output.
+//! - `nodes`: graph systems (node time series) through the data layer.
 //! - `training`: a run on generated files: outputs, determinism, resume.
 //! - `framework`: the burn API the model is built from (devices, nn layers, Adam, records).
 
@@ -12,6 +13,7 @@
 
 mod framework;
 mod model;
+mod nodes;
 mod sig_layer;
 mod training;
 

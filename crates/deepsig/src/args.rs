@@ -9,7 +9,8 @@ mod md;
 mod model;
 
 pub(crate) use model::{
-    BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCommand, GenerateMotionArgs, TrainArgs,
+    BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCommand, GenerateGrnArgs, GenerateMotionArgs,
+    TrainArgs,
 };
 
 pub(crate) use apply::{EmbedArgs, ExplainArgs, PredictArgs, RunInput};

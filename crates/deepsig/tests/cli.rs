@@ -89,11 +89,11 @@ fn errors_name_the_file_and_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let out = deepsig(&["signature", "missing.npy", "-o", "s.npy", "--depth", "2"], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("deepsig: cannot open missing.npy"), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("deepsig: missing.npy: cannot read"), "{}", stderr(&out));
 
     std::fs::write(dir.path().join("junk.npy"), b"not an array").unwrap();
     let out = deepsig(&["signature", "junk.npy", "-o", "s.npy", "--depth", "2"], dir.path());
-    assert!(stderr(&out).contains("junk.npy is not a valid .npy file"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("junk.npy: not a valid .npy array"), "{}", stderr(&out));
 
     write_npy(&dir.path().join("nan.npy"), &[0.0, 1.0, f64::NAN, 2.0], &[2, 2]);
     let out = deepsig(&["signature", "nan.npy", "-o", "s.npy", "--depth", "2"], dir.path());

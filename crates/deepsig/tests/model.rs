@@ -1,4 +1,4 @@
-//! `deepsig generate motion` and `deepsig train` end to end, and their errors.
+//! `deepsig generate motion`/`grn` and `deepsig train` end to end, and their errors.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -65,6 +65,55 @@ fn generate_then_train_writes_a_run_folder() {
     assert_eq!(again["loss"], json["runs"][0]["loss"]);
     let out = deepsig(&["eval", "--run", "nowhere"], dir.path());
     assert!(stderr(&out).contains("run `deepsig train` first"), "{}", stderr(&out));
+}
+
+#[test]
+fn generate_grn_then_train_on_node_time_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", "grn", "-o", "grn", "--genes", "8", "--frames", "30"];
+        args.extend_from_slice(&["--trajectories-per-class", "4"]);
+        args.extend_from_slice(extra);
+        deepsig(&args, dir.path())
+    };
+    let out = generate(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = dir.path().join("grn");
+    for file in ["edges.csv", "regulation.csv", "README.txt", "traj_003_f2.npz"] {
+        assert!(folder.join(file).exists(), "{file} missing");
+    }
+    let manifest = deepsig_md::Manifest::load(folder.join("manifest.toml")).unwrap();
+    assert_eq!(manifest.systems().len(), 8);
+    assert!(manifest.systems().iter().all(|s| s.is_graph()));
+    let series = deepsig_md::read_node_series(&folder.join("traj_000_f1.npz")).unwrap();
+    assert_eq!((series.frames, series.nodes, series.channels), (30, 8, 1));
+    let again = generate(&[]);
+    assert!(
+        stderr(&again).contains("not empty; choose a new folder or pass --force"),
+        "{}",
+        stderr(&again)
+    );
+    let forced = generate(&["--force", "--seed", "1"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+
+    let args = [
+        "train",
+        "--manifest",
+        "grn/manifest.toml",
+        "--out",
+        "run",
+        "--preset",
+        "small",
+        "--set",
+        "epochs=2",
+        "--set",
+        "clusters=3",
+        "--json",
+    ];
+    let out = deepsig(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["runs"][0]["per_window"]["accuracy"].as_f64().is_some(), "{json}");
 }
 
 #[test]

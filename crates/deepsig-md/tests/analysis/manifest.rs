@@ -15,11 +15,12 @@ fn parse(text: &str) -> Result<Manifest, deepsig_md::ManifestError> {
 #[test]
 fn the_example_manifest_parses_and_resolves_paths() {
     let m = parse(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(m.selection(), "protein and name CA");
+    assert_eq!(m.selection(), Some("protein and name CA"));
     assert_eq!((m.windowing().windows(), m.windowing().stride()), (5, 1));
     assert_eq!(m.systems().len(), 3);
     let dims = &m.systems()[0];
-    assert_eq!(dims.topology, Path::new("/data/set/adk.psf"));
+    assert_eq!(dims.source_file(), Path::new("/data/set/adk.psf"));
+    assert!(!dims.is_graph());
     assert_eq!(dims.trajectories[1], Path::new("/data/set/adk_dims2.dcd"));
     assert_eq!(dims.label, Label::Text("transition".into()));
     assert_eq!(dims.group.as_deref(), Some("dims"));
@@ -30,7 +31,7 @@ fn the_example_manifest_parses_and_resolves_paths() {
     assert_eq!(units.len(), 4);
     assert_eq!((units[1].label.as_str(), units[1].group.as_deref()), ("transition", Some("dims")));
     assert_eq!((units[2].label.as_str(), units[2].group.as_deref()), ("transition", None));
-    assert_eq!(m.selection_for(&m.systems()[2]), "protein and name CA");
+    assert_eq!(m.selection_for(&m.systems()[2]), Some("protein and name CA"));
 }
 
 #[test]

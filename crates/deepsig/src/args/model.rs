@@ -8,6 +8,31 @@ use clap::{Args, Subcommand};
 pub(crate) enum GenerateCommand {
     /// Write a synthetic motion benchmark: classes differ only in the order of domain motions.
     Motion(GenerateMotionArgs),
+    /// Write the gene-regulatory benchmark: node time series of a random network, classes
+    /// degradation (f = 1) and dimerisation (f = 2).
+    Grn(GenerateGrnArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateGrnArgs {
+    /// Write the trajectories (.npz), edges.csv, manifest.toml and README.txt into DIR.
+    #[arg(short, long, value_name = "DIR", help_heading = "OUTPUT")]
+    pub(crate) out: PathBuf,
+    /// Write into DIR even when it is not empty (files of the same names are replaced).
+    #[arg(long, help_heading = "OUTPUT")]
+    pub(crate) force: bool,
+    /// Seed the network, rates and initial states with S.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Use NUM genes (nodes).
+    #[arg(long, value_name = "NUM", default_value_t = 100)]
+    pub(crate) genes: usize,
+    /// Write NUM trajectories per class.
+    #[arg(long = "trajectories-per-class", value_name = "NUM", default_value_t = 24)]
+    pub(crate) per_class: usize,
+    /// Sample NUM frames per trajectory.
+    #[arg(long, value_name = "NUM", default_value_t = 100)]
+    pub(crate) frames: usize,
 }
 
 #[derive(Debug, Args)]

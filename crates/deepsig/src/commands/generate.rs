@@ -14,6 +14,8 @@
 //!
 //! Output: `topology.pdb` (with CONECT bonds along the chain), one multi-model PDB per
 //! trajectory, and `manifest.toml`.
+//!
+//! `deepsig generate grn` (the gene-regulatory benchmark, node time series) lives in [`grn`].
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,6 +24,8 @@ use anyhow::{Context, Result, bail};
 use deepsig_md::SplitMix64;
 
 use crate::args::GenerateMotionArgs;
+
+pub(crate) mod grn;
 
 const AMPLITUDE: f64 = 4.0;
 const SPACING: f64 = 3.8;

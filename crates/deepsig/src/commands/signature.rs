@@ -88,7 +88,7 @@ impl FromArray for f64 {
     }
 }
 
-fn compute<T: Scalar + FromArray + npyz::AutoSerialize>(
+fn compute<T: Scalar + FromArray + deepsig_md::NpyFloat>(
     data: &[T],
     in_shape: &[usize],
     grad: Option<Array>,
