@@ -143,8 +143,9 @@ fn write_text(path: &Path, text: &str) -> Result<()> {
 }
 
 pub(crate) fn run(args: &GenerateGrnArgs) -> Result<()> {
-    if args.genes < 2 || args.frames < 2 * WINDOWS || args.per_class < 2 {
-        bail!("need at least 2 genes, {} frames and 2 trajectories per class", 2 * WINDOWS);
+    // Windows of at least 5 frames, so the default 4 sub-windows each get an increment.
+    if args.genes < 2 || args.frames < 5 * WINDOWS || args.per_class < 2 {
+        bail!("need at least 2 genes, {} frames and 2 trajectories per class", 5 * WINDOWS);
     }
     let non_empty = args.out.exists()
         && std::fs::read_dir(&args.out).map(|mut d| d.next().is_some()).unwrap_or(true);
