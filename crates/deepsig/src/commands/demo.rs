@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use deepsig_model::Method;
 use deepsig_signature::{Depth, LogMode, PathShape, SigOptions, signature, with_threads};
 
-use crate::args::{DemoArgs, GenerateMotionArgs};
+use crate::args::{DemoArgs, ExplainArgs, GenerateMotionArgs, RunInput};
 use crate::commands::benchmark::{self, Plan};
 
 /// Deep Signature, the strongest static baseline (it sees both ends of every window) and an
@@ -93,7 +93,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<()> {
             args.seeds
         );
         let plan = Plan {
-            manifest,
+            manifest: manifest.clone(),
             out: dir.clone(),
             methods: METHODS.to_vec(),
             seeds: (0..args.seeds).collect(),
@@ -111,6 +111,21 @@ pub(crate) fn run(args: &DemoArgs) -> Result<()> {
             dir.display()
         );
         println!("   Table: {}", written.join(", "));
+        // What the model learned to look at: its clusters on the chain, colourable by beta.
+        let clusters = dir.join("clusters.pdb");
+        crate::commands::explain::run(&ExplainArgs {
+            input: RunInput {
+                run: dir.join(Method::DeepSignature.name()).join("seed-0"),
+                topology: data_dir.join("topology.pdb"),
+                manifest: Some(manifest),
+                device: "cpu".into(),
+            },
+            trajectories: vec![data_dir.join("a-first-000.pdb")],
+            output: clusters.clone(),
+            top: 10,
+            force: false,
+        })
+        .context("explaining the first Deep Signature run")?;
         println!("   Total time: {:.0} s", start.elapsed().as_secs_f64());
         Ok(())
     })
