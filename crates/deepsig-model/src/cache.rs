@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use crate::dataset::WindowData;
+use crate::dataset::{CacheStats, WindowData};
 use crate::error::DataError;
 
 /// Bump when the preprocessing or the entry layout changes.
@@ -43,16 +43,10 @@ fn entry_path(dir: &Path, key: &str) -> std::path::PathBuf {
     dir.join(format!("{key}.win"))
 }
 
-/// The cached coordinate windows under `key`, or `None` when absent, unreadable, altered, or
-/// not of `atoms` atoms.
-pub(crate) fn load(dir: &Path, key: &str, atoms: usize) -> Option<Vec<WindowData>> {
-    load_values(dir, key, atoms, 3)
-}
-
-/// [`load`] for windows of `channels` values per atom (node values of a graph system). The
-/// channel count is part of the key, so an entry of another count is never asked for; the
-/// length check here guards against a corrupt one.
-pub(crate) fn load_values(
+/// The cached windows under `key`, or `None` when absent, unreadable, altered, or not of
+/// `atoms` atoms and `channels` values per atom. The channel count is part of the key, so an
+/// entry of another count is never asked for; the length check guards against a corrupt one.
+pub(crate) fn load(
     dir: &Path,
     key: &str,
     atoms: usize,
@@ -81,6 +75,27 @@ pub(crate) fn load_values(
         windows.push(WindowData { frames, coords, channels });
     }
     (at == payload.len()).then_some(windows)
+}
+
+/// The windows under `key`: from the cache in `dir` when it holds a valid entry of `atoms`
+/// atoms and `channels` values (a hit), else `read` and stored (a miss).
+pub(crate) fn load_or_read(
+    dir: Option<&Path>,
+    key: &str,
+    (atoms, channels): (usize, usize),
+    stats: &mut CacheStats,
+    read: impl FnOnce() -> Result<Vec<WindowData>, DataError>,
+) -> Result<Vec<WindowData>, DataError> {
+    if let Some(windows) = dir.and_then(|dir| load(dir, key, atoms, channels)) {
+        stats.hits += 1;
+        return Ok(windows);
+    }
+    stats.misses += 1;
+    let windows = read()?;
+    if let Some(dir) = dir {
+        store(dir, key, &windows)?;
+    }
+    Ok(windows)
 }
 
 /// Stores `windows` under `key`, atomically.

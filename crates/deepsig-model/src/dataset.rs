@@ -146,24 +146,16 @@ impl Dataset {
                     &[topology, path],
                     &format!("{expression}|{options:?}|{:?}", manifest.windowing()),
                 )?;
-                let cached =
-                    cache_dir.and_then(|dir| cache::load(dir, &key, opened.data.n_atoms()));
-                let windows = match cached {
-                    Some(windows) => {
-                        stats.hits += 1;
-                        windows
-                    }
-                    None => {
-                        stats.misses += 1;
+                let windows = cache::load_or_read(
+                    cache_dir,
+                    &key,
+                    (opened.data.n_atoms(), 3),
+                    &mut stats,
+                    || {
                         let prep = opened.prep(path, options)?;
-                        let windows =
-                            read_windows(path, &opened.topology, prep, manifest.windowing())?;
-                        if let Some(dir) = cache_dir {
-                            cache::store(dir, &key, &windows)?;
-                        }
-                        windows
-                    }
-                };
+                        read_windows(path, &opened.topology, prep, manifest.windowing())
+                    },
+                )?;
                 trajectories.push(TrajectoryData { system: k, path: path.clone(), windows });
             }
         }

@@ -40,15 +40,8 @@ pub(crate) fn load_graph_system(
         let options =
             format!("graph|nodes={nodes:?}|n={}|c={}|{windowing:?}", graph.nodes, graph.channels);
         let key = cache::key(&[edge_file, path], &options)?;
-        let cached =
-            cache_dir.and_then(|dir| cache::load_values(dir, &key, graph.nodes, graph.channels));
-        let windows = match cached {
-            Some(windows) => {
-                stats.hits += 1;
-                windows
-            }
-            None => {
-                stats.misses += 1;
+        let windows =
+            cache::load_or_read(cache_dir, &key, (graph.nodes, graph.channels), stats, || {
                 let series = manifest.node_series(system, path, &graph)?;
                 let per_frame = series.nodes * series.channels;
                 let windows = windowing
@@ -65,12 +58,8 @@ pub(crate) fn load_graph_system(
                         channels: series.channels,
                     })
                     .collect::<Vec<_>>();
-                if let Some(dir) = cache_dir {
-                    cache::store(dir, &key, &windows)?;
-                }
-                windows
-            }
-        };
+                Ok(windows)
+            })?;
         trajectories.push(TrajectoryData { system: index, path: path.clone(), windows });
     }
     Ok((data, trajectories))
