@@ -1,20 +1,12 @@
 //! `deepsig predict`, `embed` and `explain` on a tiny trained run: agreement with the
 //! training pipeline, output shapes and files, and errors naming the file.
 
+use crate::{deepsig, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use deepsig_model::TrainConfig;
 use deepsig_model::TrainedRun;
 use deepsig_model::prepare::Prepared;
-
-fn deepsig(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deepsig")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// A motion dataset of 9 atoms (4 trajectories per class, 40 frames) and a run trained on it
 /// for 3 epochs of the `small` preset (a second or so).

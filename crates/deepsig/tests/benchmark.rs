@@ -1,15 +1,6 @@
 //! `deepsig benchmark` end to end: every output written, finished runs reused, and its errors.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn deepsig(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deepsig")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::{deepsig, stderr};
 
 #[test]
 fn benchmark_writes_a_table_per_method_and_reuses_finished_runs() {

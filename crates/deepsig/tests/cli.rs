@@ -1,15 +1,8 @@
 //! The `deepsig` binary end to end: files in, files out, errors on stderr.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn deepsig(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deepsig")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::{deepsig, stderr};
 
 fn write_npy(path: &Path, data: &[f64], shape: &[u64]) {
     use npyz::WriterBuilder;

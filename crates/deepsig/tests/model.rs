@@ -1,15 +1,6 @@
 //! `deepsig generate motion`/`grn` and `deepsig train` end to end, and their errors.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn deepsig(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deepsig")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::{deepsig, stderr};
 
 #[test]
 fn generate_then_train_writes_a_run_folder() {

@@ -12,3 +12,16 @@ mod md;
 mod md_real;
 mod model;
 mod tidy;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the built `deepsig` binary with `args` in `dir`.
+fn deepsig(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deepsig")).args(args).current_dir(dir).output().unwrap()
+}
+
+/// A finished command's standard error as text.
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
