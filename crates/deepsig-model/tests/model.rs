@@ -8,16 +8,16 @@ use deepsig_model::features::{GraphInput, Vocabulary, WindowInput};
 use deepsig_model::prepare::window_tensors;
 use deepsig_model::{DeepSignature, InputShape, Method, ModelConfig, Preset};
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn uniform(&mut self) -> f32 {
+    pub(crate) fn uniform(&mut self) -> f32 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 }
 
-fn chain(n: usize, order: &[usize]) -> SystemData {
+pub(crate) fn chain(n: usize, order: &[usize]) -> SystemData {
     // Atom k of the permuted system is atom order[k] of the original.
     let mut inverse = vec![0; n];
     for (k, &o) in order.iter().enumerate() {
@@ -75,7 +75,7 @@ fn logits_of(
         .unwrap()
 }
 
-fn close(a: &[f32], b: &[f32], what: &str) {
+pub(crate) fn close(a: &[f32], b: &[f32], what: &str) {
     for (x, y) in a.iter().zip(b) {
         assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{what}: {a:?} vs {b:?}");
     }

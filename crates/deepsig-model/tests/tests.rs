@@ -2,8 +2,11 @@
 //!
 //! - `sig_layer`: the signature layer's values and gradients against `deepsig-signature`, and
 //!   gradients flowing through it into trained parameters.
+//! - `gradients`: the whole model's gradients in f64 against finite differences.
 //! - `model`: invariances of the whole model's output.
 //! - `nodes`: graph systems (node time series) through the data layer.
+//! - `properties`: SPEC §2 properties: rotation (alignment off and on), time
+//!   reparameterisation.
 //! - `training`: a run on generated files: outputs, determinism, resume.
 //! - `framework`: the burn API the model is built from (devices, nn layers, Adam, records).
 
@@ -12,8 +15,10 @@
 //! picks the device every test runs on, so the same tests check a GPU backend.
 
 mod framework;
+mod gradients;
 mod model;
 mod nodes;
+mod properties;
 mod sig_layer;
 mod training;
 
