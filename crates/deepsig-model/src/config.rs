@@ -159,10 +159,24 @@ pub struct TrainConfig {
     pub cut_weight: f64,
     /// Weight of each orthogonality loss.
     pub orth_weight: f64,
-    /// Fractions of trajectories for validation and test (the rest trains).
+    /// Fractions of trajectories for validation and test (the rest trains); used when
+    /// `folds` is 0.
     pub validation_fraction: f64,
     /// See `validation_fraction`.
     pub test_fraction: f64,
+    /// k-fold cross-validation over trajectory groups. 0 (the default): the fraction split
+    /// above. k >= 3: the groups are dealt once into k folds (stratified, drawn from
+    /// `split_seed`), and the run with seed s tests fold s mod k, validates (early stopping,
+    /// checkpoint choice) on fold (s + 1) mod k and trains on the other k - 2; so
+    /// `--seeds k --set folds=k` tests every trajectory exactly once and its mean ± std over
+    /// seeds is the cross-validation estimate. The fractions cannot be set with it.
+    #[serde(default)]
+    pub folds: usize,
+    /// Seed of the split. Unset (`null`, the default): the run's seed for the fraction split
+    /// (each seed its own split), 0 for k-fold (one partition into folds for every seed).
+    /// Set: that split for every seed, so only initialisation, shuffling and dropout vary.
+    #[serde(default)]
+    pub split_seed: Option<u64>,
     /// Align every frame to a fixed reference (rigid-motion invariance).
     pub align: bool,
 }
@@ -223,6 +237,8 @@ impl Preset {
             orth_weight: 1.0,
             validation_fraction: 0.2,
             test_fraction: 0.2,
+            folds: 0,
+            split_seed: None,
             align: true,
         };
         match self {
@@ -271,6 +287,7 @@ impl TrainConfig {
     /// (numbers, `true`, `"centroid"`) or bare words taken as strings.
     pub fn with_overrides(&self, overrides: &[String]) -> Result<TrainConfig, ConfigError> {
         let mut json = serde_json::to_value(self).map_err(|e| ConfigError(e.to_string()))?;
+        let mut fractions_set = Vec::new();
         for item in overrides {
             let (key, value) = item.split_once('=').ok_or_else(|| {
                 ConfigError(format!("--set {item:?} is not of the form key=value"))
@@ -282,6 +299,9 @@ impl TrainConfig {
             } else {
                 vec!["model", key]
             };
+            if matches!(key, "validation_fraction" | "test_fraction") {
+                fractions_set.push(key);
+            }
             let mut slot = &mut json;
             for part in &path {
                 slot = slot.get_mut(*part).ok_or_else(|| {
@@ -295,6 +315,14 @@ impl TrainConfig {
         let config: TrainConfig =
             serde_json::from_value(json).map_err(|e| ConfigError(format!("--set: {e}")))?;
         config.validate()?;
+        if config.folds != 0 && !fractions_set.is_empty() {
+            return Err(ConfigError(format!(
+                "--set {} cannot be used with folds={}: with k folds one fold tests and the \
+                 next validates; drop the fraction or set folds=0",
+                fractions_set.join(", "),
+                config.folds
+            )));
+        }
         Ok(config)
     }
 
@@ -318,6 +346,13 @@ impl TrainConfig {
             return bad(
                 "sub_windows, batch, epochs, hidden, lstm_hidden and baseline_width must be at least 1",
             );
+        }
+        if matches!(self.folds, 1 | 2) {
+            return Err(ConfigError(format!(
+                "folds={}: k-fold needs at least 3 folds (a test fold, a validation fold and \
+                 training folds); use folds=0 for the fraction split",
+                self.folds
+            )));
         }
         if !(0.0..1.0).contains(&m.dropout) {
             return bad("dropout must be in [0, 1)");

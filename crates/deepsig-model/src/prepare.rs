@@ -1,10 +1,14 @@
 //! From a manifest to training samples: the dataset, the task, the vocabulary, the
-//! trajectory-level split, and each window's host-side inputs.
+//! trajectory-level split (fractions or k-fold, [`split_trajectories`]), and each window's
+//! host-side inputs.
 
 use std::path::Path;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use deepsig_md::{Fractions, Manifest, SplitUnit, train_validation_test};
+use deepsig_md::{
+    Fractions, Manifest, Split, SplitError, SplitUnit, k_fold, train_validation_test,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
 use crate::config::TrainConfig;
@@ -48,13 +52,15 @@ pub struct Prepared {
     pub validation: Vec<usize>,
     /// See `train`.
     pub test: Vec<usize>,
+    /// How the split was drawn (recorded in `config.json` and `metrics.json`).
+    pub split: SplitInfo,
     /// Cache use.
     pub cache: CacheStats,
 }
 
 impl Prepared {
-    /// Loads `manifest` (through the cache in `cache_dir`) and splits it by trajectory with
-    /// `seed`.
+    /// Loads `manifest` (through the cache in `cache_dir`) and splits it by trajectory for the
+    /// run with `seed` ([`split_trajectories`]).
     pub fn load(
         manifest: &Path,
         config: &TrainConfig,
@@ -68,14 +74,7 @@ impl Prepared {
         let task =
             Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;
         let units: Vec<SplitUnit> = manifest.split_units();
-        let fractions = Fractions::new(
-            1.0 - config.validation_fraction - config.test_fraction,
-            config.validation_fraction,
-            config.test_fraction,
-        )
-        .map_err(|e| TrainError::Data(format!("split: {e}")))?;
-        let split = train_validation_test(&units, fractions, seed)
-            .map_err(|e| TrainError::Data(format!("split: {e}")))?;
+        let (split, info) = split_trajectories(&units, config, seed)?;
         let vocabulary = Vocabulary::from_systems(
             split.train.iter().map(|&t| &dataset.systems[dataset.trajectories[t].system]),
         );
@@ -119,6 +118,7 @@ impl Prepared {
             train: split.train,
             validation: split.validation,
             test: split.test,
+            split: info,
             cache,
         })
     }
@@ -144,6 +144,51 @@ impl Prepared {
     pub fn tensors(&self, i: usize, device: &Device) -> WindowTensors {
         window_tensors(&self.samples[i].input, &self.graphs[self.samples[i].system], device)
     }
+}
+
+/// How a run's trajectories were split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitInfo {
+    /// k of k-fold cross-validation; 0 = the fraction split.
+    pub folds: usize,
+    /// With k folds, the test fold (the run's seed mod k); fold + 1 mod k validates.
+    pub fold: Option<usize>,
+    /// The seed the partition was drawn from.
+    pub split_seed: u64,
+}
+
+/// The trajectory-level split of the run with `seed` (indices into `units`, the manifest's
+/// trajectories). With `config.folds` = 0, a seeded train/validation/test split by the
+/// configured fractions, drawn from `split_seed` or else `seed`. With k folds, the k-fold
+/// partition drawn from `split_seed` (else 0), the same for every seed and method; the run
+/// tests fold `seed mod k`, validates on the next fold and trains on the rest.
+pub fn split_trajectories(
+    units: &[SplitUnit],
+    config: &TrainConfig,
+    seed: u64,
+) -> Result<(Split, SplitInfo), TrainError> {
+    let err = |e: SplitError| TrainError::Data(format!("split: {e}"));
+    if config.folds == 0 {
+        let split_seed = config.split_seed.unwrap_or(seed);
+        let fractions = Fractions::new(
+            1.0 - config.validation_fraction - config.test_fraction,
+            config.validation_fraction,
+            config.test_fraction,
+        )
+        .map_err(err)?;
+        let split = train_validation_test(units, fractions, split_seed).map_err(err)?;
+        return Ok((split, SplitInfo { folds: 0, fold: None, split_seed }));
+    }
+    let (k, split_seed) = (config.folds, config.split_seed.unwrap_or(0));
+    let mut splits = k_fold(units, k, split_seed).map_err(|e| match e {
+        SplitError::TooFewGroups { groups, folds } => TrainError::Data(format!(
+            "split: folds={folds} needs at least {folds} trajectory groups, but the manifest \
+             has {groups} (trajectories sharing a `group` count once); use folds <= {groups}"
+        )),
+        other => err(other),
+    })?;
+    let fold = (seed % k as u64) as usize;
+    Ok((splits.swap_remove(fold), SplitInfo { folds: k, fold: Some(fold), split_seed }))
 }
 
 /// Every system must give the model the same number of channels per atom, since the first

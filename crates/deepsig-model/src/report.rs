@@ -75,6 +75,8 @@ pub(crate) fn final_metrics(
     let (traj_preds, traj_targets) = per_trajectory(data, &samples, &eval.predictions);
     serde_json::json!({
         "evaluated_on": part,
+        // Which split this is: with k folds, the test fold (the seed mod k).
+        "split": data.split,
         "best_epoch": best_epoch,
         "loss": eval.loss,
         "per_window": data.task.metrics(&eval.predictions, &eval.targets),

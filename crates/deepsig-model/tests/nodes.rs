@@ -18,7 +18,7 @@ fn values(k: usize, frames: usize, nodes: usize, channels: usize) -> Vec<f64> {
 
 /// Writes `edges.csv`, two systems of `per_class` trajectories each (`channels[k]` channels in
 /// system `k`), and `m.toml`.
-fn write_graph_dataset(dir: &Path, channels: [usize; 2]) -> std::path::PathBuf {
+pub(crate) fn write_graph_dataset(dir: &Path, channels: [usize; 2]) -> std::path::PathBuf {
     std::fs::write(dir.join("edges.csv"), "i,j\n0,1\n1,2\n2,3\n3,0\n").unwrap();
     let mut manifest = String::from("[windowing]\nwindows = 2\n");
     for (class, c) in channels.into_iter().enumerate() {

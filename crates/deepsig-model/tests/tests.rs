@@ -7,6 +7,7 @@
 //! - `nodes`: graph systems (node time series) through the data layer.
 //! - `properties`: SPEC §2 properties: rotation (alignment off and on), time
 //!   reparameterisation.
+//! - `split`: the run's split from the configuration (k-fold over seeds, `split_seed`).
 //! - `training`: a run on generated files: outputs, determinism, resume.
 //! - `framework`: the burn API the model is built from (devices, nn layers, Adam, records).
 
@@ -20,6 +21,7 @@ mod model;
 mod nodes;
 mod properties;
 mod sig_layer;
+mod split;
 mod training;
 
 /// The device the tests run on, without autodiff.

@@ -20,6 +20,8 @@ fn benchmark_writes_a_table_per_method_and_reuses_finished_runs() {
         "small",
         "--set",
         "epochs=2",
+        "--set",
+        "folds=3",
         "--out",
         "bench",
         "--json",
@@ -42,8 +44,25 @@ fn benchmark_writes_a_table_per_method_and_reuses_finished_runs() {
     .unwrap();
     assert_eq!(config["config"]["model"]["method"], "graph-lstm");
     assert_eq!(config["seed"], 1);
+    // With folds, a seed picks the same test fold, and the same trajectories, for every method.
+    for seed in 0..2u64 {
+        let split_of = |method: &str| -> serde_json::Value {
+            let path = dir.path().join(format!("bench/{method}/seed-{seed}/config.json"));
+            let config: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            config["split"].clone()
+        };
+        let split = split_of("deepsig");
+        assert_eq!(split["fold"], seed, "{split}");
+        assert_eq!(split_of("frame-head"), split);
+        assert_eq!(split_of("graph-lstm"), split);
+        for m in methods {
+            assert_eq!(m["runs"][seed as usize]["split"]["fold"], seed, "{m}");
+        }
+    }
     let table = std::fs::read_to_string(dir.path().join("bench/benchmark.md")).unwrap();
     assert!(table.contains("| frame-head |") && table.contains("accuracy (trajectory)"), "{table}");
+    assert!(table.contains("3-fold cross-validation"), "{table}");
     let svg = std::fs::read_to_string(dir.path().join("bench/benchmark.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("graph-lstm"));
 

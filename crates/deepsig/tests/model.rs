@@ -133,3 +133,55 @@ fn train_errors_name_the_problem() {
         stderr(&out)
     );
 }
+
+/// The run folder's `config.json` and `metrics.json` as JSON.
+fn run_files(run: &std::path::Path) -> (serde_json::Value, serde_json::Value) {
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join(f)).unwrap()).unwrap()
+    };
+    (read("config.json"), read("metrics.json"))
+}
+
+#[test]
+fn train_with_folds_over_seeds_tests_every_trajectory_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = ["generate", "motion", "-o", "data", "--per-class", "3", "--frames", "40"];
+    let out = deepsig(&[&generate[..], &["--residues", "9"]].concat(), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let train = |extra: &[&str]| {
+        let base = ["train", "--manifest", "data/manifest.toml", "--preset", "small"];
+        let sets = ["--set", "epochs=1", "--set", "clusters=3", "--set", "folds=3"];
+        deepsig(&[&base[..], &sets[..], extra].concat(), dir.path())
+    };
+    let out = train(&["--out", "cv", "--seed", "1", "--seeds", "3", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cv = &json["summary"]["cross_validation"];
+    assert_eq!((cv["folds"].as_u64(), cv["complete"].as_bool()), (Some(3), Some(true)), "{cv}");
+    let mut tested = Vec::new();
+    for seed in 1..4u64 {
+        let (config, metrics) = run_files(&dir.path().join(format!("cv/seed-{seed}")));
+        let split = &config["split"];
+        assert_eq!(split["fold"], seed % 3, "{split}");
+        assert_eq!(metrics["split"]["fold"], seed % 3, "{metrics}");
+        let part = |p: &str| -> Vec<u64> {
+            split[p].as_array().unwrap().iter().map(|t| t.as_u64().unwrap()).collect()
+        };
+        let mut all = [part("train"), part("validation"), part("test")].concat();
+        all.sort_unstable();
+        assert_eq!(all, [0, 1, 2, 3, 4, 5], "parts overlap or miss: {split}");
+        assert_eq!(metrics["trajectories"].as_u64(), Some(part("test").len() as u64));
+        tested.extend(part("test"));
+    }
+    tested.sort_unstable();
+    assert_eq!(tested, [0, 1, 2, 3, 4, 5], "each trajectory tested exactly once");
+
+    // More folds than trajectories, and fractions with folds, are refused by name.
+    let out = train(&["--out", "many", "--set", "folds=7"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("folds=7 needs at least 7") && stderr(&out).contains("has 6"));
+    let out = train(&["--out", "frac", "--set", "test_fraction=0.3"]);
+    assert!(stderr(&out).contains("test_fraction cannot be used with folds=3"), "{}", stderr(&out));
+    let out = train(&["--out", "two", "--set", "folds=2"]);
+    assert!(stderr(&out).contains("folds=2: k-fold needs at least 3"), "{}", stderr(&out));
+}

@@ -72,7 +72,8 @@ pub(crate) struct TrainArgs {
     /// Seed the split, initialisation, shuffling and dropout with S.
     #[arg(long, value_name = "S", default_value_t = 0, help_heading = "TRAINING")]
     pub(crate) seed: u64,
-    /// Train NUM models with seeds S, S+1, ... (each its own split) and report mean ± std.
+    /// Train NUM models with seeds S, S+1, ... (each its own split; with --set folds=K, seed s
+    /// tests fold s mod K) and report mean ± std.
     #[arg(long, value_name = "NUM", default_value_t = 1, help_heading = "TRAINING")]
     pub(crate) seeds: u64,
     /// Run on DEVICE: cpu, cuda (feature `cuda`) or wgpu (feature `wgpu`).
@@ -149,7 +150,8 @@ pub(crate) struct BenchmarkArgs {
         default_value = "deepsig,frame-head,frame-tail,frame-head-tail,graph-lstm,graph-transformer,sig-fixed"
     )]
     pub(crate) methods: String,
-    /// Train every method with NUM seeds S, S+1, ... (a seed fixes one split for all methods).
+    /// Train every method with NUM seeds S, S+1, ... (a seed fixes one split for all methods;
+    /// with --set folds=K, seed s tests fold s mod K).
     #[arg(long, value_name = "NUM", default_value_t = 5, help_heading = "TRAINING")]
     pub(crate) seeds: u64,
     /// The first seed.

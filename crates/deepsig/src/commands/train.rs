@@ -18,6 +18,20 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
             .unwrap_or(std::path::Path::new("."))
             .join(".deepsig-cache")
     });
+    if config.folds > 0 && !args.seeds.is_multiple_of(config.folds as u64) {
+        let tested: Vec<String> = (0..args.seeds.min(config.folds as u64))
+            .map(|k| ((args.seed + k) % config.folds as u64).to_string())
+            .collect();
+        eprintln!(
+            "note: {} seed(s) over {} folds test fold(s) {} (fold = seed mod {}); --seeds {} \
+             tests every trajectory once",
+            args.seeds,
+            config.folds,
+            tested.join(", "),
+            config.folds,
+            config.folds
+        );
+    }
     let mut results = Vec::new();
     for k in 0..args.seeds {
         let seed = args.seed + k;
@@ -36,11 +50,30 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
         let metrics =
             train(&opts).with_context(|| format!("training seed {seed} into {}", out.display()))?;
         if !args.json {
-            println!("seed {seed}: {}", metrics["per_trajectory"]);
+            match metrics["split"]["fold"].as_u64() {
+                Some(fold) => println!(
+                    "seed {seed} (test fold {fold} of {}): {}",
+                    config.folds, metrics["per_trajectory"]
+                ),
+                None => println!("seed {seed}: {}", metrics["per_trajectory"]),
+            }
         }
         results.push(metrics);
     }
-    let summary = summarise(&results);
+    let mut summary = summarise(&results);
+    if config.folds > 0
+        && let Some(map) = summary.as_object_mut()
+    {
+        // Which folds the mean ± std covers: a full cross-validation has every fold once.
+        let mut tested: Vec<u64> =
+            results.iter().filter_map(|r| r["split"]["fold"].as_u64()).collect();
+        tested.sort_unstable();
+        let complete = (0..config.folds as u64).all(|f| tested.contains(&f));
+        map.insert(
+            "cross_validation".into(),
+            serde_json::json!({ "folds": config.folds, "tested_folds": tested, "complete": complete }),
+        );
+    }
     if args.seeds > 1 {
         std::fs::write(args.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)
             .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
@@ -48,6 +81,14 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::json!({ "runs": results, "summary": summary }));
     } else {
+        if let Some(cv) = summary.get("cross_validation") {
+            println!(
+                "{}-fold cross-validation, test folds {} ({})",
+                config.folds,
+                cv["tested_folds"],
+                if cv["complete"] == true { "every trajectory tested" } else { "incomplete" }
+            );
+        }
         for (key, (mean, std)) in summary
             .as_object()
             .into_iter()

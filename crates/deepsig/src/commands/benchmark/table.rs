@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use deepsig_model::Method;
 use deepsig_model::metrics::mean_std;
+use deepsig_model::{Method, Preset};
 
 use super::Plan;
 use crate::npy::write_atomic;
@@ -19,6 +19,8 @@ pub(crate) struct RunResult {
     /// Data loading and training, as the run measured it.
     pub(crate) seconds: f64,
     pub(crate) peak_rss_mb: Option<f64>,
+    /// How the run split the trajectories (with k folds, its test fold).
+    pub(crate) split: serde_json::Value,
 }
 
 impl RunResult {
@@ -34,6 +36,7 @@ impl RunResult {
             per_window: m["per_window"].clone(),
             seconds: m["train_seconds"].as_f64().unwrap_or(f64::NAN),
             peak_rss_mb: m["peak_rss_mb"].as_f64(),
+            split: m["split"].clone(),
         })
     }
 }
@@ -78,8 +81,19 @@ fn columns(results: &[MethodResult]) -> Vec<&'static str> {
 /// The table as Markdown: per-trajectory metrics, per-window accuracy, time and memory.
 pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
     let cols = columns(results);
+    let folds = plan
+        .preset
+        .parse::<Preset>()
+        .ok()
+        .and_then(|p| p.config().with_overrides(&plan.overrides).ok())
+        .map_or(0, |c| c.folds);
+    let split = if folds > 0 {
+        format!("{folds}-fold cross-validation by trajectory (seed s tests fold s mod {folds})")
+    } else {
+        "trajectory-level splits".to_string()
+    };
     let mut md = format!(
-        "Test metrics (%) over {} seed(s), trajectory-level splits; manifest `{}`, preset `{}`{}.\n\n",
+        "Test metrics (%) over {} seed(s), {split}; manifest `{}`, preset `{}`{}.\n\n",
         plan.seeds.len(),
         plan.manifest.display(),
         plan.preset,
@@ -140,7 +154,7 @@ pub(crate) fn json(plan: &Plan, results: &[MethodResult]) -> serde_json::Value {
                     serde_json::json!({
                         "seed": run.seed, "per_trajectory": run.per_trajectory,
                         "per_window": run.per_window, "seconds": run.seconds,
-                        "peak_rss_mb": run.peak_rss_mb,
+                        "peak_rss_mb": run.peak_rss_mb, "split": run.split,
                     })
                 })
                 .collect();
