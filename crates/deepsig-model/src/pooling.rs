@@ -30,6 +30,11 @@ fn orthogonality(gram: Tensor<2>) -> Tensor<1> {
     (gram / norm.unsqueeze::<2>() - eye).powf_scalar(2.0).sum().sqrt()
 }
 
+/// `(m + mᵀ) / 2`: the same value for a symmetric `m`, and a symmetric gradient.
+fn symmetrise(m: Tensor<2>) -> Tensor<2> {
+    (m.clone() + m.transpose()) * 0.5
+}
+
 /// Zero diagonal, then $D^{-1/2} A D^{-1/2}$.
 fn normalise(a: Tensor<2>) -> Tensor<2> {
     let c = a.dims()[0];
@@ -50,10 +55,16 @@ pub(crate) fn pool_sparse(s: &Tensor<2>, graph: &SparseGraph) -> (PoolLosses, Te
         from,
         burn::tensor::IndexingUpdateOp::Add,
     );
-    // One product gives both SᵀS and Sᵀ(AS).
-    let both = s.clone().transpose().matmul(Tensor::cat(vec![s.clone(), a_s], 1)); // [c, 2c]
-    let gram = both.clone().narrow(1, 0, c);
-    let pooled = both.narrow(1, c, c);
+    // One product gives both SᵀS and Sᵀ(AS); it is the model's largest (N·2c² multiply-adds).
+    // Both are symmetric (A is), so their gradients are S(dG + dGᵀ) and AS(dP + dPᵀ). With
+    // the left factor detached, the product's backward computes only the right factor's
+    // gradient, S·d, which is that gradient once d is symmetrised and doubled: half the
+    // backward cost of the full product, and the same maths.
+    let right = Tensor::cat(vec![s.clone(), a_s], 1); // [n, 2c]
+    let both = s.clone().detach().transpose().matmul(right); // [c, 2c]
+    let both = both.clone() * 2.0 - both.detach();
+    let gram = symmetrise(both.clone().narrow(1, 0, c));
+    let pooled = symmetrise(both.narrow(1, c, c));
     let eye = Tensor::<2>::eye(c, &s.device());
     let trace_a = (pooled.clone() * eye).sum();
     let trace_d = (s.clone().powf_scalar(2.0) * graph.degree.clone()).sum().clamp_min(1e-12);

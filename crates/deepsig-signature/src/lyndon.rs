@@ -18,13 +18,19 @@ use crate::{Depth, Error, signature_channels};
 /// # Ok::<(), deepsig_signature::Error>(())
 /// ```
 pub fn lyndon_words(channels: usize, depth: Depth) -> Result<Vec<Vec<usize>>, Error> {
+    let mut by_length: Vec<Vec<Vec<usize>>> = vec![Vec::new(); depth.get()];
+    duval(channels, depth, |w| by_length[w.len() - 1].push(w.to_vec()))?;
+    Ok(by_length.into_iter().flatten().collect())
+}
+
+/// Visits every Lyndon word over `0..channels` of length at most `depth` in lexicographic
+/// order (Duval's algorithm), so words of one length arrive in their final relative order.
+fn duval(channels: usize, depth: Depth, mut visit: impl FnMut(&[usize])) -> Result<(), Error> {
     signature_channels(channels, depth)?;
     let n = depth.get();
-    let mut words = Vec::new();
-    // Duval's algorithm enumerates Lyndon words of length <= n in lexicographic order.
     let mut w: Vec<usize> = vec![0];
     loop {
-        words.push(w.clone());
+        visit(&w);
         let m = w.len();
         while w.len() < n {
             w.push(w[w.len() - m]);
@@ -34,17 +40,17 @@ pub fn lyndon_words(channels: usize, depth: Depth) -> Result<Vec<Vec<usize>>, Er
         }
         match w.last_mut() {
             Some(last) => *last += 1,
-            None => break,
+            None => return Ok(()),
         }
     }
-    words.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-    Ok(words)
 }
 
 /// Positions of the Lyndon words in the flat expanded tensor (levels concatenated, level 0
 /// omitted), in [`lyndon_words`] order.
+///
+/// Called for every signature-layer call, so it buckets indices by length instead of
+/// building and sorting one `Vec` per word (11,325 words at 150 channels, depth 2).
 pub(crate) fn lyndon_indices(channels: usize, depth: Depth) -> Result<Vec<usize>, Error> {
-    let words = lyndon_words(channels, depth)?;
     let mut level_offset = vec![0usize; depth.get() + 1];
     let mut size = 1;
     for k in 1..=depth.get() {
@@ -53,10 +59,12 @@ pub(crate) fn lyndon_indices(channels: usize, depth: Depth) -> Result<Vec<usize>
             level_offset[k + 1] = level_offset[k] + size;
         }
     }
-    Ok(words
-        .iter()
-        .map(|w| level_offset[w.len()] + w.iter().fold(0, |acc, &letter| acc * channels + letter))
-        .collect())
+    let mut by_length: Vec<Vec<usize>> = vec![Vec::new(); depth.get()];
+    duval(channels, depth, |w| {
+        let index = w.iter().fold(0, |acc, &letter| acc * channels + letter);
+        by_length[w.len() - 1].push(level_offset[w.len()] + index);
+    })?;
+    Ok(by_length.concat())
 }
 
 /// The number of Lyndon words of length exactly `k` over `d` letters (Witt's formula).

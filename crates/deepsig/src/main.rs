@@ -1,5 +1,6 @@
 //! The `deepsig` command-line tool: the only crate that knows clap, terminals and exit codes.
 
+mod allocator;
 mod args;
 mod commands;
 mod npy;
@@ -31,6 +32,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
