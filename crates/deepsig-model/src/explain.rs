@@ -70,14 +70,14 @@ pub fn explain(run: &TrainedRun, input: &SystemInput, top: usize) -> Result<Expl
     let mut features = Vec::new();
     for window in input.windows() {
         let out = run.forward(&input.graph, window);
-        for (a, v) in assignment.iter_mut().zip(to_vec(out.assignment.detach())) {
+        for (a, v) in assignment.iter_mut().zip(to_vec(out.encoding.assignment.detach())) {
             *a += f64::from(v);
         }
         let p = run.task.predictions(out.logits.detach()).remove(0);
         for (a, v) in prediction.iter_mut().zip(p) {
             *a += v;
         }
-        features.push(out.features.detach());
+        features.push(out.encoding.features.detach());
     }
     let n = features.len().max(1) as f64;
     assignment.iter_mut().for_each(|a| *a /= n);

@@ -2,8 +2,11 @@
 //! log-signatures of sub-windows → LSTM head, SPEC §9.3–9.6) or one of its baselines
 //! (SPEC §5), chosen by [`Method`].
 //!
-//! One window is one forward call (`forward_window`); a batch is a list of windows, so systems
-//! of different sizes and windows of different lengths mix without padding. Every method
+//! One window is one encoder call (`encode_window`); a batch is a list of windows, so systems
+//! of different sizes and windows of different lengths mix without padding. The head runs once
+//! per batch (`head_batch`): its input weights are the model's largest (11.6 M at the `paper`
+//! size), and one product for the batch reads them, and writes their gradient, once instead of
+//! once per window. Every method
 //! reads the same centroid paths and ends in the same head (LayerNorm, Linear, tanh, dropout,
 //! Linear), so a comparison isolates what reads the paths.
 
@@ -66,6 +69,12 @@ pub struct WindowTensors {
 pub struct WindowOutput {
     /// Output logits (or regression values): `[1, outputs]`.
     pub logits: Tensor<2>,
+    /// Everything before the head.
+    pub encoding: WindowEncoding,
+}
+
+/// One window up to the head's input.
+pub struct WindowEncoding {
     /// Σ of the MinCut losses over levels (zero for fixed clusters).
     pub cut: Tensor<1>,
     /// Σ of the orthogonality losses over levels (zero for fixed clusters).
@@ -122,6 +131,12 @@ impl DeepSignature {
 
     /// One window through the whole model.
     pub fn forward_window(&self, w: &WindowTensors, config: &ModelConfig) -> WindowOutput {
+        let encoding = self.encode_window(w, config);
+        WindowOutput { logits: self.head(encoding.features.clone(), config), encoding }
+    }
+
+    /// One window up to the head: clusters, pooling losses and the head's input.
+    pub fn encode_window(&self, w: &WindowTensors, config: &ModelConfig) -> WindowEncoding {
         let frames = w.coords.dims()[0];
         let device = w.coords.device();
         // The static baselines see only their frames, in the encoder too.
@@ -162,8 +177,7 @@ impl DeepSignature {
                 transformer.forward(displacements(paths).reshape([t, k * c]))
             }
         };
-        WindowOutput {
-            logits: self.head(features.clone(), config),
+        WindowEncoding {
             cut: clustering.cut,
             orth: clustering.orth,
             assignment: clustering.assignment,
@@ -171,7 +185,7 @@ impl DeepSignature {
         }
     }
 
-    /// The logits `[1, outputs]` from a window's [`WindowOutput::features`]: the LSTM where
+    /// The logits `[1, outputs]` from a window's [`WindowEncoding::features`]: the LSTM where
     /// the method has one, then the head. Public so that attributions can differentiate the
     /// prediction with respect to the features.
     pub fn head(&self, features: Tensor<2>, config: &ModelConfig) -> Tensor<2> {
@@ -179,6 +193,26 @@ impl DeepSignature {
             Method::GraphLstm | Method::GraphTransformer => features,
             _ => self.lstm().forward(features),
         };
+        self.head_from_summary(summary)
+    }
+
+    /// The logits `[windows, outputs]` of many windows' features at once; the same values as
+    /// [`DeepSignature::head`] on each. Features of different shapes (windows of different
+    /// lengths) fall back to one head call per window.
+    pub fn head_batch(&self, features: Vec<Tensor<2>>, config: &ModelConfig) -> Tensor<2> {
+        let same_shape = features.windows(2).all(|pair| pair[0].dims() == pair[1].dims());
+        if !same_shape || features.len() < 2 {
+            let logits = features.into_iter().map(|f| self.head(f, config)).collect();
+            return Tensor::cat(logits, 0);
+        }
+        let summary = match config.method {
+            Method::GraphLstm | Method::GraphTransformer => Tensor::cat(features, 0),
+            _ => self.lstm().forward_batch(Tensor::stack(features, 0)),
+        };
+        self.head_from_summary(summary)
+    }
+
+    fn head_from_summary(&self, summary: Tensor<2>) -> Tensor<2> {
         let z = self.norm.forward(summary);
         let z = self.dropout.forward(self.hidden.forward(z).tanh());
         self.out.forward(z)

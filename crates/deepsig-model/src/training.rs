@@ -78,9 +78,10 @@ pub(crate) fn loss_of(
     task: &Task,
     config: &TrainConfig,
 ) -> (Tensor<1>, Tensor<2>) {
-    let outputs: Vec<_> = windows.iter().map(|w| model.forward_window(w, &config.model)).collect();
+    let outputs: Vec<_> = windows.iter().map(|w| model.encode_window(w, &config.model)).collect();
     let n = windows.len() as f64;
-    let logits = Tensor::cat(outputs.iter().map(|o| o.logits.clone()).collect(), 0);
+    let features = outputs.iter().map(|o| o.features.clone()).collect();
+    let logits = model.head_batch(features, &config.model);
     let cut = Tensor::cat(outputs.iter().map(|o| o.cut.clone()).collect(), 0).sum() / n;
     let orth = Tensor::cat(outputs.iter().map(|o| o.orth.clone()).collect(), 0).sum() / n;
     let loss = task.loss(logits.clone(), targets) * config.task_weight

@@ -154,7 +154,7 @@ fn check() {
     // The training loss (task weight 10, cut and orthogonality weight 1), label "b".
     let loss = |model: &DeepSignature, w: &WindowTensors| -> Tensor<1> {
         let out = model.forward_window(w, &config);
-        task.loss(out.logits, &[1.0]) * 10.0 + out.cut + out.orth
+        task.loss(out.logits, &[1.0]) * 10.0 + out.encoding.cut + out.encoding.orth
     };
     let value = |model: &DeepSignature, w: &WindowTensors| -> f64 { loss(model, w).into_scalar() };
 

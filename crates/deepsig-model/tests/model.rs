@@ -179,5 +179,20 @@ fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_da
             changed.iter().zip(&base).any(|(a, b)| (a - b).abs() > 1e-5),
             "{method}: reversing time left {base:?} unchanged"
         );
+
+        // The head run once on the batch gives every window its own logits.
+        let graph = GraphInput::new(&system, &vocab);
+        let features = [&coords, &reversed].map(|c| {
+            let window = WindowData { frames, coords: c.to_vec(), channels: 3 };
+            let tensors = window_tensors(&WindowInput::new(&window, &graph, 0.1), &graph, &device);
+            model.encode_window(&tensors, &config).features
+        });
+        let batched: Vec<f32> = model
+            .head_batch(features.into(), &config)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec()
+            .unwrap();
+        close(&batched, &[base, changed].concat(), &format!("{method}: batched head"));
     }
 }

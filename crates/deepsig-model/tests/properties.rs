@@ -35,12 +35,12 @@ fn run(model: &DeepSignature, config: &ModelConfig, system: &SystemData, w: &Win
     let graph = GraphInput::new(system, &vocab);
     let input = WindowInput::new(w, &graph, config.coordinate_scale as f32);
     let out = model.forward_window(&window_tensors(&input, &graph, &crate::device()), config);
-    let cols = out.features.dims()[1];
+    let cols = out.encoding.features.dims()[1];
     Run {
-        features: host(out.features),
+        features: host(out.encoding.features),
         cols,
         logits: host(out.logits).iter().map(|&v| v as f32).collect(),
-        assignment: host(out.assignment),
+        assignment: host(out.encoding.assignment),
     }
 }
 

@@ -97,7 +97,7 @@ pub(crate) fn embed(args: &EmbedArgs) -> Result<()> {
     let mut shape = [0usize; 3];
     for (path, windows) in &data.trajectories {
         for w in windows {
-            let features = run.forward(&data.graph, w).features;
+            let features = run.forward(&data.graph, w).encoding.features;
             let [rows, cols] = features.dims();
             shape = [shape[0] + 1, rows, cols];
             values.extend(features.into_data().convert::<f32>().try_into_vec::<f32>().map_err(
