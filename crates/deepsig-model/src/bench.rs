@@ -94,7 +94,7 @@ pub fn bench_train(
     device.seed(0);
     let system = synthetic_system(size.atoms);
     let vocab = Vocabulary::from_systems([&system]);
-    let graph = GraphInput::new(&system, &vocab);
+    let graph = GraphInput::for_config(&system, &vocab, &config.model);
     let mut state: u64 = 1;
     let mut window = |_: usize| {
         let coords = (0..size.frames * size.atoms * 3)
@@ -104,10 +104,10 @@ pub fn bench_train(
                     + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 4.0
             })
             .collect();
-        WindowInput::new(
+        WindowInput::for_config(
             &WindowData { frames: size.frames, coords, channels: 3 },
             &graph,
-            config.model.coordinate_scale as f32,
+            &config.model,
         )
     };
     // A handful of distinct windows reused round-robin: memory stays that of a real run.

@@ -12,9 +12,25 @@ use serde::{Deserialize, Serialize};
 pub enum PathKind {
     /// Cluster centroids of the real coordinates, $(S^T X_t) / (S^T 1)$ (SPEC §9.4).
     Centroid,
-    /// The reference's unnormalised pooled sums $S^T X_t$ (its regression target; its learned
-    /// read-out of the GNN is not reproduced, see ARCHITECTURE.md).
+    /// The reference's unnormalised pooled sums $S^T X_t$ (its read-out's regression target).
     Sum,
+    /// The reference's path (SPEC §1.2, "Coordinate pooling"): a linear read-out (hidden → 3)
+    /// of the GNN's per-frame cluster features after a fourth graph convolution, tied to the
+    /// pooled sums $S^T X_t$ (assignment detached) by `tie_weight` × mean absolute error. Not
+    /// translation-invariant: the read-out sees raw features.
+    Learned,
+}
+
+/// Which edges the atom graph has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EdgeSet {
+    /// The bond graph, peptide bonds included (issue B).
+    #[default]
+    Bonds,
+    /// Every pair of selected atoms inside each residue and no edge between residues: the
+    /// reference's backbone 4-cliques (SPEC §1.4).
+    ResidueCliques,
 }
 
 /// What reads the clusters (SPEC §5 lists the baselines). All methods share the data, the
@@ -97,6 +113,14 @@ fn default_baseline_width() -> usize {
     32
 }
 
+fn default_true() -> bool {
+    true
+}
+
+fn default_tie_weight() -> f64 {
+    0.01
+}
+
 /// The architecture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +142,16 @@ pub struct ModelConfig {
     pub path: PathKind,
     /// Multiply coordinates (Angstrom) by this before they enter the model (0.1 = nm).
     pub coordinate_scale: f64,
+    /// Centre each window's coordinates on their mean; false = the reference's raw
+    /// coordinates (no translation invariance).
+    #[serde(default = "default_true")]
+    pub centre: bool,
+    /// The atom graph's edges.
+    #[serde(default)]
+    pub edges: EdgeSet,
+    /// Each edge one way only, as the reference stores them (SPEC §1.5 item 8).
+    #[serde(default)]
+    pub directed: bool,
     /// Signature depth.
     pub depth: usize,
     /// Sub-windows per window, one log-signature each.
@@ -159,6 +193,9 @@ pub struct TrainConfig {
     pub cut_weight: f64,
     /// Weight of each orthogonality loss.
     pub orth_weight: f64,
+    /// Weight of the tie of a learned path to the pooled sums (`path = "learned"` only).
+    #[serde(default = "default_tie_weight")]
+    pub tie_weight: f64,
     /// Fractions of trajectories for validation and test (the rest trains); used when
     /// `folds` is 0.
     pub validation_fraction: f64,
@@ -219,6 +256,9 @@ impl Preset {
                 tanh_logits: false,
                 path: PathKind::Centroid,
                 coordinate_scale: 0.1,
+                centre: true,
+                edges: EdgeSet::Bonds,
+                directed: false,
                 depth: 2,
                 sub_windows: 4,
                 shared_boundaries: true,
@@ -235,6 +275,7 @@ impl Preset {
             task_weight: 10.0,
             cut_weight: 1.0,
             orth_weight: 1.0,
+            tie_weight: 0.01,
             validation_fraction: 0.2,
             test_fraction: 0.2,
             folds: 0,
@@ -247,7 +288,10 @@ impl Preset {
                 model: ModelConfig {
                     type_features: false,
                     tanh_logits: true,
-                    path: PathKind::Sum,
+                    path: PathKind::Learned,
+                    centre: false,
+                    edges: EdgeSet::ResidueCliques,
+                    directed: true,
                     shared_boundaries: false,
                     ..paper.model
                 },
@@ -354,6 +398,13 @@ impl TrainConfig {
                 self.folds
             )));
         }
+        if m.path == PathKind::Learned && !m.method.learns_clusters() {
+            return Err(ConfigError(format!(
+                "path=learned reads the GNN's cluster features, but method {} has fixed \
+                 clusters; use path=centroid or path=sum",
+                m.method
+            )));
+        }
         if !(0.0..1.0).contains(&m.dropout) {
             return bad("dropout must be in [0, 1)");
         }
@@ -401,7 +452,11 @@ mod tests {
         assert!(
             reference.model.tanh_logits && !reference.model.shared_boundaries && !reference.align
         );
-        assert_eq!(reference.model.path, PathKind::Sum);
+        assert_eq!(reference.model.path, PathKind::Learned);
+        assert!(reference.model.directed && !reference.model.centre);
+        assert_eq!(reference.model.edges, EdgeSet::ResidueCliques);
+        let fixed_learned = ["method=sig-fixed".to_string(), "path=learned".to_string()];
+        assert!(paper.with_overrides(&fixed_learned).unwrap_err().0.contains("fixed clusters"));
         assert!(Preset::Small.config().validate().is_ok());
     }
 

@@ -10,7 +10,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, softmax};
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, PathKind};
 use crate::pooling::{SparseGraph, pool_dense, pool_sparse};
 
 /// `out = W_rel (A x) + W_root x + b` (PyG's DenseGraphConv, "add" aggregation).
@@ -21,9 +21,38 @@ pub struct DenseGraphConv {
 }
 
 impl DenseGraphConv {
+    fn new(h: usize, device: &burn::tensor::Device) -> DenseGraphConv {
+        DenseGraphConv {
+            rel: LinearConfig::new(h, h).init(device),
+            root: LinearConfig::new(h, h).with_bias(false).init(device),
+        }
+    }
+
     fn forward(&self, x: Tensor<2>, a: &Tensor<2>) -> Tensor<2> {
         self.rel.forward(a.clone().matmul(x.clone())) + self.root.forward(x)
     }
+
+    /// The same on every frame of `x` `[nodes, frames, H]`.
+    fn forward_frames(&self, x: Tensor<3>, a: &Tensor<2>) -> Tensor<3> {
+        let [nodes, frames, h] = x.dims();
+        let ax = a.clone().matmul(x.clone().reshape([nodes, frames * h]));
+        self.rel.forward(ax.reshape([nodes, frames, h])) + self.root.forward(x)
+    }
+}
+
+/// The reference's learned path (`path = "learned"`): a fourth graph convolution on the last
+/// level's per-frame features, then a linear map to the coordinate channels.
+#[derive(Module, Debug)]
+pub struct PathReadout {
+    conv: DenseGraphConv,
+    linear: Linear,
+}
+
+/// `sᵀ x` on every frame of `x` `[nodes, frames, H]`: `[clusters, frames, H]`.
+fn pool_frames(s: &Tensor<2>, x: Tensor<3>) -> Tensor<3> {
+    let [nodes, frames, h] = x.dims();
+    let c = s.dims()[1];
+    s.clone().transpose().matmul(x.reshape([nodes, frames * h])).reshape([c, frames, h])
 }
 
 /// GCN + MinCut pooling; see the module docs.
@@ -33,6 +62,7 @@ pub struct ClusterEncoder {
     gcn_types: Option<Linear>,
     assign: Vec<Linear>,
     convs: Vec<DenseGraphConv>,
+    readout: Option<PathReadout>,
 }
 
 /// A soft clustering of one system and its pooling losses.
@@ -43,6 +73,8 @@ pub struct Clustering {
     pub cut: Tensor<1>,
     /// Σ of the orthogonality losses over levels.
     pub orth: Tensor<1>,
+    /// The read-out path `[frames, K, channels]` of `path = "learned"`.
+    pub learned_path: Option<Tensor<3>>,
 }
 
 impl ClusterEncoder {
@@ -62,13 +94,11 @@ impl ClusterEncoder {
                 .type_features
                 .then(|| LinearConfig::new(type_width, h).with_bias(false).init(device)),
             assign: clusters.iter().map(|&c| LinearConfig::new(h, c).init(device)).collect(),
-            convs: clusters[1..]
-                .iter()
-                .map(|_| DenseGraphConv {
-                    rel: LinearConfig::new(h, h).init(device),
-                    root: LinearConfig::new(h, h).with_bias(false).init(device),
-                })
-                .collect(),
+            convs: clusters[1..].iter().map(|_| DenseGraphConv::new(h, device)).collect(),
+            readout: (config.path == PathKind::Learned).then(|| PathReadout {
+                conv: DenseGraphConv::new(h, device),
+                linear: LinearConfig::new(h, channels).init(device),
+            }),
         }
     }
 
@@ -90,9 +120,12 @@ impl ClusterEncoder {
         if let Some(linear) = &self.gcn_types {
             h = h + linear.forward(types.clone()).unsqueeze::<3>();
         }
-        let hbar: Tensor<2> = relu(h).mean_dim(0).squeeze_dim(0); // [N, H]
+        let h = relu(h);
+        let hbar: Tensor<2> = h.clone().mean_dim(0).squeeze_dim(0); // [N, H]
 
         let s1 = self.assignment(0, hbar.clone(), config); // [N, C1]
+        // The learned path needs every frame's features; the assignment needs only the mean.
+        let mut frames = self.readout.as_ref().map(|_| pool_frames(&s1, h.swap_dims(0, 1)));
         let (losses, mut adjacency) = pool_sparse(&s1, graph);
         let (mut cut, mut orth) = (losses.cut, losses.orth);
         let mut x = s1.clone().transpose().matmul(hbar); // [C1, H]
@@ -100,6 +133,7 @@ impl ClusterEncoder {
         for (level, conv) in self.convs.iter().enumerate() {
             x = conv.forward(x, &adjacency);
             let s = self.assignment(level + 1, x.clone(), config); // [C_l, C_{l+1}]
+            frames = frames.map(|f| pool_frames(&s, conv.forward_frames(f, &adjacency)));
             let (losses, next) = pool_dense(&s, &adjacency);
             cut = cut + losses.cut;
             orth = orth + losses.orth;
@@ -113,6 +147,9 @@ impl ClusterEncoder {
             Some(tail) => s1.matmul(tail),
             None => s1,
         };
-        Clustering { assignment, cut, orth }
+        let learned_path = self.readout.as_ref().zip(frames).map(|(readout, f)| {
+            readout.linear.forward(readout.conv.forward_frames(f, &adjacency)).swap_dims(0, 1)
+        });
+        Clustering { assignment, cut, orth, learned_path }
     }
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{EdgeSet, ModelConfig};
 use crate::dataset::{SystemData, WindowData};
 
 /// Indices of atom names and residue names; index 0 stands for "not seen in training".
@@ -52,16 +53,24 @@ impl Vocabulary {
 }
 
 /// A system's graph in the forms the model uses.
+///
+/// An edge `i → j` is entry $A_{ij}$ of the adjacency and carries a GCN message from `i` to
+/// `j`. Undirected graphs list both directions of every edge. A directed graph (the
+/// reference's, SPEC §1.5 item 8: each edge stored once, from the lower atom index) lists one,
+/// and then follows PyG: GCN degrees count incoming edges, $A$ and its row-sum degree
+/// (MinCut's $D$) have the edge in row `i` (`to_dense_adj`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphInput {
     /// Atoms.
     pub atoms: usize,
-    /// Both directions of every bond: sources.
+    /// Edge sources.
     pub src: Vec<i64>,
-    /// Both directions of every bond: targets.
+    /// Edge targets.
     pub dst: Vec<i64>,
-    /// Degree of each atom (bonds, no self loop).
+    /// Row sums of $A$: outgoing edges of each atom (no self loop).
     pub degree: Vec<f32>,
+    /// Whether each edge is listed in one direction only.
+    pub directed: bool,
     /// $\hat A O$: `[atoms, vocabulary width]`.
     pub types: Vec<f32>,
     /// Vocabulary width.
@@ -75,20 +84,54 @@ pub struct GraphInput {
 }
 
 impl GraphInput {
-    /// The graph of `system` with types from `vocabulary`.
+    /// The undirected bond graph of `system` (the `paper` preset's) with types from
+    /// `vocabulary`.
     pub fn new(system: &SystemData, vocabulary: &Vocabulary) -> GraphInput {
+        GraphInput::with_edges(system, vocabulary, EdgeSet::Bonds, false)
+    }
+
+    /// The graph `config` asks for (`edges`, `directed`).
+    pub fn for_config(
+        system: &SystemData,
+        vocabulary: &Vocabulary,
+        config: &ModelConfig,
+    ) -> GraphInput {
+        GraphInput::with_edges(system, vocabulary, config.edges, config.directed)
+    }
+
+    /// The graph of `system` on the edge set `edges`, each edge one way (lower atom index
+    /// first) if `directed`, else both ways.
+    pub fn with_edges(
+        system: &SystemData,
+        vocabulary: &Vocabulary,
+        edges: EdgeSet,
+        directed: bool,
+    ) -> GraphInput {
         let n = system.n_atoms();
-        let mut degree = vec![0.0f32; n];
+        let residues = residue_ordinals(system);
+        let pairs = match edges {
+            EdgeSet::Bonds => system.edges.clone(),
+            EdgeSet::ResidueCliques => residue_cliques(&residues),
+        };
         let (mut src, mut dst) = (Vec::new(), Vec::new());
-        for &(i, j) in &system.edges {
-            degree[i as usize] += 1.0;
-            degree[j as usize] += 1.0;
-            src.extend([i64::from(i), i64::from(j)]);
-            dst.extend([i64::from(j), i64::from(i)]);
+        for &(i, j) in &pairs {
+            let (i, j) = (i64::from(i.min(j)), i64::from(i.max(j)));
+            src.push(i);
+            dst.push(j);
+            if !directed {
+                src.push(j);
+                dst.push(i);
+            }
         }
-        let norm = |i: i64| 1.0 / (degree[i as usize] + 1.0).sqrt();
+        let (mut degree, mut incoming) = (vec![0.0f32; n], vec![0.0f32; n]);
+        for (&i, &j) in src.iter().zip(&dst) {
+            degree[i as usize] += 1.0;
+            incoming[j as usize] += 1.0;
+        }
+        // PyG's gcn_norm: degrees of the target index, self loop included.
+        let norm = |i: i64| 1.0 / (incoming[i as usize] + 1.0).sqrt();
         let weights: Vec<f32> = src.iter().zip(&dst).map(|(&i, &j)| norm(i) * norm(j)).collect();
-        let self_weights: Vec<f32> = degree.iter().map(|d| 1.0 / (d + 1.0)).collect();
+        let self_weights: Vec<f32> = incoming.iter().map(|d| 1.0 / (d + 1.0)).collect();
         let width = vocabulary.width();
         let mut one_hot = vec![0.0f32; n * width];
         for (i, (a, r)) in system.atom_names.iter().zip(&system.residue_names).enumerate() {
@@ -96,23 +139,13 @@ impl GraphInput {
                 one_hot[i * width + c] = 1.0;
             }
         }
-        let mut residues = Vec::with_capacity(n);
-        let mut previous = None;
-        for (id, name) in system.residue_ids.iter().zip(&system.residue_names) {
-            let ordinal = match (previous, residues.last()) {
-                (Some(p), Some(&r)) if p == (id, name) => r,
-                (_, Some(&r)) => r + 1,
-                _ => 0,
-            };
-            residues.push(ordinal);
-            previous = Some((id, name));
-        }
         let mut g = GraphInput {
             residues,
             atoms: n,
             src,
             dst,
             degree,
+            directed,
             types: Vec::new(),
             type_width: width,
             weights,
@@ -145,6 +178,40 @@ impl GraphInput {
     }
 }
 
+/// Ordinal residue of each atom: 0, 1, … in order of appearance, a new one whenever the
+/// residue id or name changes.
+fn residue_ordinals(system: &SystemData) -> Vec<u32> {
+    let mut residues: Vec<u32> = Vec::with_capacity(system.n_atoms());
+    let mut previous = None;
+    for (id, name) in system.residue_ids.iter().zip(&system.residue_names) {
+        let ordinal = match (previous, residues.last()) {
+            (Some(p), Some(&r)) if p == (id, name) => r,
+            (_, Some(&r)) => r + 1,
+            _ => 0,
+        };
+        residues.push(ordinal);
+        previous = Some((id, name));
+    }
+    residues
+}
+
+/// Every pair of atoms in the same residue, lower index first: the reference's graph (SPEC
+/// §1.4: the backbone's N, CA, C, O as a 4-clique per residue, no edge between residues).
+fn residue_cliques(residues: &[u32]) -> Vec<(u32, u32)> {
+    let mut pairs = Vec::new();
+    let mut start = 0;
+    while start < residues.len() {
+        let end = start + residues[start..].iter().take_while(|&&r| r == residues[start]).count();
+        for i in start..end {
+            for j in i + 1..end {
+                pairs.push((i as u32, j as u32));
+            }
+        }
+        start = end;
+    }
+    pairs
+}
+
 /// Hard clusters of contiguous residues, `[atoms, k]` row-major one-hot: residue `r` of `R`
 /// goes to block `r·k/R`; with fewer residues than blocks, atoms are split evenly instead.
 pub fn residue_blocks(residues: &[u32], k: usize) -> Vec<f32> {
@@ -164,8 +231,8 @@ pub struct WindowInput {
     /// Frames.
     pub frames: usize,
     /// Coordinates centred on the window's centroid (over frames and atoms) and scaled, or
-    /// node values as stored: `[frames, atoms, channels]`. Centring makes every coordinate
-    /// feature translation-invariant.
+    /// node values as stored, or scaled only with `centre` off: `[frames, atoms, channels]`.
+    /// Centring makes every coordinate feature translation-invariant.
     pub coords: Vec<f32>,
     /// $\hat A x_t$ of `coords`, `[frames, atoms, channels]`.
     pub propagated: Vec<f32>,
@@ -174,6 +241,24 @@ pub struct WindowInput {
 }
 
 impl WindowInput {
+    /// A molecule's window as `config` asks: scaled by `coordinate_scale`, centred unless
+    /// `centre` is off (the reference's raw coordinates).
+    pub fn for_config(
+        window: &WindowData,
+        graph: &GraphInput,
+        config: &ModelConfig,
+    ) -> WindowInput {
+        let scale = config.coordinate_scale as f32;
+        if config.centre {
+            WindowInput::new(window, graph, scale)
+        } else {
+            let coords: Vec<f32> = window.coords.iter().map(|&v| v * scale).collect();
+            let c = window.channels.max(1);
+            let propagated = graph.propagate(&coords, c);
+            WindowInput { frames: window.frames, coords, propagated, channels: c }
+        }
+    }
+
     /// Centres, scales and propagates `window` (coordinates, or any channel count: each
     /// channel is centred on its own mean).
     pub fn new(window: &WindowData, graph: &GraphInput, scale: f32) -> WindowInput {

@@ -203,8 +203,7 @@ impl TrainedRun {
             &options,
             static_frames,
         )?;
-        let graph = GraphInput::new(&system, &self.vocabulary);
-        let scale = self.config.model.coordinate_scale as f32;
+        let graph = GraphInput::for_config(&system, &self.vocabulary, &self.config.model);
         let mut out = Vec::with_capacity(trajs.len());
         for traj in trajs {
             if let Some((w, window)) =
@@ -217,7 +216,8 @@ impl TrainedRun {
                     self.config.model.sub_windows
                 )));
             }
-            let windows = traj.windows.iter().map(|w| WindowInput::new(w, &graph, scale));
+            let windows =
+                traj.windows.iter().map(|w| WindowInput::for_config(w, &graph, &self.config.model));
             out.push((traj.path, windows.collect()));
         }
         Ok(SystemInput {

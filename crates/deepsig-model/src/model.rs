@@ -75,6 +75,9 @@ pub struct WindowOutput {
 
 /// One window up to the head's input.
 pub struct WindowEncoding {
+    /// The learned path's mean absolute distance to the pooled sums (`path = "learned"`;
+    /// zero otherwise).
+    pub tie: Tensor<1>,
     /// Σ of the MinCut losses over levels (zero for fixed clusters).
     pub cut: Tensor<1>,
     /// Σ of the orthogonality losses over levels (zero for fixed clusters).
@@ -158,7 +161,19 @@ impl DeepSignature {
             Some(encoder) => encoder.forward(propagated, &w.types, &w.graph, config),
             None => fixed_clustering(&w.residues, config.clusters, &device),
         };
-        let paths = cluster_paths(&clustering.assignment, coords, config.path); // [T, K, c]
+        let (paths, tie) = match clustering.learned_path {
+            Some(learned) => {
+                // The reference's L1 tie to the pooled sums, assignment detached (SPEC §1.2).
+                let sums =
+                    cluster_paths(&clustering.assignment.clone().detach(), coords, PathKind::Sum);
+                let tie = (learned.clone() - sums).abs().mean();
+                (learned, tie)
+            }
+            None => (
+                cluster_paths(&clustering.assignment, coords, config.path),
+                Tensor::zeros([1], &device),
+            ),
+        }; // paths: [T, K, c]
         let [t, k, c] = paths.dims();
 
         let features = match config.method {
@@ -178,6 +193,7 @@ impl DeepSignature {
             }
         };
         WindowEncoding {
+            tie,
             cut: clustering.cut,
             orth: clustering.orth,
             assignment: clustering.assignment,
@@ -230,6 +246,7 @@ fn fixed_clustering(residues: &[u32], k: usize, device: &burn::tensor::Device) -
         assignment: Tensor::from_data(TensorData::new(blocks, [residues.len(), k]), device),
         cut: Tensor::zeros([1], device),
         orth: Tensor::zeros([1], device),
+        learned_path: None,
     }
 }
 

@@ -8,13 +8,16 @@
 
 use burn::tensor::{Int, Tensor};
 
-/// The atom graph as index lists on the device: both directions of every bond.
+/// The atom graph's adjacency $A$ as index lists on the device: $A_{ij} = 1$ for `dst = i`,
+/// `src = j`, so $(AS)_i$ gathers `src` rows into `dst` rows.
 #[derive(Debug, Clone)]
 pub(crate) struct SparseGraph {
     pub(crate) src: Tensor<1, Int>,
     pub(crate) dst: Tensor<1, Int>,
-    /// `[atoms, 1]`.
+    /// Row sums of $A$, `[atoms, 1]`.
     pub(crate) degree: Tensor<2>,
+    /// $A = A^T$ (every edge listed both ways); false for the reference's directed graph.
+    pub(crate) symmetric: bool,
 }
 
 /// The losses of one pooling level.
@@ -56,15 +59,20 @@ pub(crate) fn pool_sparse(s: &Tensor<2>, graph: &SparseGraph) -> (PoolLosses, Te
         burn::tensor::IndexingUpdateOp::Add,
     );
     // One product gives both SᵀS and Sᵀ(AS); it is the model's largest (N·2c² multiply-adds).
-    // Both are symmetric (A is), so their gradients are S(dG + dGᵀ) and AS(dP + dPᵀ). With
+    // With A symmetric both are, so their gradients are S(dG + dGᵀ) and AS(dP + dPᵀ). With
     // the left factor detached, the product's backward computes only the right factor's
     // gradient, S·d, which is that gradient once d is symmetrised and doubled: half the
-    // backward cost of the full product, and the same maths.
+    // backward cost of the full product, and the same maths. A directed A takes the plain
+    // product.
     let right = Tensor::cat(vec![s.clone(), a_s], 1); // [n, 2c]
-    let both = s.clone().detach().transpose().matmul(right); // [c, 2c]
-    let both = both.clone() * 2.0 - both.detach();
-    let gram = symmetrise(both.clone().narrow(1, 0, c));
-    let pooled = symmetrise(both.narrow(1, c, c));
+    let (gram, pooled) = if graph.symmetric {
+        let both = s.clone().detach().transpose().matmul(right); // [c, 2c]
+        let both = both.clone() * 2.0 - both.detach();
+        (symmetrise(both.clone().narrow(1, 0, c)), symmetrise(both.narrow(1, c, c)))
+    } else {
+        let both = s.clone().transpose().matmul(right);
+        (both.clone().narrow(1, 0, c), both.narrow(1, c, c))
+    };
     let eye = Tensor::<2>::eye(c, &s.device());
     let trace_a = (pooled.clone() * eye).sum();
     let trace_d = (s.clone().powf_scalar(2.0) * graph.degree.clone()).sum().clamp_min(1e-12);
@@ -85,4 +93,78 @@ pub(crate) fn pool_dense(s: &Tensor<2>, a: &Tensor<2>) -> (PoolLosses, Tensor<2>
     let losses =
         PoolLosses { cut: -(trace_a / trace_d), orth: orthogonality(st.matmul(s.clone())) };
     (losses, normalise(pooled))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Int, Tensor, TensorData};
+
+    use super::{SparseGraph, normalise, pool_sparse};
+
+    fn host(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().convert::<f32>().try_into_vec().unwrap()
+    }
+
+    /// The sparse level against the dense definition (SPEC §1.2 step 5) on a directed graph
+    /// (row `i` of A holds the edges leaving `i`) and on its symmetric closure.
+    #[test]
+    fn sparse_pooling_matches_the_dense_definition_directed_or_not() {
+        let device = burn::tensor::Device::default();
+        let (n, c) = (5, 3);
+        let logits: Vec<f32> = (0..n * c).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.3).collect();
+        let s = burn::tensor::activation::softmax(
+            Tensor::<2>::from_data(TensorData::new(logits, [n, c]), &device),
+            1,
+        );
+        let s_host = host(s.clone());
+        let edges = [(0usize, 1usize), (0, 2), (1, 2), (2, 3), (3, 4)];
+        for symmetric in [false, true] {
+            let mut a = vec![0.0f32; n * n];
+            let (mut rows, mut cols) = (Vec::new(), Vec::new());
+            for &(i, j) in &edges {
+                a[i * n + j] = 1.0;
+                rows.push(i as i64);
+                cols.push(j as i64);
+                if symmetric {
+                    a[j * n + i] = 1.0;
+                    rows.push(j as i64);
+                    cols.push(i as i64);
+                }
+            }
+            let degree: Vec<f32> = a.chunks(n).map(|r| r.iter().sum()).collect();
+            let index = |v: Vec<i64>| {
+                let len = v.len();
+                Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
+            };
+            let graph = SparseGraph {
+                src: index(cols),
+                dst: index(rows),
+                degree: Tensor::from_data(TensorData::new(degree.clone(), [n, 1]), &device),
+                symmetric,
+            };
+            let (losses, pooled) = pool_sparse(&s, &graph);
+            // Dense SᵀAS and the traces on the host.
+            let mut sas = vec![0.0f32; c * c];
+            for (p, q) in (0..c).flat_map(|p| (0..c).map(move |q| (p, q))) {
+                for (i, j) in (0..n).flat_map(|i| (0..n).map(move |j| (i, j))) {
+                    sas[p * c + q] += s_host[i * c + p] * a[i * n + j] * s_host[j * c + q];
+                }
+            }
+            let trace_a: f32 = (0..c).map(|p| sas[p * c + p]).sum();
+            let trace_d: f32 = (0..n)
+                .map(|i| degree[i] * (0..c).map(|p| s_host[i * c + p].powi(2)).sum::<f32>())
+                .sum();
+            let cut: f32 = losses.cut.into_scalar();
+            assert!((cut + trace_a / trace_d).abs() < 1e-5, "symmetric {symmetric}: cut {cut}");
+            let expected =
+                host(normalise(Tensor::from_data(TensorData::new(sas, [c, c]), &device)));
+            for (got, want) in host(pooled).iter().zip(&expected) {
+                assert!((got - want).abs() < 1e-5, "symmetric {symmetric}: {got} vs {want}");
+            }
+            if !symmetric {
+                let m = &expected;
+                assert!((0..c).any(|p| (0..c).any(|q| (m[p * c + q] - m[q * c + p]).abs() > 1e-3)));
+            }
+        }
+    }
 }

@@ -78,10 +78,13 @@ impl Prepared {
         let vocabulary = Vocabulary::from_systems(
             split.train.iter().map(|&t| &dataset.systems[dataset.trajectories[t].system]),
         );
-        let graphs: Vec<GraphInput> =
-            dataset.systems.iter().map(|s| GraphInput::new(s, &vocabulary)).collect();
+        check_graph_options(&dataset, config)?;
+        let graphs: Vec<GraphInput> = dataset
+            .systems
+            .iter()
+            .map(|s| GraphInput::for_config(s, &vocabulary, &config.model))
+            .collect();
         check_channels(&dataset)?;
-        let scale = config.model.coordinate_scale as f32;
         let mut samples = Vec::new();
         for (t, traj) in dataset.trajectories.iter().enumerate() {
             let target = task.target(&dataset.systems[traj.system].label);
@@ -97,7 +100,7 @@ impl Prepared {
                 }
                 let graph = &graphs[traj.system];
                 let input = match dataset.systems[traj.system].kind {
-                    SystemKind::Molecule => WindowInput::new(window, graph, scale),
+                    SystemKind::Molecule => WindowInput::for_config(window, graph, &config.model),
                     SystemKind::Graph => WindowInput::node_values(window, graph),
                 };
                 samples.push(Sample {
@@ -191,6 +194,22 @@ pub fn split_trajectories(
     Ok((splits.swap_remove(fold), SplitInfo { folds: k, fold: Some(fold), split_seed }))
 }
 
+/// Residue cliques need residues: a graph system's nodes have none, and its manifest gives
+/// the edges.
+fn check_graph_options(dataset: &Dataset, config: &TrainConfig) -> Result<(), TrainError> {
+    if config.model.edges == crate::config::EdgeSet::Bonds {
+        return Ok(());
+    }
+    match dataset.systems.iter().find(|s| s.kind == SystemKind::Graph) {
+        Some(graph) => Err(TrainError::Data(format!(
+            "system {} is a graph system (its edges come from the manifest), but \
+             edges=residue-cliques builds the graph from residues; use edges=bonds",
+            graph.name
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Every system must give the model the same number of channels per atom, since the first
 /// layer's weights have that many rows.
 fn check_channels(dataset: &Dataset) -> Result<(), TrainError> {
@@ -218,10 +237,12 @@ pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) 
             device,
         ),
         residues: graph.residues.clone(),
+        // Pooling gathers (A S)_i = Σ_j A_ij S_j: from each edge's target into its source.
         graph: SparseGraph {
-            src: index(&graph.src),
-            dst: index(&graph.dst),
+            src: index(&graph.dst),
+            dst: index(&graph.src),
             degree: Tensor::from_data(TensorData::new(graph.degree.clone(), [n, 1]), device),
+            symmetric: !graph.directed,
         },
     }
 }

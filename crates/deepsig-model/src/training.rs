@@ -84,9 +84,11 @@ pub(crate) fn loss_of(
     let logits = model.head_batch(features, &config.model);
     let cut = Tensor::cat(outputs.iter().map(|o| o.cut.clone()).collect(), 0).sum() / n;
     let orth = Tensor::cat(outputs.iter().map(|o| o.orth.clone()).collect(), 0).sum() / n;
+    let tie = Tensor::cat(outputs.iter().map(|o| o.tie.clone()).collect(), 0).sum() / n;
     let loss = task.loss(logits.clone(), targets) * config.task_weight
         + cut * config.cut_weight
-        + orth * config.orth_weight;
+        + orth * config.orth_weight
+        + tie * config.tie_weight;
     (loss, logits)
 }
 

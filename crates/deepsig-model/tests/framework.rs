@@ -59,6 +59,7 @@ fn mse(head: &Head, x: &Tensor<3>, y: &Tensor<2>) -> Tensor<1> {
 
 #[test]
 fn head_trains_and_records_round_trip() {
+    let _rng = crate::rng_lock();
     let device = crate::device().autodiff();
     device.seed(11);
     let x = Tensor::<3>::random([4, 4, 6], Distribution::Normal(0.0, 1.0), &device);

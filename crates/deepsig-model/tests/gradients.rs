@@ -1,5 +1,6 @@
 //! Autodiff gradients of the whole model (`deepsig`: GCN, MinCut pooling, centroid paths, the
-//! signature layer's custom backward, LSTM, head) against central finite differences, in f64.
+//! signature layer's custom backward, LSTM, head; and with the `reference` preset's learned
+//! path on a directed graph) against central finite differences, in f64.
 //!
 //! burn 0.22 runs a whole module in f64 when the device's default float dtype is F64
 //! (`Device::configure(FloatDType::F64)`): parameters, `Tensor::zeros`/`eye` inside the model
@@ -125,9 +126,8 @@ fn check() {
     device.configure(FloatDType::F64).unwrap_or_else(|e| panic!("f64 default: {e:?}"));
     let device = device.autodiff();
     assert_eq!(Tensor::<1>::zeros([1], &device).dtype(), DType::F64, "model tensors in f64");
-    device.seed(13);
     // Tiny, and dropout 0 so the loss is a deterministic function of the parameters.
-    let config = ModelConfig {
+    let paper = ModelConfig {
         method: Method::DeepSignature,
         clusters: 3,
         pool_multipliers: vec![2, 1],
@@ -137,27 +137,64 @@ fn check() {
         dropout: 0.0,
         ..Preset::Small.config().model
     };
+    // Spread over the model: GCN, each MinCut assignment level, the dense conv, the LSTM's
+    // input and recurrent weights, LayerNorm, the head.
+    let common = [
+        "encoder.gcn_coords.weight",
+        "encoder.assign.0.weight",
+        "encoder.assign.1.bias",
+        "encoder.convs.0.rel.weight",
+        "lstm.input.weight",
+        "lstm.recurrent.weight",
+        "norm.gamma",
+        "hidden.weight",
+        "out.bias",
+    ];
+    check_config(&paper, &[&common[..], &["encoder.gcn_types.weight"]].concat(), &device);
+    // The reference's choices: learned read-out path tied to the pooled sums, directed
+    // residue cliques (the plain, not the symmetric, level-1 product), raw coordinates.
+    let reference = Preset::Reference.config().model;
+    let reference = ModelConfig {
+        tanh_logits: reference.tanh_logits,
+        path: reference.path,
+        centre: reference.centre,
+        edges: reference.edges,
+        directed: reference.directed,
+        shared_boundaries: reference.shared_boundaries,
+        type_features: reference.type_features,
+        ..paper
+    };
+    let readout = ["encoder.readout.conv.rel.weight", "encoder.readout.linear.weight"];
+    check_config(&reference, &[&common[..], &readout].concat(), &device);
+}
+
+/// The gradients of the training loss with `config` with respect to the parameters `chosen`
+/// (in each, the entry with the largest gradient, so the relative error is not dominated by
+/// rounding of a near-zero value) and to the input coordinates.
+fn check_config(config: &ModelConfig, chosen: &[&str], device: &burn::tensor::Device) {
+    device.seed(13);
     let (n, frames) = (8, 9);
     let system = chain(n, &(0..n).collect::<Vec<_>>());
     let vocab = Vocabulary::from_systems([&system]);
     let shape = InputShape { channels: 3, type_width: vocab.width(), outputs: 1 };
-    let model = DeepSignature::new(&config, shape, &device);
+    let model = DeepSignature::new(config, shape, device);
     let mut rng = Rng(47);
     let coords: Vec<f32> =
         (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
-    let graph = GraphInput::new(&system, &vocab);
-    let input = WindowInput::new(&WindowData { frames, coords, channels: 3 }, &graph, 0.1);
-    let mut window = window_tensors(&input, &graph, &device);
+    let graph = GraphInput::for_config(&system, &vocab, config);
+    let input =
+        WindowInput::for_config(&WindowData { frames, coords, channels: 3 }, &graph, config);
+    let mut window = window_tensors(&input, &graph, device);
     assert_eq!(window.coords.dtype(), DType::F64);
     let labels = [Label::Text("a".into()), Label::Text("b".into())];
     let task = Task::infer(labels.iter()).unwrap();
-    // The training loss (task weight 10, cut and orthogonality weight 1), label "b".
+    // The training loss (task weight 10, cut and orthogonality weight 1, tie 0.01), label "b".
     let loss = |model: &DeepSignature, w: &WindowTensors| -> Tensor<1> {
-        let out = model.forward_window(w, &config);
-        task.loss(out.logits, &[1.0]) * 10.0 + out.encoding.cut + out.encoding.orth
+        let out = model.forward_window(w, config);
+        let e = out.encoding;
+        task.loss(out.logits, &[1.0]) * 10.0 + e.cut + e.orth + e.tie * 0.01
     };
     let value = |model: &DeepSignature, w: &WindowTensors| -> f64 { loss(model, w).into_scalar() };
-
     window.coords = window.coords.clone().require_grad();
     let grads = loss(&model, &window).backward();
     let coord_grad: Vec<f64> =
@@ -168,24 +205,9 @@ fn check() {
     let mut by_id = Grads { grads: &grads, found: BTreeMap::new() };
     model.visit(&mut by_id);
 
-    // Spread over the model: GCN, each MinCut assignment level, the dense conv, the LSTM's
-    // input and recurrent weights, LayerNorm, the head. In each, the entry with the largest
-    // gradient, so the relative error is not dominated by rounding of a near-zero value.
-    let chosen = [
-        "encoder.gcn_coords.weight",
-        "encoder.gcn_types.weight",
-        "encoder.assign.0.weight",
-        "encoder.assign.1.bias",
-        "encoder.convs.0.rel.weight",
-        "lstm.input.weight",
-        "lstm.recurrent.weight",
-        "norm.gamma",
-        "hidden.weight",
-        "out.bias",
-    ];
     let h = 1e-4;
     let mut report = Vec::new();
-    for path in chosen {
+    for &path in chosen {
         let (id, _) = params.found.get(path).unwrap_or_else(|| {
             panic!("no parameter {path}; the model has {:?}", params.found.keys())
         });
@@ -215,8 +237,12 @@ fn check() {
         );
         report.push((format!("coords[{index}]"), coord_grad[index], fd));
     }
-    println!("{report:#?}");
+    println!("{:?} path, directed {}: {report:#?}", config.path, config.directed);
     for (what, ad, fd) in &report {
-        assert!(relative_error(*ad, *fd) < 1e-6, "{what}: autodiff {ad} vs finite difference {fd}");
+        assert!(
+            relative_error(*ad, *fd) < 1e-6,
+            "{:?} path: {what}: autodiff {ad} vs finite difference {fd}",
+            config.path
+        );
     }
 }

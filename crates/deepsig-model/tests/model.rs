@@ -83,6 +83,7 @@ pub(crate) fn close(a: &[f32], b: &[f32], what: &str) {
 
 #[test]
 fn output_is_invariant_to_translation_and_to_atom_order() {
+    let _rng = crate::rng_lock();
     let (n, frames) = (16, 21);
     let identity: Vec<usize> = (0..n).collect();
     let system = chain(n, &identity);
@@ -143,6 +144,7 @@ fn output_is_invariant_to_translation_and_to_atom_order() {
 
 #[test]
 fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_data() {
+    let _rng = crate::rng_lock();
     let (n, frames) = (16, 21);
     let system = chain(n, &(0..n).collect::<Vec<_>>());
     let vocab = Vocabulary::from_systems([&system]);

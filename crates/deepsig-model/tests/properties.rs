@@ -136,6 +136,7 @@ fn rotate_logsignature(row: &[f64], r: &[[f64; 3]; 3], clusters: usize) -> Vec<f
 /// themselves would move.
 #[test]
 fn without_alignment_log_signature_levels_rotate_as_spec_2b() {
+    let _rng = crate::rng_lock();
     let (n, frames, k) = (16, 21, 4);
     let system = chain(n, &(0..n).collect::<Vec<_>>());
     let config =
@@ -186,6 +187,7 @@ fn without_alignment_log_signature_levels_rotate_as_spec_2b() {
 /// grows linearly in the angle (SPEC §2(b) "bounded sensitivity", §9.7).
 #[test]
 fn without_alignment_the_output_changes_linearly_with_a_small_angle() {
+    let _rng = crate::rng_lock();
     let (n, frames) = (16, 21);
     let system = chain(n, &(0..n).collect::<Vec<_>>());
     let coords = trajectory(n, frames, &mut Rng(31));
@@ -257,6 +259,7 @@ fn prepared(top: &Topology, coords: &[f32], align: bool) -> WindowData {
 /// off, the same motion changes the output, so the check can fail.
 #[test]
 fn with_alignment_the_output_is_invariant_to_a_rigid_motion() {
+    let _rng = crate::rng_lock();
     let (n, frames) = (16, 21);
     let system = chain(n, &(0..n).collect::<Vec<_>>());
     let mut rng = Rng(37);
@@ -321,6 +324,7 @@ fn max_change(a: &[f64], b: &[f64]) -> f64 {
 /// off the segment changes them, so the check can fail.
 #[test]
 fn time_reparameterisation_inside_sub_windows_leaves_sig_fixed_unchanged() {
+    let _rng = crate::rng_lock();
     let (n, frames) = (16, 17);
     let shared = SubWindowMode::SharedBoundary;
     let starts = |t: usize| -> Vec<usize> {
@@ -386,6 +390,7 @@ fn sub_window_logsignatures(path: &[f64], channels: usize) -> Vec<f64> {
 /// the model's pipeline and not a copy of it.
 #[test]
 fn time_reparameterisation_leaves_deepsig_signature_part_unchanged() {
+    let _rng = crate::rng_lock();
     let (n, frames) = (16, 17);
     let system = chain(n, &(0..n).collect::<Vec<_>>());
     let config = ModelConfig { method: Method::DeepSignature, ..Preset::Small.config().model };

@@ -7,6 +7,8 @@
 //! - `nodes`: graph systems (node time series) through the data layer.
 //! - `properties`: SPEC §2 properties: rotation (alignment off and on), time
 //!   reparameterisation.
+//! - `reference`: the `reference` preset's directed residue cliques, raw coordinates and
+//!   learned path.
 //! - `split`: the run's split from the configuration (k-fold over seeds, `split_seed`).
 //! - `training`: a run on generated files: outputs, determinism, resume.
 //! - `framework`: the burn API the model is built from (devices, nn layers, Adam, records).
@@ -20,9 +22,18 @@ mod gradients;
 mod model;
 mod nodes;
 mod properties;
+mod reference;
 mod sig_layer;
 mod split;
 mod training;
+
+/// burn's random generator is one per device and process. A test that seeds it and draws
+/// (initial weights, dropout, random tensors) holds this lock, so that tests running at the
+/// same time do not interleave their draws: the training tests compare runs bit for bit.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// The device the tests run on, without autodiff.
 fn device() -> deepsig_model::Device {

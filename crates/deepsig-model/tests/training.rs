@@ -72,6 +72,7 @@ fn options(dir: &Path, out: &str, epochs: usize, resume: bool) -> TrainOptions {
 
 #[test]
 fn a_run_writes_its_folder_and_resuming_matches_an_uninterrupted_run() {
+    let _rng = crate::rng_lock();
     let dir = tempfile::tempdir().unwrap();
     write_dataset(dir.path());
     let straight = train(&options(dir.path(), "straight", 4, false)).unwrap();
@@ -101,4 +102,40 @@ fn a_run_writes_its_folder_and_resuming_matches_an_uninterrupted_run() {
     // An existing run is not overwritten without --resume.
     let err = train(&options(dir.path(), "straight", 4, false)).unwrap_err().to_string();
     assert!(err.contains("already holds a run"), "{err}");
+}
+
+#[test]
+fn the_reference_preset_trains_and_its_checkpoint_evaluates_to_the_same_test_metrics() {
+    let _rng = crate::rng_lock();
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset(dir.path());
+    let config = Preset::Reference
+        .config()
+        .with_overrides(
+            &["epochs=3", "clusters=2", "pool_multipliers=[2,1]", "hidden=6", "lstm_hidden=8"]
+                .map(String::from),
+        )
+        .unwrap();
+    let options = TrainOptions { config, ..options(dir.path(), "reference", 3, false) };
+    let trained = train(&options).unwrap();
+    let loss = trained["loss"].as_f64().unwrap();
+    assert!(loss.is_finite(), "{trained}");
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reference/config.json")).unwrap(),
+    )
+    .unwrap();
+    let model = &saved["config"]["model"];
+    assert_eq!(
+        (&model["path"], &model["edges"], &model["directed"], &model["centre"]),
+        (&"learned".into(), &"residue-cliques".into(), &true.into(), &false.into()),
+        "{saved}"
+    );
+    // The checkpoint holds the read-out: evaluating it again gives the run's test metrics.
+    let evaluated = deepsig_model::evaluate_run(
+        &dir.path().join("reference"),
+        Some(&dir.path().join("m.toml")),
+        "cpu",
+    )
+    .unwrap();
+    assert_eq!(evaluated["per_window"], trained["per_window"], "{evaluated}\n{trained}");
 }
