@@ -82,8 +82,11 @@ impl Prepared {
         let graphs: Vec<GraphInput> = dataset
             .systems
             .iter()
-            .map(|s| GraphInput::for_config(s, &vocabulary, &config.model))
-            .collect();
+            .map(|s| {
+                let graph = GraphInput::for_config(s, &vocabulary, &config.model);
+                check_edges(&graph, s, config).map(|()| graph)
+            })
+            .collect::<Result<_, _>>()?;
         check_channels(&dataset)?;
         let mut samples = Vec::new();
         for (t, traj) in dataset.trajectories.iter().enumerate() {
@@ -208,6 +211,26 @@ fn check_graph_options(dataset: &Dataset, config: &TrainConfig) -> Result<(), Tr
         ))),
         None => Ok(()),
     }
+}
+
+/// Residue cliques of a selection with one atom per residue (CA only, say) have no edge, and
+/// MinCut pooling of a graph without edges divides zero by zero: its cut loss and degree
+/// normalisation blow up, and training turns to NaN.
+pub(crate) fn check_edges(
+    graph: &GraphInput,
+    system: &crate::dataset::SystemData,
+    config: &TrainConfig,
+) -> Result<(), TrainError> {
+    if config.model.edges == crate::config::EdgeSet::ResidueCliques && graph.src.is_empty() {
+        return Err(TrainError::Data(format!(
+            "system {} ({}): edges=residue-cliques gives no edge, since every residue has one \
+             selected atom; select several atoms per residue (the reference uses \
+             \"backbone\") or use edges=bonds",
+            system.name,
+            system.topology.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Every system must give the model the same number of channels per atom, since the first

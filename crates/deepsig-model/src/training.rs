@@ -244,6 +244,18 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
             train_loss += loss * batch.len() as f64;
         }
         train_loss /= train_samples.len().max(1) as f64;
+        if !train_loss.is_finite() {
+            // Every later epoch would be NaN too, and no checkpoint would ever be chosen.
+            return Err(TrainError::run(
+                out,
+                format!(
+                    "training diverged in epoch {}: the train loss is {train_loss}; lower lr \
+                     (now {:e}) or check the inputs' scale (coordinate_scale, centre)",
+                    epoch + 1,
+                    config.lr
+                ),
+            ));
+        }
         let val = evaluate(&model.valid(), &data, &val_samples, config, &base);
         let record = EpochRecord {
             epoch: epoch + 1,

@@ -8,10 +8,16 @@ use deepsig_model::{Preset, TrainOptions, train};
 /// Writes a 10-atom chain, 6 trajectories per class and a manifest. Class `up` moves the first
 /// half of the chain before the second; class `down` the reverse.
 fn write_dataset(dir: &Path) {
+    write_dataset_with_residues_of(dir, 1);
+}
+
+/// The same, with `per_residue` atoms in each residue.
+fn write_dataset_with_residues_of(dir: &Path, per_residue: usize) {
     let atom = |s: &mut String, i: usize, p: [f64; 3]| {
+        let r = (i - 1) / per_residue + 1;
         let _ = writeln!(
             s,
-            "ATOM  {i:>5}  CA  ALA A{i:>4}    {:>8.3}{:>8.3}{:>8.3}  1.00  0.00           C",
+            "ATOM  {i:>5}  CA  ALA A{r:>4}    {:>8.3}{:>8.3}{:>8.3}  1.00  0.00           C",
             p[0], p[1], p[2]
         );
     };
@@ -109,15 +115,20 @@ fn the_reference_preset_trains_and_its_checkpoint_evaluates_to_the_same_test_met
     let _rng = crate::rng_lock();
     let dir = tempfile::tempdir().unwrap();
     write_dataset(dir.path());
-    let config = Preset::Reference
-        .config()
-        .with_overrides(
-            &["epochs=3", "clusters=2", "pool_multipliers=[2,1]", "hidden=6", "lstm_hidden=8"]
-                .map(String::from),
-        )
-        .unwrap();
-    let options = TrainOptions { config, ..options(dir.path(), "reference", 3, false) };
-    let trained = train(&options).unwrap();
+    let reference = |out: &str, extra: &str| {
+        let settings = ["epochs=3", "clusters=2", "pool_multipliers=[2,1]", "hidden=6", extra];
+        let config =
+            Preset::Reference.config().with_overrides(&settings.map(String::from)).unwrap();
+        TrainOptions { config, ..options(dir.path(), out, 3, false) }
+    };
+    // One atom per residue: residue cliques have no edge, which MinCut cannot pool.
+    let err = train(&reference("empty", "lstm_hidden=8")).unwrap_err().to_string();
+    assert!(err.contains("no edge") && err.contains("up0"), "{err}");
+    write_dataset_with_residues_of(dir.path(), 2);
+    // A step size that overflows the weights is reported, not left to fail later.
+    let err = train(&reference("diverged", "lr=1e30")).unwrap_err().to_string();
+    assert!(err.contains("training diverged in epoch"), "{err}");
+    let trained = train(&reference("reference", "lstm_hidden=8")).unwrap();
     let loss = trained["loss"].as_f64().unwrap();
     assert!(loss.is_finite(), "{trained}");
     let saved: serde_json::Value = serde_json::from_str(
