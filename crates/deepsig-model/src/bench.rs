@@ -50,6 +50,9 @@ pub struct BenchResult {
     pub peak_rss_mb: Option<f64>,
     /// Model parameters.
     pub parameters: usize,
+    /// GFLOP/s of the model's largest matrix product on this device (see
+    /// [`level1_product_gflops`]).
+    pub level1_product_gflops: f64,
     /// Device name.
     pub device: String,
 }
@@ -60,6 +63,26 @@ pub fn peak_rss_mb() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// The rate of the level-1 pooling product $S^T [S \mid AS]$ (`pooling.rs`; $S$ is
+/// `[atoms, clusters]`), the model's largest: the median of 9 runs, in GFLOP/s. With the
+/// multiply-add count of a training step (BENCHMARKS.md, "Training") it bounds how fast an
+/// epoch can be on this device. Measured after the epoch, so peak memory is the training's.
+pub fn level1_product_gflops(atoms: usize, clusters: usize, device: &burn::tensor::Device) -> f64 {
+    use burn::tensor::{Distribution, Tensor};
+    let left = Tensor::<2>::random([clusters, atoms], Distribution::Default, device);
+    let right = Tensor::<2>::random([atoms, 2 * clusters], Distribution::Default, device);
+    let mut seconds: Vec<f64> = (0..10)
+        .map(|_| {
+            let start = Instant::now();
+            let _ = left.clone().matmul(right.clone()).into_data();
+            start.elapsed().as_secs_f64()
+        })
+        .skip(1) // warm-up
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    2.0 * (clusters * atoms * 2 * clusters) as f64 / seconds[seconds.len() / 2] / 1e9
 }
 
 fn synthetic_system(atoms: usize) -> SystemData {
@@ -145,12 +168,16 @@ pub fn bench_train(
         let _ = loss.into_scalar::<f32>();
         done += n;
     }
+    let eval_seconds = start.elapsed().as_secs_f64();
+    let peak_rss_mb = peak_rss_mb();
+    let level1 = config.model.clusters * config.model.pool_multipliers[0];
     Ok(BenchResult {
         size,
         batch: config.batch,
         epoch_seconds,
-        eval_seconds: start.elapsed().as_secs_f64(),
-        peak_rss_mb: peak_rss_mb(),
+        eval_seconds,
+        peak_rss_mb,
+        level1_product_gflops: level1_product_gflops(size.atoms, level1, &base),
         parameters,
         device: device_name.to_string(),
     })

@@ -47,6 +47,7 @@ pub(crate) fn run(args: &BenchTrainArgs) -> Result<()> {
             Some(mb) => println!("{:<32} {:>10.0}", "peak RSS (MB)", mb),
             None => println!("{:<32} {:>10}", "peak RSS (MB)", "n/a"),
         }
+        println!("{:<32} {:>10.0}", "level-1 product (GFLOP/s)", result.level1_product_gflops);
     }
     Ok(())
 }
