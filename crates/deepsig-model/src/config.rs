@@ -355,6 +355,9 @@ impl TrainConfig {
                 })?;
             }
             *slot = value;
+            // Checked per item so that a bad value is reported with its key.
+            serde_json::from_value::<TrainConfig>(json.clone())
+                .map_err(|e| ConfigError(format!("--set {item}: {e}")))?;
         }
         let config: TrainConfig =
             serde_json::from_value(json).map_err(|e| ConfigError(format!("--set: {e}")))?;
@@ -408,6 +411,22 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&m.dropout) {
             return bad("dropout must be in [0, 1)");
         }
+        let weights = [
+            ("weight_decay", self.weight_decay),
+            ("task_weight", self.task_weight),
+            ("cut_weight", self.cut_weight),
+            ("orth_weight", self.orth_weight),
+            ("tie_weight", self.tie_weight),
+        ];
+        if let Some((name, value)) = weights.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+            return Err(ConfigError(format!("{name}={value}: it must be finite and >= 0")));
+        }
+        if !(m.coordinate_scale.is_finite() && m.coordinate_scale > 0.0) {
+            return Err(ConfigError(format!(
+                "coordinate_scale={}: it must be finite and > 0",
+                m.coordinate_scale
+            )));
+        }
         if self.lr.is_nan()
             || self.lr <= 0.0
             || self.validation_fraction <= 0.0
@@ -439,6 +458,10 @@ mod tests {
         assert!(base.with_overrides(&["clusters=many".into()]).is_err());
         assert!(base.with_overrides(&["dropout=1.5".into()]).is_err());
         assert!(base.with_overrides(&["noequals".into()]).is_err());
+        for bad in ["tie_weight=-0.5", "cut_weight=nan", "weight_decay=inf", "coordinate_scale=0"] {
+            let key = bad.split('=').next().unwrap();
+            assert!(base.with_overrides(&[bad.into()]).unwrap_err().0.contains(key), "{bad}");
+        }
         let lstm = base.with_overrides(&["method=graph-lstm".into()]).unwrap();
         assert_eq!(lstm.model.method, Method::GraphLstm);
         assert!(base.with_overrides(&["method=graph-gru".into()]).is_err());
@@ -458,6 +481,24 @@ mod tests {
         let fixed_learned = ["method=sig-fixed".to_string(), "path=learned".to_string()];
         assert!(paper.with_overrides(&fixed_learned).unwrap_err().0.contains("fixed clusters"));
         assert!(Preset::Small.config().validate().is_ok());
+    }
+
+    /// Runs saved before `centre`, `edges`, `directed`, `tie_weight`, `baseline_width`,
+    /// `folds`, `split_seed` and `method` existed still load, as what they were trained as.
+    #[test]
+    fn configs_saved_without_the_later_settings_load_with_their_old_meaning() {
+        let paper = Preset::Paper.config();
+        let mut json = serde_json::to_value(&paper).unwrap();
+        let model = json["model"].as_object_mut().unwrap();
+        for key in ["centre", "edges", "directed", "baseline_width", "method"] {
+            assert!(model.remove(key).is_some(), "{key}");
+        }
+        let train = json.as_object_mut().unwrap();
+        for key in ["tie_weight", "folds", "split_seed"] {
+            assert!(train.remove(key).is_some(), "{key}");
+        }
+        let old: TrainConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old, paper);
     }
 
     #[test]

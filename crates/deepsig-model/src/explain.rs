@@ -35,7 +35,8 @@ pub struct Explanation {
 pub struct Term {
     /// Channel index in the log-signature.
     pub channel: usize,
-    /// Its Lyndon word, each letter a `(cluster, axis)` path channel.
+    /// Its Lyndon word, each letter a `(cluster, axis)` path channel (with `path=learned`
+    /// the axes are the read-out's output channels, not x, y, z).
     pub letters: Vec<(usize, usize)>,
     /// Σ over sub-windows of gradient × input, averaged over windows.
     pub attribution: f64,

@@ -77,9 +77,11 @@ pub struct GraphInput {
     pub type_width: usize,
     /// Ordinal residue of each atom (0, 1, … in order of appearance).
     pub residues: Vec<u32>,
-    /// GCN weights: for each directed edge $1/\sqrt{(d_i+1)(d_j+1)}$.
+    /// GCN weights (PyG's `gcn_norm`): for each listed edge `i → j`
+    /// $1/\sqrt{(d_i+1)(d_j+1)}$, where $d$ counts incoming edges (equal to `degree` when
+    /// undirected).
     weights: Vec<f32>,
-    /// GCN self-loop weights $1/(d_i + 1)$.
+    /// GCN self-loop weights $1/(d_i + 1)$, $d$ as for `weights`.
     self_weights: Vec<f32>,
 }
 

@@ -203,8 +203,7 @@ impl TrainedRun {
             &options,
             static_frames,
         )?;
-        let graph = GraphInput::for_config(&system, &self.vocabulary, &self.config.model);
-        crate::prepare::check_edges(&graph, &system, &self.config)?;
+        let graph = crate::prepare::system_graph(&system, &self.vocabulary, &self.config)?;
         let mut out = Vec::with_capacity(trajs.len());
         for traj in trajs {
             if let Some((w, window)) =

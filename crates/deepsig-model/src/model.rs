@@ -7,8 +7,8 @@
 //! per batch (`head_batch`): its input weights are the model's largest (11.6 M at the `paper`
 //! size), and one product for the batch reads them, and writes their gradient, once instead of
 //! once per window. Every method
-//! reads the same centroid paths and ends in the same head (LayerNorm, Linear, tanh, dropout,
-//! Linear), so a comparison isolates what reads the paths.
+//! reads the same cluster paths (`path`: centroids by default) and ends in the same head
+//! (LayerNorm, Linear, tanh, dropout, Linear), so a comparison isolates what reads the paths.
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
@@ -56,7 +56,8 @@ pub struct InputShape {
 pub struct WindowTensors {
     /// $\hat A x_t$: `[frames, atoms, channels]`.
     pub propagated: Tensor<3>,
-    /// Centred, scaled coordinates (or node values): `[frames, atoms, channels]`.
+    /// Scaled coordinates, centred per window unless `centre=false` (or node values, as
+    /// stored): `[frames, atoms, channels]`.
     pub coords: Tensor<3>,
     /// $\hat A O$: `[atoms, types]`.
     pub types: Tensor<2>,

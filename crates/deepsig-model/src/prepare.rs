@@ -82,10 +82,7 @@ impl Prepared {
         let graphs: Vec<GraphInput> = dataset
             .systems
             .iter()
-            .map(|s| {
-                let graph = GraphInput::for_config(s, &vocabulary, &config.model);
-                check_edges(&graph, s, config).map(|()| graph)
-            })
+            .map(|s| system_graph(s, &vocabulary, config))
             .collect::<Result<_, _>>()?;
         check_channels(&dataset)?;
         let mut samples = Vec::new();
@@ -197,40 +194,79 @@ pub fn split_trajectories(
     Ok((splits.swap_remove(fold), SplitInfo { folds: k, fold: Some(fold), split_seed }))
 }
 
-/// Residue cliques need residues: a graph system's nodes have none, and its manifest gives
-/// the edges.
+/// Residue cliques need residues, and `directed` keeps each edge from the lower atom index
+/// only (the reference's backbone cliques): a graph system's nodes have no residues, and its
+/// edge list's own directions would be lost, so both are refused there.
 fn check_graph_options(dataset: &Dataset, config: &TrainConfig) -> Result<(), TrainError> {
-    if config.model.edges == crate::config::EdgeSet::Bonds {
+    let model = &config.model;
+    let Some(graph) = dataset.systems.iter().find(|s| s.kind == SystemKind::Graph) else {
         return Ok(());
-    }
-    match dataset.systems.iter().find(|s| s.kind == SystemKind::Graph) {
-        Some(graph) => Err(TrainError::Data(format!(
-            "system {} is a graph system (its edges come from the manifest), but \
-             edges=residue-cliques builds the graph from residues; use edges=bonds",
+    };
+    let refuse = |what: &str| {
+        Err(TrainError::Data(format!(
+            "system {} is a graph system (its edges come from the manifest, used both ways), \
+             but {what}",
             graph.name
-        ))),
-        None => Ok(()),
+        )))
+    };
+    if model.edges != crate::config::EdgeSet::Bonds {
+        return refuse("edges=residue-cliques builds the graph from residues; use edges=bonds");
     }
-}
-
-/// Residue cliques of a selection with one atom per residue (CA only, say) have no edge, and
-/// MinCut pooling of a graph without edges divides zero by zero: its cut loss and degree
-/// normalisation blow up, and training turns to NaN.
-pub(crate) fn check_edges(
-    graph: &GraphInput,
-    system: &crate::dataset::SystemData,
-    config: &TrainConfig,
-) -> Result<(), TrainError> {
-    if config.model.edges == crate::config::EdgeSet::ResidueCliques && graph.src.is_empty() {
-        return Err(TrainError::Data(format!(
-            "system {} ({}): edges=residue-cliques gives no edge, since every residue has one \
-             selected atom; select several atoms per residue (the reference uses \
-             \"backbone\") or use edges=bonds",
-            system.name,
-            system.topology.display()
-        )));
+    if model.directed {
+        return refuse(
+            "directed=true keeps each edge from the lower atom index only, not the edge \
+             list's direction; use directed=false",
+        );
     }
     Ok(())
+}
+
+/// The most selected atoms one residue may have with `edges=residue-cliques`, whose edges
+/// grow as the square of a residue's size (a 4,000-atom residue would be 8 M edges).
+pub const MAX_CLIQUE_RESIDUE: usize = 1000;
+
+/// The graph `config` asks for on `system`, refused with a clear error where MinCut pooling
+/// could not work on it or it would not fit in memory. Residue cliques of a selection with
+/// one atom per residue (CA only, say) have no edge, and MinCut pooling of a graph without
+/// edges divides zero by zero: its cut loss and degree normalisation blow up, and training
+/// turns to NaN.
+pub(crate) fn system_graph(
+    system: &crate::dataset::SystemData,
+    vocabulary: &Vocabulary,
+    config: &TrainConfig,
+) -> Result<GraphInput, TrainError> {
+    let cliques = config.model.edges == crate::config::EdgeSet::ResidueCliques;
+    let named = || format!("system {} ({})", system.name, system.topology.display());
+    if cliques {
+        let residue = |i: usize| (system.residue_ids[i], &system.residue_names[i]);
+        let mut run_start = 0;
+        for i in 1..=system.n_atoms() {
+            if i < system.n_atoms() && residue(i) == residue(run_start) {
+                continue;
+            }
+            if i - run_start > MAX_CLIQUE_RESIDUE {
+                let (id, name) = residue(run_start);
+                return Err(TrainError::Data(format!(
+                    "{}: residue {name} {id} has {} selected atoms, and edges=residue-cliques \
+                     would connect every pair of them (more than {MAX_CLIQUE_RESIDUE} atoms in \
+                     one residue is refused); select fewer atoms or use edges=bonds",
+                    named(),
+                    i - run_start
+                )));
+            }
+            run_start = i;
+        }
+    }
+    let graph = GraphInput::for_config(system, vocabulary, &config.model);
+    if cliques && graph.src.is_empty() {
+        return Err(TrainError::Data(format!(
+            "{}: edges=residue-cliques gives no edge, since every residue has one selected \
+             atom; select several atoms per residue (the reference uses \"backbone\") or use \
+             edges=bonds",
+            named()
+        )));
+    }
+    Ok(graph)
 }
 
 /// Every system must give the model the same number of channels per atom, since the first
@@ -250,8 +286,6 @@ fn check_channels(dataset: &Dataset) -> Result<(), TrainError> {
 /// The tensors of one window on `device`.
 pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) -> WindowTensors {
     let (t, n, c) = (input.frames, graph.atoms, input.channels);
-    let index =
-        |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
     WindowTensors {
         propagated: Tensor::from_data(TensorData::new(input.propagated.clone(), [t, n, c]), device),
         coords: Tensor::from_data(TensorData::new(input.coords.clone(), [t, n, c]), device),
@@ -260,12 +294,117 @@ pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) 
             device,
         ),
         residues: graph.residues.clone(),
-        // Pooling gathers (A S)_i = Σ_j A_ij S_j: from each edge's target into its source.
-        graph: SparseGraph {
-            src: index(&graph.dst),
-            dst: index(&graph.src),
-            degree: Tensor::from_data(TensorData::new(graph.degree.clone(), [n, 1]), device),
-            symmetric: !graph.directed,
-        },
+        graph: sparse_graph(graph, device),
+    }
+}
+
+/// The adjacency of `graph` for MinCut pooling, where row `i` of $A$ holds the edges leaving
+/// `i` (PyG's `to_dense_adj`): pooling gathers $(AS)_i = \sum_j A_{ij} S_j$ from each edge's
+/// target into its source, so the lists swap.
+pub(crate) fn sparse_graph(graph: &GraphInput, device: &Device) -> SparseGraph {
+    let index =
+        |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+    SparseGraph {
+        src: index(&graph.dst),
+        dst: index(&graph.src),
+        degree: Tensor::from_data(TensorData::new(graph.degree.clone(), [graph.atoms, 1]), device),
+        symmetric: !graph.directed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::{MAX_CLIQUE_RESIDUE, system_graph};
+    use crate::config::{Preset, TrainConfig};
+    use crate::dataset::{SystemData, SystemKind};
+    use crate::features::Vocabulary;
+
+    /// A chain whose residue `r` holds `sizes[r]` atoms.
+    fn system(sizes: &[usize]) -> SystemData {
+        let residue_ids: Vec<i32> =
+            sizes.iter().enumerate().flat_map(|(r, &n)| std::iter::repeat_n(r as i32, n)).collect();
+        let n = residue_ids.len();
+        SystemData {
+            name: "chain".into(),
+            label: deepsig_md::Label::Integer(0),
+            group: None,
+            topology: PathBuf::from("chain.pdb"),
+            atom_names: vec!["CA".into(); n],
+            residue_names: vec!["ALA".into(); n],
+            residue_ids,
+            topology_indices: (0..n as u32).collect(),
+            edges: (1..n as u32).map(|i| (i - 1, i)).collect(),
+            kind: SystemKind::Molecule,
+            channels: 3,
+        }
+    }
+
+    fn cliques() -> TrainConfig {
+        Preset::Reference.config()
+    }
+
+    /// The pooling graph built from a [`GraphInput`] against the dense $A$ that the
+    /// GraphInput's docs define (edge `i → j` in row `i`, degree = row sums), on the
+    /// reference's directed cliques and on undirected bonds: the cut loss and the pooled
+    /// adjacency agree, so the source/target swap in [`sparse_graph`] is the right one.
+    #[test]
+    fn the_pooling_graph_is_the_dense_adjacency_the_graph_input_defines() {
+        use burn::tensor::{Tensor, TensorData};
+        let device = burn::tensor::Device::default();
+        let chain = system(&[3, 2, 3]);
+        let (n, c) = (chain.n_atoms(), 3);
+        let logits: Vec<f32> = (0..n * c).map(|i| ((i * 5 % 7) as f32 - 3.0) * 0.4).collect();
+        let s = burn::tensor::activation::softmax(
+            Tensor::<2>::from_data(TensorData::new(logits, [n, c]), &device),
+            1,
+        );
+        let s_host: Vec<f32> = s.clone().into_data().convert::<f32>().try_into_vec().unwrap();
+        for config in [cliques(), Preset::Paper.config()] {
+            let graph = system_graph(&chain, &Vocabulary::default(), &config).unwrap();
+            assert_eq!(graph.directed, config.model.directed);
+            let mut a = vec![0.0f32; n * n];
+            for (&i, &j) in graph.src.iter().zip(&graph.dst) {
+                a[i as usize * n + j as usize] = 1.0;
+            }
+            let row_sums: Vec<f32> = a.chunks(n).map(|r| r.iter().sum()).collect();
+            assert_eq!(graph.degree, row_sums);
+            let sas = |p: usize, q: usize| -> f32 {
+                (0..n * n).map(|k| s_host[(k / n) * c + p] * a[k] * s_host[(k % n) * c + q]).sum()
+            };
+            let trace_a: f32 = (0..c).map(|p| sas(p, p)).sum();
+            let trace_d: f32 = (0..n * c).map(|k| row_sums[k / c] * s_host[k].powi(2)).sum();
+            let (losses, pooled) =
+                crate::pooling::pool_sparse(&s, &super::sparse_graph(&graph, &device));
+            let cut: f32 = losses.cut.into_scalar();
+            assert!((cut + trace_a / trace_d).abs() < 1e-5, "{cut} vs {}", -trace_a / trace_d);
+            // Off the diagonal, the normalised pooled adjacency keeps SᵀAS's asymmetry.
+            let pooled: Vec<f32> = pooled.into_data().convert::<f32>().try_into_vec().unwrap();
+            let degree: Vec<f32> =
+                (0..c).map(|p| (0..c).filter(|&q| q != p).map(|q| sas(p, q)).sum()).collect();
+            for (p, q) in (0..c).flat_map(|p| (0..c).map(move |q| (p, q))).filter(|(p, q)| p != q) {
+                let want = sas(p, q) / (degree[p] * degree[q]).sqrt();
+                assert!((pooled[p * c + q] - want).abs() < 1e-5, "({p},{q})");
+            }
+        }
+    }
+
+    #[test]
+    fn residue_cliques_connect_each_residue_and_refuse_what_cannot_be_pooled_or_stored() {
+        let vocabulary = Vocabulary::default();
+        let graph = system_graph(&system(&[4, 3]), &vocabulary, &cliques()).unwrap();
+        // 6 + 3 pairs, once each (the reference's directed cliques).
+        assert_eq!(graph.src.len(), 9);
+        let singles = system_graph(&system(&[1, 1, 1]), &vocabulary, &cliques());
+        let e = singles.err().unwrap().to_string();
+        assert!(e.contains("system chain (chain.pdb)") && e.contains("no edge"), "{e}");
+        let huge = system_graph(&system(&[2, MAX_CLIQUE_RESIDUE + 1]), &vocabulary, &cliques());
+        let e = huge.err().unwrap().to_string();
+        assert!(e.contains("residue ALA 1 has 1001 selected atoms"), "{e}");
+        // Bonds are not cliques: a residue of any size is fine.
+        let bonds = Preset::Paper.config();
+        let graph = system_graph(&system(&[MAX_CLIQUE_RESIDUE + 1]), &vocabulary, &bonds).unwrap();
+        assert_eq!(graph.src.len(), 2 * MAX_CLIQUE_RESIDUE);
     }
 }

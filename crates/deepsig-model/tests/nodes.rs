@@ -1,5 +1,5 @@
 //! Graph systems (node time series on a given graph) through the data layer: windows, node
-//! types, the cache key, the input shape, and the channel-count check.
+//! types, the cache key, the input shape, and the checks of channel counts and graph options.
 
 use std::fs::File;
 use std::path::Path;
@@ -94,4 +94,17 @@ fn systems_with_different_channel_counts_are_refused() {
     let path = write_graph_dataset(dir.path(), [1, 2]);
     let e = Prepared::load(&path, &config(), 0, None).err().unwrap().to_string();
     assert!(e.contains("s1 has 2 channels") && e.contains("s0 has 1"), "{e}");
+}
+
+#[test]
+fn graph_systems_refuse_residue_cliques_and_one_way_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_graph_dataset(dir.path(), [1, 1]);
+    for (setting, expected) in
+        [("edges=residue-cliques", "use edges=bonds"), ("directed=true", "use directed=false")]
+    {
+        let config = config().with_overrides(&[setting.into()]).unwrap();
+        let e = Prepared::load(&path, &config, 0, None).err().unwrap().to_string();
+        assert!(e.contains("s0 is a graph system") && e.contains(expected), "{setting}: {e}");
+    }
 }
