@@ -90,3 +90,16 @@ fn benchmark_refuses_unknown_methods_bad_settings_and_missing_manifests() {
         assert!(stderr(&out).contains(message), "{extra:?}: {}", stderr(&out));
     }
 }
+
+/// Without `--methods` the benchmark runs `Method::ALL`; its help names every one of them.
+#[test]
+fn benchmark_help_names_every_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = deepsig(&["benchmark", "--help"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let help =
+        String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    for method in deepsig_model::Method::ALL {
+        assert!(help.contains(method.name()), "{} missing from:\n{help}", method.name());
+    }
+}

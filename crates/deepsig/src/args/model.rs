@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use deepsig_model::{Preset, TrainConfig};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GenerateCommand {
@@ -54,6 +55,27 @@ pub(crate) struct GenerateMotionArgs {
     pub(crate) frames: usize,
 }
 
+/// The model configuration: a preset and `--set` overrides (`train`, `benchmark`, `bench train`).
+#[derive(Debug, Args)]
+pub(crate) struct ModelChoice {
+    /// Start from preset NAME: paper (official hyperparameters, defects fixed), reference
+    /// (the official code's choices) or small (fast CPU runs).
+    #[arg(long, value_name = "NAME", default_value = "paper", help_heading = "MODEL")]
+    pub(crate) preset: String,
+    /// Override one setting, e.g. --set clusters=20 --set epochs=50 (repeatable; with
+    /// `benchmark`, for every method).
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "MODEL")]
+    pub(crate) overrides: Vec<String>,
+}
+
+impl ModelChoice {
+    /// The preset with the overrides applied and checked.
+    pub(crate) fn config(&self) -> anyhow::Result<TrainConfig> {
+        let preset: Preset = self.preset.parse()?;
+        Ok(preset.config().with_overrides(&self.overrides)?)
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
     /// Read the dataset from the manifest M.toml.
@@ -62,13 +84,8 @@ pub(crate) struct TrainArgs {
     /// Write the run folder RUN (config, checkpoints, metrics, curves, report).
     #[arg(long, value_name = "RUN", help_heading = "OUTPUT")]
     pub(crate) out: PathBuf,
-    /// Start from preset NAME: paper (official hyperparameters, defects fixed), reference
-    /// (the official code's choices) or small (fast CPU runs).
-    #[arg(long, value_name = "NAME", default_value = "paper", help_heading = "MODEL")]
-    pub(crate) preset: String,
-    /// Override one setting, e.g. --set clusters=20 --set epochs=50 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "MODEL")]
-    pub(crate) overrides: Vec<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelChoice,
     /// Seed the split, initialisation, shuffling and dropout with S.
     #[arg(long, value_name = "S", default_value_t = 0, help_heading = "TRAINING")]
     pub(crate) seed: u64,
@@ -104,12 +121,8 @@ pub(crate) struct BenchTrainArgs {
     /// Evaluate NUM windows.
     #[arg(long, value_name = "NUM", default_value_t = 150)]
     pub(crate) eval_windows: usize,
-    /// Start from preset NAME (paper, reference, small).
-    #[arg(long, value_name = "NAME", default_value = "paper")]
-    pub(crate) preset: String,
-    /// Override one setting, e.g. --set batch=16 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub(crate) overrides: Vec<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelChoice,
     /// Run on DEVICE: cpu, cuda or wgpu.
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
     pub(crate) device: String,
@@ -142,14 +155,10 @@ pub(crate) struct BenchmarkArgs {
     /// Read the dataset from the manifest M.toml.
     #[arg(long, value_name = "M.toml", help_heading = "INPUT")]
     pub(crate) manifest: PathBuf,
-    /// Compare these methods (comma-separated): deepsig, frame-head, frame-tail,
-    /// frame-head-tail, graph-lstm, graph-transformer, sig-fixed.
-    #[arg(
-        long,
-        value_name = "LIST",
-        default_value = "deepsig,frame-head,frame-tail,frame-head-tail,graph-lstm,graph-transformer,sig-fixed"
-    )]
-    pub(crate) methods: String,
+    /// Compare these methods (comma-separated; default: all of deepsig, frame-head,
+    /// frame-tail, frame-head-tail, graph-lstm, graph-transformer, sig-fixed).
+    #[arg(long, value_name = "LIST")]
+    pub(crate) methods: Option<String>,
     /// Train every method with NUM seeds S, S+1, ... (a seed fixes one split for all methods;
     /// with --set folds=K, seed s tests fold s mod K).
     #[arg(long, value_name = "NUM", default_value_t = 5, help_heading = "TRAINING")]
@@ -157,12 +166,8 @@ pub(crate) struct BenchmarkArgs {
     /// The first seed.
     #[arg(long, value_name = "S", default_value_t = 0, help_heading = "TRAINING")]
     pub(crate) seed: u64,
-    /// Start every method from preset NAME (paper, reference, small).
-    #[arg(long, value_name = "NAME", default_value = "paper", help_heading = "MODEL")]
-    pub(crate) preset: String,
-    /// Override one setting for every method, e.g. --set epochs=50 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "MODEL")]
-    pub(crate) overrides: Vec<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelChoice,
     /// Run on DEVICE: cpu, cuda or wgpu.
     #[arg(long, value_name = "DEVICE", default_value = "cpu", help_heading = "TRAINING")]
     pub(crate) device: String,

@@ -33,14 +33,17 @@ pub(crate) struct Plan {
 }
 
 pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
-    let methods = parse_methods(&args.methods)?;
+    let methods = match &args.methods {
+        Some(list) => parse_methods(list)?,
+        None => Method::ALL.to_vec(),
+    };
     let plan = Plan {
         manifest: args.manifest.clone(),
         out: args.out.clone(),
         methods,
         seeds: (args.seed..args.seed + args.seeds).collect(),
-        preset: args.preset.clone(),
-        overrides: args.overrides.clone(),
+        preset: args.model.preset.clone(),
+        overrides: args.model.overrides.clone(),
         device: args.device.clone(),
         threads: 0,
     };

@@ -4,13 +4,12 @@ use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
 use deepsig_model::metrics::mean_std;
-use deepsig_model::{Preset, TrainOptions, train};
+use deepsig_model::{TrainOptions, train};
 
 use crate::args::{EvalArgs, TrainArgs};
 
 pub(crate) fn run(args: &TrainArgs) -> Result<()> {
-    let preset: Preset = args.preset.parse()?;
-    let config = preset.config().with_overrides(&args.overrides)?;
+    let config = args.model.config()?;
     let cache = args.cache.clone().unwrap_or_else(|| {
         args.out
             .parent()

@@ -3,14 +3,12 @@
 //! 400 windows, batch 16).
 
 use anyhow::{Context, Result};
-use deepsig_model::Preset;
 use deepsig_model::bench::{BenchSize, bench_train};
 
 use crate::args::BenchTrainArgs;
 
 pub(crate) fn run(args: &BenchTrainArgs) -> Result<()> {
-    let preset: Preset = args.preset.parse()?;
-    let config = preset.config().with_overrides(&args.overrides)?;
+    let config = args.model.config()?;
     let size = BenchSize {
         atoms: args.atoms,
         frames: args.frames,
@@ -31,7 +29,7 @@ pub(crate) fn run(args: &BenchTrainArgs) -> Result<()> {
             args.frames,
             args.windows,
             result.batch,
-            args.preset,
+            args.model.preset,
             args.device,
             threads,
             result.parameters
