@@ -9,9 +9,10 @@ use deepsig_md::{Manifest, Windowing};
 use serde::Deserialize;
 
 use crate::config::TrainConfig;
-use crate::dataset::{DatasetOptions, SystemData, system_windows};
+use crate::dataset::{DatasetOptions, SystemData, SystemKind, WindowData, system_windows};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{DeepSignature, InputShape, WindowOutput};
+use crate::nodes::{graph_system_data, series_windows};
 use crate::prepare::{Prepared, window_tensors};
 use crate::task::Task;
 use crate::{DataError, TrainError, backend};
@@ -24,6 +25,8 @@ struct RunConfig {
     config: TrainConfig,
     task: Option<Task>,
     vocabulary: Option<Vocabulary>,
+    /// Channels per atom or node (recorded since graph systems; absent means 3).
+    channels: Option<usize>,
 }
 
 fn read_run_config(run: &Path) -> Result<RunConfig, TrainError> {
@@ -86,8 +89,11 @@ pub struct TrainedRun {
     pub task: Task,
     /// The training vocabulary; names it lacks map to its "unknown" columns.
     pub vocabulary: Vocabulary,
-    /// The selection the run's systems were reduced to (the first system's).
-    pub selection: String,
+    /// The selection the run's systems were reduced to (the first system's); `None` for a
+    /// run trained on graph systems (node time series), whose nodes are all used.
+    pub selection: Option<String>,
+    /// Channels per atom (3) or node that the model reads.
+    pub channels: usize,
     /// The run manifest's windowing.
     pub windowing: Windowing,
     /// The model, in inference mode (dropout off).
@@ -146,20 +152,24 @@ impl TrainedRun {
         })?;
         let manifest = Manifest::parse(&text, &saved.manifest).map_err(DataError::from)?;
         // Graph systems have no atoms and so no selection.
-        let selection: Option<&str> = match manifest.systems().first() {
+        let selection: Option<String> = match manifest.systems().first() {
             Some(first) => manifest.selection_for(first),
             None => manifest.selection(),
-        };
-        let Some(selection) = selection.map(str::to_string) else {
-            return Err(TrainError::run(
-                &saved.manifest,
-                "the run was trained on graph systems, not atoms; predict needs a molecule",
-            ));
+        }
+        .map(str::to_string);
+        let channels = match (selection.is_some(), saved.channels, manifest.systems().first()) {
+            (true, _, _) => 3,
+            (false, Some(c), _) => c,
+            // A graph run saved before the channel count was recorded: its data tells.
+            (false, None, Some(first)) => {
+                manifest.node_graph(first).map_err(DataError::from)?.channels
+            }
+            (false, None, None) => return Err(TrainError::run(&config_path, "lacks channels")),
         };
         let base = backend::device_from_str(device)?;
         let device = if autodiff { base.autodiff() } else { base };
         let shape =
-            InputShape { channels: 3, type_width: vocabulary.width(), outputs: task.outputs() };
+            InputShape { channels, type_width: vocabulary.width(), outputs: task.outputs() };
         let mut model = DeepSignature::new(&saved.config.model, shape, &device)
             .try_load_file(&best)
             .map_err(|e| TrainError::run(&best, e))?;
@@ -172,6 +182,7 @@ impl TrainedRun {
             task,
             vocabulary,
             selection,
+            channels,
             windowing: manifest.windowing(),
             model,
             device,
@@ -191,41 +202,90 @@ impl TrainedRun {
         topology: &Path,
         trajectories: &[PathBuf],
     ) -> Result<SystemInput, TrainError> {
+        let Some(selection) = &self.selection else {
+            return self.graph_input(topology, trajectories);
+        };
         let mut options = DatasetOptions::default();
         options.prep.align = self.config.align;
         let need = self.frames_needed();
         let static_frames = self.windowing.windows() * need * self.windowing.stride();
         let (system, trajs) = system_windows(
             topology,
-            &self.selection,
+            selection,
             trajectories,
             self.windowing,
             &options,
             static_frames,
         )?;
+        let trajs = trajs.into_iter().map(|t| (t.path, t.windows)).collect();
+        self.system_input(system, trajs, trajectories.is_empty())
+    }
+
+    /// The windows of the node time series `trajectories` (`(T, N, c)` arrays) on the edge
+    /// list `edges`, as a graph system's data was prepared: values as stored.
+    fn graph_input(
+        &self,
+        edges: &Path,
+        trajectories: &[PathBuf],
+    ) -> Result<SystemInput, TrainError> {
+        let node_error = |e: deepsig_md::NodeDataError| TrainError::Data(e.to_string());
+        let Some(first) = trajectories.first() else {
+            return Err(TrainError::Data(format!(
+                "{}: the run was trained on graph systems; name node time series (.npy/.npz) \
+                 after the edge list",
+                edges.display()
+            )));
+        };
+        let series = deepsig_md::read_node_series(first).map_err(node_error)?;
+        if series.channels != self.channels {
+            return Err(TrainError::Data(format!(
+                "{}: {} channels per node, but the run was trained on {}",
+                first.display(),
+                series.channels,
+                self.channels
+            )));
+        }
+        let edge_lines = deepsig_md::read_edge_list(edges).map_err(node_error)?;
+        let graph = deepsig_md::NodeGraph::new(edges, &edge_lines, series.nodes, series.channels)
+            .map_err(node_error)?;
+        let mut windows = Vec::with_capacity(trajectories.len());
+        for path in trajectories {
+            let series = match path == first {
+                true => series.clone(),
+                false => deepsig_md::read_node_series(path).map_err(node_error)?,
+            };
+            series.check_against(path, &graph).map_err(node_error)?;
+            windows.push((path.clone(), series_windows(&series, self.windowing, path)?));
+        }
+        self.system_input(graph_system_data(edges, &graph), windows, false)
+    }
+
+    /// The model inputs of `system`'s windowed trajectories.
+    fn system_input(
+        &self,
+        system: SystemData,
+        trajectories: Vec<(PathBuf, Vec<WindowData>)>,
+        static_topology: bool,
+    ) -> Result<SystemInput, TrainError> {
+        let need = self.frames_needed();
         let graph = crate::prepare::system_graph(&system, &self.vocabulary, &self.config)?;
-        let mut out = Vec::with_capacity(trajs.len());
-        for traj in trajs {
-            if let Some((w, window)) =
-                traj.windows.iter().enumerate().find(|(_, w)| w.frames < need)
-            {
+        let mut out = Vec::with_capacity(trajectories.len());
+        for (path, windows) in trajectories {
+            if let Some((w, window)) = windows.iter().enumerate().find(|(_, w)| w.frames < need) {
                 return Err(TrainError::Data(format!(
                     "{}: window {w} has {} frames, but the model needs at least {need} ({} sub-windows)",
-                    traj.path.display(),
+                    path.display(),
                     window.frames,
                     self.config.model.sub_windows
                 )));
             }
-            let windows =
-                traj.windows.iter().map(|w| WindowInput::for_config(w, &graph, &self.config.model));
-            out.push((traj.path, windows.collect()));
+            let inputs = windows.iter().map(|w| match system.kind {
+                SystemKind::Molecule => WindowInput::for_config(w, &graph, &self.config.model),
+                SystemKind::Graph => WindowInput::node_values(w, &graph),
+            });
+            out.push((path, inputs.collect()));
         }
-        Ok(SystemInput {
-            system,
-            graph,
-            trajectories: out,
-            static_topology: trajectories.is_empty(),
-        })
+        Ok(SystemInput { system, graph, trajectories: out, static_topology })
     }
 
     /// One window through the model.

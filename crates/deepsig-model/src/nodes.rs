@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use deepsig_md::{Manifest, NodeGraph, SystemSource};
+use deepsig_md::{Manifest, NodeGraph, NodeSeries, SystemSource, Windowing};
 
 use crate::cache;
 use crate::dataset::{CacheStats, SystemData, SystemKind, TrajectoryData, WindowData};
@@ -42,35 +42,52 @@ pub(crate) fn load_graph_system(
         let key = cache::key(&[edge_file, path], &options)?;
         let windows =
             cache::load_or_read(cache_dir, &key, (graph.nodes, graph.channels), stats, || {
-                let series = manifest.node_series(system, path, &graph)?;
-                let per_frame = series.nodes * series.channels;
-                let windows = windowing
-                    .split(series.frames)
-                    .map_err(|e| DataError::window(path, e))?
-                    .iter()
-                    .map(|w| WindowData {
-                        frames: w.len(),
-                        coords: w
-                            .frames()
-                            .flat_map(|f| &series.values[f * per_frame..(f + 1) * per_frame])
-                            .copied()
-                            .collect(),
-                        channels: series.channels,
-                    })
-                    .collect::<Vec<_>>();
-                Ok(windows)
+                series_windows(&manifest.node_series(system, path, &graph)?, windowing, path)
             })?;
         trajectories.push(TrajectoryData { system: index, path: path.clone(), windows });
     }
     Ok((data, trajectories))
 }
 
+/// The windows of one node series (read from `path`), as stored.
+pub(crate) fn series_windows(
+    series: &NodeSeries,
+    windowing: Windowing,
+    path: &Path,
+) -> Result<Vec<WindowData>, DataError> {
+    let per_frame = series.nodes * series.channels;
+    let windows = windowing.split(series.frames).map_err(|e| DataError::window(path, e))?;
+    Ok(windows
+        .iter()
+        .map(|w| WindowData {
+            frames: w.len(),
+            coords: w
+                .frames()
+                .flat_map(|f| &series.values[f * per_frame..(f + 1) * per_frame])
+                .copied()
+                .collect(),
+            channels: series.channels,
+        })
+        .collect())
+}
+
 fn system_data(system: &deepsig_md::System, edge_file: &Path, graph: &NodeGraph) -> SystemData {
-    let n = graph.nodes;
     SystemData {
         name: system.name.clone(),
         label: system.label.clone(),
         group: system.group.clone(),
+        ..graph_system_data(edge_file, graph)
+    }
+}
+
+/// A graph system's data with no name, label or group (a run applied to new files): one
+/// node type, residue id = node index.
+pub(crate) fn graph_system_data(edge_file: &Path, graph: &NodeGraph) -> SystemData {
+    let n = graph.nodes;
+    SystemData {
+        name: String::new(),
+        label: deepsig_md::Label::Text(String::new()),
+        group: None,
         topology: edge_file.to_path_buf(),
         atom_names: vec!["node".to_string(); n],
         residue_names: vec!["node".to_string(); n],

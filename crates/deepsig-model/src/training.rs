@@ -203,6 +203,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     let run_config = serde_json::json!({
         "manifest": opts.manifest, "seed": opts.seed, "device": opts.device,
         "task": data.task, "vocabulary": data.vocabulary, "config": config,
+        "channels": data.input_shape().channels,
         "split": {
             "folds": data.split.folds, "fold": data.split.fold, "split_seed": data.split.split_seed,
             "train": data.train, "validation": data.validation, "test": data.test,

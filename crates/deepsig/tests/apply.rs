@@ -219,3 +219,67 @@ fn apply_errors_name_the_file() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// A run trained on graph systems (`generate grn`: node time series on an edge list) is
+/// applied to an edge list and `.npz` series: the same inputs and outputs as the training
+/// pipeline's; `explain`, which writes atoms, refuses it.
+#[test]
+fn predict_and_embed_apply_a_graph_run_to_node_time_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = ["generate", "grn", "-o", "grn", "--genes", "8", "--frames", "30"];
+    let out = deepsig(&[&generate[..], &["--trajectories-per-class", "4"]].concat(), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let train = ["train", "--manifest", "grn/manifest.toml", "--out", "run", "--preset", "small"];
+    let settings = ["--set", "epochs=2", "--set", "clusters=2", "--json"];
+    let out = deepsig(&[&train[..], &settings[..]].concat(), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let config = json_file(&dir.path().join("run/config.json"));
+    assert_eq!(config["channels"], 1);
+    let train: TrainConfig = serde_json::from_value(config["config"].clone()).unwrap();
+    let manifest = dir.path().join("grn/manifest.toml");
+    let data = Prepared::load(&manifest, &train, 0, None).unwrap();
+    let t = config["split"]["test"][0].as_u64().unwrap() as usize;
+    let file: PathBuf = data.dataset.trajectories[t].path.clone();
+    let predict = ["predict", "--run", "run", "grn/edges.csv", file.to_str().unwrap(), "--json"];
+    let out = deepsig(&predict, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let windows = json["trajectories"][0]["windows"].as_array().unwrap().clone();
+    let samples = data.samples_of(&[t]);
+    assert_eq!(windows.len(), samples.len());
+    let run = TrainedRun::load(&dir.path().join("run"), Some(&manifest), "cpu", false).unwrap();
+    assert_eq!((run.selection.as_deref(), run.channels), (None, 1));
+    let input = run.input(&dir.path().join("grn/edges.csv"), std::slice::from_ref(&file)).unwrap();
+    assert_eq!(input.graph, data.graphs[data.samples[samples[0]].system]);
+    for ((w, &i), mine) in windows.iter().zip(&samples).zip(&input.trajectories[0].1) {
+        assert_eq!(*mine, data.samples[i].input, "window inputs differ from training's");
+        let expected = run.task.predictions(run.forward(&input.graph, mine).logits);
+        let p = w["outputs"][0].as_f64().unwrap();
+        assert!((p - expected[0][0]).abs() < 1e-6, "{p} vs {expected:?}");
+    }
+
+    let embed = ["embed", "--run", "run", "grn/edges.csv", file.to_str().unwrap(), "-o", "e.npy"];
+    let out = deepsig(&embed, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let explain =
+        ["explain", "--run", "run", "grn/edges.csv", file.to_str().unwrap(), "-o", "c.pdb"];
+    let out = deepsig(&explain, dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("graph systems") && stderr(&out).contains("no atoms"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("c.pdb").exists());
+    // An edge list naming a node the series lacks is refused, naming the file and line.
+    std::fs::write(dir.path().join("wide.csv"), "0,1\n1,9\n").unwrap();
+    let mismatch = ["predict", "--run", "run", "wide.csv", file.to_str().unwrap()];
+    let out = deepsig(&mismatch, dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("wide.csv") && stderr(&out).contains("line 2"),
+        "{}",
+        stderr(&out)
+    );
+}

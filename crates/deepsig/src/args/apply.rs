@@ -12,7 +12,7 @@ pub(crate) struct RunInput {
     #[arg(long, value_name = "RUN", help_heading = "INPUT")]
     pub(crate) run: PathBuf,
     /// The system's topology (PDB, GRO, PSF); the run's selection, alignment and windowing
-    /// apply.
+    /// apply. For a run trained on graph systems: the edge list.
     #[arg(value_name = "TOPOLOGY", help_heading = "INPUT")]
     pub(crate) topology: PathBuf,
     /// Read the run's selection and windowing from M.toml instead of the manifest path stored
@@ -28,7 +28,8 @@ pub(crate) struct RunInput {
 pub(crate) struct PredictArgs {
     #[command(flatten)]
     pub(crate) input: RunInput,
-    /// Trajectory files, each predicted on its own (per window and per trajectory).
+    /// Trajectory files (node time series .npy/.npz for a graph run), each predicted on its
+    /// own (per window and per trajectory).
     #[arg(value_name = "TRAJECTORY", required = true, help_heading = "INPUT")]
     pub(crate) trajectories: Vec<PathBuf>,
     /// Print one JSON object instead of tables.
@@ -40,7 +41,8 @@ pub(crate) struct PredictArgs {
 pub(crate) struct EmbedArgs {
     #[command(flatten)]
     pub(crate) input: RunInput,
-    /// Trajectory files; their windows are written in order.
+    /// Trajectory files (node time series for a graph run); their windows are written in
+    /// order.
     #[arg(value_name = "TRAJECTORY", required = true, help_heading = "INPUT")]
     pub(crate) trajectories: Vec<PathBuf>,
     /// Write the features the head reads to F.npy: float32, (windows, sub_windows, C).

@@ -24,6 +24,13 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<()> {
         }
     }
     let (run, data) = load(&args.input, &args.trajectories, true)?;
+    if run.selection.is_none() {
+        bail!(
+            "{}: the run was trained on graph systems (node time series), which have no atoms \
+             to write as PDB; use `deepsig predict` or `deepsig embed`",
+            args.input.run.display()
+        );
+    }
     if data.static_topology {
         eprintln!(
             "deepsig: note: no trajectory given; the topology's coordinates are repeated into a motionless path, so the clusters are meaningful but every attribution is zero"
