@@ -462,6 +462,16 @@ mod tests {
             let key = bad.split('=').next().unwrap();
             assert!(base.with_overrides(&[bad.into()]).unwrap_err().0.contains(key), "{bad}");
         }
+        // Non-finite numbers cannot come through --set (JSON has none), but a config file
+        // can hold them after arithmetic elsewhere; validate refuses them by name.
+        for (value, name) in [(f64::NAN, "orth_weight"), (f64::INFINITY, "weight_decay")] {
+            let mut c = base.clone();
+            match name {
+                "orth_weight" => c.orth_weight = value,
+                _ => c.weight_decay = value,
+            }
+            assert!(c.validate().unwrap_err().0.starts_with(name), "{name}");
+        }
         let lstm = base.with_overrides(&["method=graph-lstm".into()]).unwrap();
         assert_eq!(lstm.model.method, Method::GraphLstm);
         assert!(base.with_overrides(&["method=graph-gru".into()]).is_err());

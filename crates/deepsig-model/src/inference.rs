@@ -25,7 +25,8 @@ struct RunConfig {
     config: TrainConfig,
     task: Option<Task>,
     vocabulary: Option<Vocabulary>,
-    /// Channels per atom or node (recorded since graph systems; absent means 3).
+    /// Channels per atom or node; absent in runs saved before it was recorded (3 for a
+    /// molecule run, read from the training data for a graph run).
     channels: Option<usize>,
 }
 
@@ -126,7 +127,9 @@ impl TrainedRun {
     /// Loads `run`'s configuration and best checkpoint on `device`; with `autodiff`, on its
     /// autodiff twin with every parameter frozen, so that gradients with respect to inputs
     /// can be taken ([`crate::explain`]). `manifest` replaces the manifest path stored in the
-    /// run (which is relative to where `train` ran); only its selection and windowing are read.
+    /// run (which is relative to where `train` ran); only its selection and windowing are read,
+    /// except for a graph run saved without its channel count, whose first series is read to
+    /// learn it.
     pub fn load(
         run: &Path,
         manifest: Option<&Path>,
@@ -142,7 +145,8 @@ impl TrainedRun {
         let (Some(task), Some(vocabulary)) = (saved.task, saved.vocabulary) else {
             return Err(TrainError::run(&config_path, "lacks the task or the vocabulary"));
         };
-        // Parse without checking the training files: only the selection and windowing matter.
+        // Parse without checking the training files: the selection and windowing are what
+        // matter.
         let text = std::fs::read_to_string(&saved.manifest).map_err(|e| {
             let hint = "name the training manifest with --manifest";
             TrainError::run(
@@ -157,14 +161,14 @@ impl TrainedRun {
             None => manifest.selection(),
         }
         .map(str::to_string);
-        let channels = match (selection.is_some(), saved.channels, manifest.systems().first()) {
-            (true, _, _) => 3,
-            (false, Some(c), _) => c,
+        let channels = match (saved.channels, selection.is_some(), manifest.systems().first()) {
+            (Some(c), _, _) => c,
+            (None, true, _) => 3,
             // A graph run saved before the channel count was recorded: its data tells.
-            (false, None, Some(first)) => {
+            (None, false, Some(first)) => {
                 manifest.node_graph(first).map_err(DataError::from)?.channels
             }
-            (false, None, None) => return Err(TrainError::run(&config_path, "lacks channels")),
+            (None, false, None) => return Err(TrainError::run(&config_path, "lacks channels")),
         };
         let base = backend::device_from_str(device)?;
         let device = if autodiff { base.autodiff() } else { base };
@@ -196,7 +200,8 @@ impl TrainedRun {
 
     /// The windows of `topology` with `trajectories`, preprocessed as the run's data was;
     /// with no trajectory, the topology's coordinates repeated into a motionless path long
-    /// enough for the windowing.
+    /// enough for the windowing. For a graph run (`selection` is `None`), `topology` is an
+    /// edge list and `trajectories` (at least one) are node time series.
     pub fn input(
         &self,
         topology: &Path,

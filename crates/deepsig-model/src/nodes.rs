@@ -80,12 +80,12 @@ fn system_data(system: &deepsig_md::System, edge_file: &Path, graph: &NodeGraph)
     }
 }
 
-/// A graph system's data with no name, label or group (a run applied to new files): one
-/// node type, residue id = node index.
+/// A graph system's data named after its edge list, with no label or group (a run applied
+/// to new files): one node type, residue id = node index.
 pub(crate) fn graph_system_data(edge_file: &Path, graph: &NodeGraph) -> SystemData {
     let n = graph.nodes;
     SystemData {
-        name: String::new(),
+        name: edge_file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into()),
         label: deepsig_md::Label::Text(String::new()),
         group: None,
         topology: edge_file.to_path_buf(),

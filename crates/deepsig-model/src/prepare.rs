@@ -348,7 +348,9 @@ mod tests {
     /// The pooling graph built from a [`GraphInput`] against the dense $A$ that the
     /// GraphInput's docs define (edge `i → j` in row `i`, degree = row sums), on the
     /// reference's directed cliques and on undirected bonds: the cut loss and the pooled
-    /// adjacency agree, so the source/target swap in [`sparse_graph`] is the right one.
+    /// adjacency agree. The cut loss is blind to transposing A (Tr(SᵀAS) = Tr(SᵀAᵀS)); the
+    /// off-diagonal pooled entries are not, so they check the source/target swap in
+    /// [`sparse_graph`]; the degree check, that MinCut's D counts outgoing edges.
     #[test]
     fn the_pooling_graph_is_the_dense_adjacency_the_graph_input_defines() {
         use burn::tensor::{Tensor, TensorData};

@@ -248,6 +248,10 @@ fn predict_and_embed_apply_a_graph_run_to_node_time_series() {
     let windows = json["trajectories"][0]["windows"].as_array().unwrap().clone();
     let samples = data.samples_of(&[t]);
     assert_eq!(windows.len(), samples.len());
+    // A run saved before config.json recorded `channels` learns it from its data.
+    let mut older = config.clone();
+    older.as_object_mut().unwrap().remove("channels");
+    std::fs::write(dir.path().join("run/config.json"), older.to_string()).unwrap();
     let run = TrainedRun::load(&dir.path().join("run"), Some(&manifest), "cpu", false).unwrap();
     assert_eq!((run.selection.as_deref(), run.channels), (None, 1));
     let input = run.input(&dir.path().join("grn/edges.csv"), std::slice::from_ref(&file)).unwrap();
@@ -272,6 +276,9 @@ fn predict_and_embed_apply_a_graph_run_to_node_time_series() {
         stderr(&out)
     );
     assert!(!dir.path().join("c.pdb").exists());
+    // Without a series explain gives the same answer, not a request for one.
+    let out = deepsig(&["explain", "--run", "run", "grn/edges.csv", "-o", "c.pdb"], dir.path());
+    assert!(stderr(&out).contains("no atoms"), "{}", stderr(&out));
     // An edge list naming a node the series lacks is refused, naming the file and line.
     std::fs::write(dir.path().join("wide.csv"), "0,1\n1,9\n").unwrap();
     let mismatch = ["predict", "--run", "run", "wide.csv", file.to_str().unwrap()];

@@ -12,7 +12,7 @@ pub(crate) struct RunInput {
     #[arg(long, value_name = "RUN", help_heading = "INPUT")]
     pub(crate) run: PathBuf,
     /// The system's topology (PDB, GRO, PSF); the run's selection, alignment and windowing
-    /// apply. For a run trained on graph systems: the edge list.
+    /// apply. For `predict`/`embed` with a run trained on graph systems: the edge list.
     #[arg(value_name = "TOPOLOGY", help_heading = "INPUT")]
     pub(crate) topology: PathBuf,
     /// Read the run's selection and windowing from M.toml instead of the manifest path stored

@@ -6,15 +6,25 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use deepsig_md::{PdbRecord, Trajectory, open_topology, write_pdb};
+use deepsig_model::config::PathKind;
 use deepsig_model::explain::{Explanation, explain};
 use deepsig_model::{SystemInput, TrainedRun};
 use serde_json::json;
 
 use crate::args::ExplainArgs;
-use crate::commands::predict::load;
+use crate::commands::predict::load_run;
 use crate::npy::write_atomic;
 
 const AXES: [&str; 3] = ["x", "y", "z"];
+
+/// Path channel `a` of a cluster: x, y, z for coordinate paths; with `path=learned` a
+/// read-out output, which has no spatial meaning.
+fn axis_name(run: &TrainedRun, a: usize) -> String {
+    match (run.config.model.path, AXES.get(a)) {
+        (PathKind::Learned, _) | (_, None) => format!("channel {a}"),
+        (_, Some(axis)) => (*axis).to_string(),
+    }
+}
 
 pub(crate) fn run(args: &ExplainArgs) -> Result<()> {
     let json_path = args.output.with_extension("json");
@@ -23,7 +33,7 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<()> {
             bail!("{} already exists; pass --force to overwrite it", path.display());
         }
     }
-    let (run, data) = load(&args.input, &args.trajectories, true)?;
+    let run = load_run(&args.input, true)?;
     if run.selection.is_none() {
         bail!(
             "{}: the run was trained on graph systems (node time series), which have no atoms \
@@ -31,6 +41,9 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<()> {
             args.input.run.display()
         );
     }
+    let data = run
+        .input(&args.input.topology, &args.trajectories)
+        .with_context(|| format!("preparing {}", args.input.topology.display()))?;
     if data.static_topology {
         eprintln!(
             "deepsig: note: no trajectory given; the topology's coordinates are repeated into a motionless path, so the clusters are meaningful but every attribution is zero"
@@ -106,7 +119,7 @@ fn report(run: &TrainedRun, data: &SystemInput, e: &Explanation) -> serde_json::
                 let letters: Vec<_> = t
                     .letters
                     .iter()
-                    .map(|&(c, a)| json!({ "cluster": c, "axis": AXES[a] }))
+                    .map(|&(c, a)| json!({ "cluster": c, "axis": axis_name(run, a) }))
                     .collect();
                 let kind = match t.letters.len() {
                     1 => "increment".to_string(),

@@ -13,12 +13,17 @@ pub(crate) fn load(
     trajectories: &[std::path::PathBuf],
     autodiff: bool,
 ) -> Result<(TrainedRun, SystemInput)> {
-    let run = TrainedRun::load(&input.run, input.manifest.as_deref(), &input.device, autodiff)
-        .with_context(|| format!("loading the run {}", input.run.display()))?;
+    let run = load_run(input, autodiff)?;
     let data = run
         .input(&input.topology, trajectories)
         .with_context(|| format!("preparing {}", input.topology.display()))?;
     Ok((run, data))
+}
+
+/// The run of `input`, its error naming the run folder.
+pub(crate) fn load_run(input: &RunInput, autodiff: bool) -> Result<TrainedRun> {
+    TrainedRun::load(&input.run, input.manifest.as_deref(), &input.device, autodiff)
+        .with_context(|| format!("loading the run {}", input.run.display()))
 }
 
 /// What to print for one prediction: the numbers and the class name.
