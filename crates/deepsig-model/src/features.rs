@@ -182,7 +182,7 @@ impl GraphInput {
 
 /// Ordinal residue of each atom: 0, 1, … in order of appearance, a new one whenever the
 /// residue id or name changes.
-fn residue_ordinals(system: &SystemData) -> Vec<u32> {
+pub(crate) fn residue_ordinals(system: &SystemData) -> Vec<u32> {
     let mut residues: Vec<u32> = Vec::with_capacity(system.n_atoms());
     let mut previous = None;
     for (id, name) in system.residue_ids.iter().zip(&system.residue_names) {

@@ -241,6 +241,7 @@ impl TrainedRun {
                 edges.display()
             )));
         };
+        // The first series gives the node count; each series is read once.
         let series = deepsig_md::read_node_series(first).map_err(node_error)?;
         if series.channels != self.channels {
             return Err(TrainError::Data(format!(
@@ -254,11 +255,9 @@ impl TrainedRun {
         let graph = deepsig_md::NodeGraph::new(edges, &edge_lines, series.nodes, series.channels)
             .map_err(node_error)?;
         let mut windows = Vec::with_capacity(trajectories.len());
-        for path in trajectories {
-            let series = match path == first {
-                true => series.clone(),
-                false => deepsig_md::read_node_series(path).map_err(node_error)?,
-            };
+        windows.push((first.clone(), series_windows(&series, self.windowing, first)?));
+        for path in &trajectories[1..] {
+            let series = deepsig_md::read_node_series(path).map_err(node_error)?;
             series.check_against(path, &graph).map_err(node_error)?;
             windows.push((path.clone(), series_windows(&series, self.windowing, path)?));
         }

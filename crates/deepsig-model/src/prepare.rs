@@ -238,23 +238,21 @@ pub(crate) fn system_graph(
     let cliques = config.model.edges == crate::config::EdgeSet::ResidueCliques;
     let named = || format!("system {} ({})", system.name, system.topology.display());
     if cliques {
-        let residue = |i: usize| (system.residue_ids[i], &system.residue_names[i]);
-        let mut run_start = 0;
-        for i in 1..=system.n_atoms() {
-            if i < system.n_atoms() && residue(i) == residue(run_start) {
-                continue;
-            }
-            if i - run_start > MAX_CLIQUE_RESIDUE {
-                let (id, name) = residue(run_start);
+        // The residues the cliques are built on, as runs of equal ordinals.
+        let ordinals = crate::features::residue_ordinals(system);
+        let mut start = 0;
+        for run in ordinals.chunk_by(|a, b| a == b) {
+            if run.len() > MAX_CLIQUE_RESIDUE {
+                let (id, name) = (system.residue_ids[start], &system.residue_names[start]);
                 return Err(TrainError::Data(format!(
                     "{}: residue {name} {id} has {} selected atoms, and edges=residue-cliques \
                      would connect every pair of them (more than {MAX_CLIQUE_RESIDUE} atoms in \
                      one residue is refused); select fewer atoms or use edges=bonds",
                     named(),
-                    i - run_start
+                    run.len()
                 )));
             }
-            run_start = i;
+            start += run.len();
         }
     }
     let graph = GraphInput::for_config(system, vocabulary, &config.model);
