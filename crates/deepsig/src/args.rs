@@ -10,7 +10,7 @@ mod model;
 
 pub(crate) use model::{
     BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCommand, GenerateGrnArgs, GenerateMotionArgs,
-    TrainArgs,
+    ModelChoice, TrainArgs,
 };
 
 pub(crate) use apply::{EmbedArgs, ExplainArgs, PredictArgs, RunInput};

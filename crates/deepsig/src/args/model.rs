@@ -56,7 +56,7 @@ pub(crate) struct GenerateMotionArgs {
 }
 
 /// The model configuration: a preset and `--set` overrides (`train`, `benchmark`, `bench train`).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ModelChoice {
     /// Start from preset NAME: paper (official hyperparameters, defects fixed), reference
     /// (the official code's choices) or small (fast CPU runs).

@@ -13,9 +13,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use deepsig_model::{Method, Preset};
+use deepsig_model::Method;
 
-use crate::args::BenchmarkArgs;
+use crate::args::{BenchmarkArgs, ModelChoice};
 
 pub(crate) use table::{MethodResult, RunResult, markdown, write_all as write_table};
 
@@ -25,8 +25,7 @@ pub(crate) struct Plan {
     pub(crate) out: PathBuf,
     pub(crate) methods: Vec<Method>,
     pub(crate) seeds: Vec<u64>,
-    pub(crate) preset: String,
-    pub(crate) overrides: Vec<String>,
+    pub(crate) model: ModelChoice,
     pub(crate) device: String,
     /// CPU threads per training process (0 = one per core).
     pub(crate) threads: usize,
@@ -42,8 +41,7 @@ pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
         out: args.out.clone(),
         methods,
         seeds: (args.seed..args.seed + args.seeds).collect(),
-        preset: args.model.preset.clone(),
-        overrides: args.model.overrides.clone(),
+        model: args.model.clone(),
         device: args.device.clone(),
         threads: 0,
     };
@@ -76,8 +74,7 @@ pub(crate) fn parse_methods(list: &str) -> Result<Vec<Method>> {
 /// Trains every (method, seed) of `plan`, printing one line per run when `verbose`.
 pub(crate) fn run_plan(plan: &Plan, verbose: bool) -> Result<Vec<MethodResult>> {
     // Resolve the configuration here so that a bad --set fails before any training.
-    let preset: Preset = plan.preset.parse()?;
-    preset.config().with_overrides(&plan.overrides)?;
+    plan.model.config()?;
     if !plan.manifest.is_file() {
         bail!("{}: no such manifest", plan.manifest.display());
     }
@@ -125,11 +122,11 @@ fn train_child(exe: &Path, plan: &Plan, method: Method, seed: u64, dir: &Path) -
         .arg(&plan.manifest)
         .arg("--out")
         .arg(dir)
-        .args(["--preset", &plan.preset, "--device", &plan.device, "--json"])
+        .args(["--preset", &plan.model.preset, "--device", &plan.device, "--json"])
         .args(["--seed", &seed.to_string()])
         .arg("--cache")
         .arg(plan.out.join(".deepsig-cache"));
-    for item in &plan.overrides {
+    for item in &plan.model.overrides {
         command.args(["--set", item]);
     }
     command.args(["--set", &format!("method={}", method.name())]);

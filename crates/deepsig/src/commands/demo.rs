@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use deepsig_model::Method;
 use deepsig_signature::{Depth, LogMode, PathShape, SigOptions, signature, with_threads};
 
-use crate::args::{DemoArgs, ExplainArgs, GenerateMotionArgs, RunInput};
+use crate::args::{DemoArgs, ExplainArgs, GenerateMotionArgs, ModelChoice, RunInput};
 use crate::commands::benchmark::{self, Plan};
 
 /// Deep Signature, the strongest static baseline (it sees both ends of every window) and an
@@ -97,8 +97,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<()> {
             out: dir.clone(),
             methods: METHODS.to_vec(),
             seeds: (0..args.seeds).collect(),
-            preset: "small".into(),
-            overrides: Vec::new(),
+            model: ModelChoice { preset: "small".into(), overrides: Vec::new() },
             device: "cpu".into(),
             threads: args.threads,
         };

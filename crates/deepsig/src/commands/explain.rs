@@ -12,7 +12,7 @@ use deepsig_model::{SystemInput, TrainedRun};
 use serde_json::json;
 
 use crate::args::ExplainArgs;
-use crate::commands::predict::load_run;
+use crate::commands::predict::{load_run, prepare};
 use crate::npy::write_atomic;
 
 const AXES: [&str; 3] = ["x", "y", "z"];
@@ -41,9 +41,7 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<()> {
             args.input.run.display()
         );
     }
-    let data = run
-        .input(&args.input.topology, &args.trajectories)
-        .with_context(|| format!("preparing {}", args.input.topology.display()))?;
+    let data = prepare(&run, &args.input, &args.trajectories)?;
     if data.static_topology {
         eprintln!(
             "deepsig: note: no trajectory given; the topology's coordinates are repeated into a motionless path, so the clusters are meaningful but every attribution is zero"

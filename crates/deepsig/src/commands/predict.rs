@@ -14,10 +14,19 @@ pub(crate) fn load(
     autodiff: bool,
 ) -> Result<(TrainedRun, SystemInput)> {
     let run = load_run(input, autodiff)?;
-    let data = run
-        .input(&input.topology, trajectories)
-        .with_context(|| format!("preparing {}", input.topology.display()))?;
+    let data = prepare(&run, input, trajectories)?;
     Ok((run, data))
+}
+
+/// The windows of `input`'s topology with `trajectories` for `run`, the error naming the
+/// topology.
+pub(crate) fn prepare(
+    run: &TrainedRun,
+    input: &RunInput,
+    trajectories: &[std::path::PathBuf],
+) -> Result<SystemInput> {
+    run.input(&input.topology, trajectories)
+        .with_context(|| format!("preparing {}", input.topology.display()))
 }
 
 /// The run of `input`, its error naming the run folder.

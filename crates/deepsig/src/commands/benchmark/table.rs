@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use deepsig_model::Method;
 use deepsig_model::metrics::mean_std;
-use deepsig_model::{Method, Preset};
 
 use super::Plan;
 use crate::npy::write_atomic;
@@ -81,12 +81,7 @@ fn columns(results: &[MethodResult]) -> Vec<&'static str> {
 /// The table as Markdown: per-trajectory metrics, per-window accuracy, time and memory.
 pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
     let cols = columns(results);
-    let folds = plan
-        .preset
-        .parse::<Preset>()
-        .ok()
-        .and_then(|p| p.config().with_overrides(&plan.overrides).ok())
-        .map_or(0, |c| c.folds);
+    let folds = plan.model.config().map_or(0, |c| c.folds);
     let split = if folds > 0 {
         format!("{folds}-fold cross-validation by trajectory (seed s tests fold s mod {folds})")
     } else {
@@ -96,11 +91,11 @@ pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
         "Test metrics (%) over {} seed(s), {split}; manifest `{}`, preset `{}`{}.\n\n",
         plan.seeds.len(),
         plan.manifest.display(),
-        plan.preset,
-        if plan.overrides.is_empty() {
+        plan.model.preset,
+        if plan.model.overrides.is_empty() {
             String::new()
         } else {
-            format!(", --set {}", plan.overrides.join(" --set "))
+            format!(", --set {}", plan.model.overrides.join(" --set "))
         }
     );
     let _ = write!(md, "| method |");
@@ -165,7 +160,7 @@ pub(crate) fn json(plan: &Plan, results: &[MethodResult]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "manifest": plan.manifest, "preset": plan.preset, "overrides": plan.overrides,
+        "manifest": plan.manifest, "preset": plan.model.preset, "overrides": plan.model.overrides,
         "device": plan.device, "seeds": plan.seeds, "methods": methods,
     })
 }
