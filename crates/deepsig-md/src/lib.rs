@@ -35,8 +35,9 @@ pub use align::{
 };
 pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
 pub use graph::{
-    BondOptions, BondSource, Graph, GraphError, ResidueGraph, bond_graph, bonds, contact_graph,
-    covalent_radius, guess_bonds, peptide_bonds, residues,
+    BondOptions, BondSource, Graph, GraphError, GraphSummary, ResidueGraph, SelectionGraph,
+    TRACE_MAX_DISTANCE, bond_graph, bonds, contact_graph, covalent_radius, guess_bonds,
+    peptide_bonds, residues, selection_graph,
 };
 pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System, SystemSource};
 pub use model::{Atom, Frame, Topology, UnitCell};

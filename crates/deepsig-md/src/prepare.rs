@@ -73,6 +73,23 @@ impl FramePrep {
         })
     }
 
+    /// Aligns to `reference` (the selected atoms, in selection order) instead of the
+    /// topology's coordinates: a trained model's own reference, so that its inputs do not
+    /// depend on which frame a topology file was written from (docs/method.md, "Alignment").
+    pub fn with_reference(mut self, reference: Vec<[f32; 3]>) -> Result<FramePrep, PrepError> {
+        if reference.len() != self.selection.len() {
+            return Err(PrepError::ReferenceSize {
+                expected: self.selection.len(),
+                got: reference.len(),
+            });
+        }
+        if let Some(atom) = reference.iter().position(|p| !p.iter().all(|v| v.is_finite())) {
+            return Err(PrepError::Align(AlignError::NonFinite { index: atom }));
+        }
+        self.reference = Some(reference);
+        Ok(self)
+    }
+
     /// The options in use.
     pub fn options(&self) -> PrepOptions {
         self.options
@@ -121,4 +138,12 @@ pub enum PrepError {
     /// The frame's atom count does not match the selection's topology.
     #[error(transparent)]
     Select(#[from] SelectError),
+    /// An alignment reference of another size than the selection.
+    #[error("the alignment reference has {got} atoms, but the selection has {expected}")]
+    ReferenceSize {
+        /// Selected atoms.
+        expected: usize,
+        /// Reference atoms.
+        got: usize,
+    },
 }

@@ -13,11 +13,12 @@ use crate::dataset::{CacheStats, WindowData};
 use crate::error::DataError;
 
 /// Bump when the preprocessing or the entry layout changes.
-const FORMAT: &str = "deepsig-window-cache v1";
+const FORMAT: &str = "deepsig-window-cache v2";
 const MAGIC: &[u8; 8] = b"DSWIN001";
 
-/// The cache key of the preprocessing of `files` with `options`.
-pub(crate) fn key(files: &[&Path], options: &str) -> Result<String, DataError> {
+/// The cache key of the preprocessing of `files` with `options`, where `shaping` holds every
+/// other byte that shaped the result (bonds and a reference taken from other files).
+pub(crate) fn key(files: &[&Path], options: &str, shaping: &[u8]) -> Result<String, DataError> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(FORMAT.as_bytes());
     let mut buffer = vec![0u8; 1 << 20];
@@ -36,6 +37,8 @@ pub(crate) fn key(files: &[&Path], options: &str) -> Result<String, DataError> {
         hasher.update(&len.to_le_bytes());
     }
     hasher.update(options.as_bytes());
+    hasher.update(&(shaping.len() as u64).to_le_bytes());
+    hasher.update(shaping);
     Ok(hasher.finalize().to_hex().to_string())
 }
 

@@ -11,12 +11,13 @@
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    AtomSelection, BondOptions, Frame, FramePrep, Graph, Label, Manifest, PrepOptions, Topology,
-    Trajectory, Windowing, bonds, open_topology, select,
+    AtomSelection, BondOptions, Frame, FramePrep, Graph, Label, Manifest, PrepOptions,
+    SelectionGraph, Topology, Trajectory, Windowing, bonds, open_topology, select, selection_graph,
 };
 
 use crate::cache;
 use crate::error::DataError;
+use crate::reference::{ReferenceOrigin, References, atom_keys};
 
 /// How raw frames become model input.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -44,10 +45,17 @@ pub struct SystemData {
     pub residue_names: Vec<String>,
     /// Residue numbers of the selected atoms.
     pub residue_ids: Vec<i32>,
+    /// Segment identifiers of the selected atoms (PSF segid, PDB segid or chain; may be empty).
+    pub segment_ids: Vec<String>,
     /// Index of each selected atom in the topology.
     pub topology_indices: Vec<u32>,
-    /// Undirected bonds among the selected atoms (selection numbering, `i < j`, each once).
+    /// The graph over the selected atoms (selection numbering, `i < j`, each once): bond paths
+    /// through unselected atoms, or the chain trace of residues without bonds
+    /// ([`deepsig_md::selection_graph`]); for a graph system, its edge list.
     pub edges: Vec<(u32, u32)>,
+    /// The alignment reference of the selected atoms, Angstrom (empty for a graph system):
+    /// the model's reference for these atoms (see [`crate::reference`]).
+    pub reference: Vec<[f32; 3]>,
     /// Whether the values are atom coordinates or node values.
     pub kind: SystemKind,
     /// Channels per atom and frame: 3 for coordinates, `c` for node values.
@@ -122,6 +130,7 @@ impl Dataset {
         cache_dir: Option<&Path>,
     ) -> Result<(Dataset, CacheStats), DataError> {
         let mut stats = CacheStats::default();
+        let mut kept = References::default();
         let mut systems = Vec::with_capacity(manifest.systems().len());
         let mut trajectories = Vec::new();
         for (k, system) in manifest.systems().iter().enumerate() {
@@ -134,7 +143,9 @@ impl Dataset {
             };
             // Parsing guarantees a molecule system a selection, its own or the global one.
             let expression = manifest.selection_for(system).unwrap_or("all");
-            let opened = OpenSystem::new(topology, expression, &system.trajectories, options)?;
+            let (opened, _) =
+                OpenSystem::new(topology, expression, &system.trajectories, options, &kept)?;
+            kept.keep(&opened.data);
             systems.push(SystemData {
                 name: system.name.clone(),
                 label: system.label.clone(),
@@ -145,6 +156,7 @@ impl Dataset {
                 let key = cache::key(
                     &[topology, path],
                     &format!("{expression}|{options:?}|{:?}", manifest.windowing()),
+                    &opened.shaping_bytes(),
                 )?;
                 let windows = cache::load_or_read(
                     cache_dir,
@@ -164,7 +176,7 @@ impl Dataset {
 }
 
 /// A system's topology read, reduced to its selection, with the bond graph that frame
-/// preparation needs.
+/// preparation needs and the alignment reference every trajectory of it is superposed on.
 struct OpenSystem {
     topology: Topology,
     selection: AtomSelection,
@@ -174,14 +186,16 @@ struct OpenSystem {
 
 impl OpenSystem {
     /// `path` reduced to `expression`; the first of `trajectories` gives the coordinates
-    /// to guess bonds from when the topology has none. The data is named after the file, with
-    /// an empty label: callers with a manifest entry fill those in.
+    /// to guess bonds from, and the alignment reference, when the topology has none. A
+    /// reference in `kept` for the same atoms wins over the system's own. The data is named
+    /// after the file, with an empty label: callers with a manifest entry fill those in.
     fn new(
         path: &Path,
         expression: &str,
         trajectories: &[PathBuf],
         options: &DatasetOptions,
-    ) -> Result<OpenSystem, DataError> {
+        kept: &References,
+    ) -> Result<(OpenSystem, ReferenceOrigin), DataError> {
         let topology = open_topology(path)?;
         let selection = select(&topology, expression)?;
         let first_frame = first_frame_if_needed(&topology, trajectories)?;
@@ -189,14 +203,15 @@ impl OpenSystem {
             topology.positions.as_deref().or(first_frame.as_ref().map(|f| f.positions.as_slice()));
         let cell =
             topology.unit_cell.as_ref().or(first_frame.as_ref().and_then(|f| f.unit_cell.as_ref()));
-        let all_bonds = bonds(&topology, positions, cell, &options.bonds)
-            .map_err(|e| DataError::graph(path, e))?;
-        let bond_graph = Graph::from_edges(topology.atoms.len(), &all_bonds)
-            .map_err(|e| DataError::graph(path, e))?;
-        let sub = bond_graph.induced_subgraph(&selection).map_err(|e| DataError::graph(path, e))?;
+        let graph_error = |e| DataError::graph(path, e);
+        let all_bonds = bonds(&topology, positions, cell, &options.bonds).map_err(graph_error)?;
+        let bond_graph =
+            Graph::from_edges(topology.atoms.len(), &all_bonds).map_err(graph_error)?;
+        let SelectionGraph { graph, .. } =
+            selection_graph(&topology, &bond_graph, &selection, positions).map_err(graph_error)?;
         let picked: Vec<&deepsig_md::Atom> =
             selection.indices().iter().map(|&i| &topology.atoms[i as usize]).collect();
-        let data = SystemData {
+        let mut data = SystemData {
             name: path.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
             label: Label::Text(String::new()),
             group: None,
@@ -204,17 +219,73 @@ impl OpenSystem {
             atom_names: picked.iter().map(|a| a.name.clone()).collect(),
             residue_names: picked.iter().map(|a| a.resname.clone()).collect(),
             residue_ids: picked.iter().map(|a| a.resid).collect(),
+            segment_ids: picked.iter().map(|a| a.segid.clone()).collect(),
             topology_indices: selection.indices().to_vec(),
-            edges: sub.edges().collect(),
+            edges: graph.edges().collect(),
+            reference: Vec::new(),
             kind: SystemKind::Molecule,
             channels: 3,
         };
-        Ok(OpenSystem { topology, selection, bond_graph, data })
+        let origin = match kept.find(&atom_keys(&data)) {
+            Some(reference) => {
+                data.reference = reference;
+                ReferenceOrigin::Shared
+            }
+            None => {
+                data.reference =
+                    own_reference(&topology, &selection, &bond_graph, options, first_frame)
+                        .map_err(|e| DataError::prep(path, None, e))?;
+                ReferenceOrigin::Own
+            }
+        };
+        Ok((OpenSystem { topology, selection, bond_graph, data }, origin))
     }
 
     fn prep(&self, path: &Path, options: &DatasetOptions) -> Result<FramePrep, DataError> {
-        FramePrep::new(&self.topology, &self.selection, &self.bond_graph, options.prep)
-            .map_err(|e| DataError::prep(path, None, e))
+        let prep = FramePrep::new(&self.topology, &self.selection, &self.bond_graph, options.prep);
+        let prep = match self.data.reference.is_empty() {
+            true => prep,
+            false => prep.and_then(|p| p.with_reference(self.data.reference.clone())),
+        };
+        prep.map_err(|e| DataError::prep(path, None, e))
+    }
+
+    /// What shapes every trajectory's windows beyond the topology's and the trajectory's own
+    /// bytes and the options: the bonds used to make molecules whole and the alignment
+    /// reference, both of which may come from another file (the first trajectory, an earlier
+    /// system with the same atoms). Part of the cache key, so that no window is served stale.
+    fn shaping_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, j) in self.bond_graph.edges() {
+            out.extend(i.to_le_bytes());
+            out.extend(j.to_le_bytes());
+        }
+        out.extend(b"|reference|");
+        for v in self.data.reference.iter().flatten() {
+            out.extend(v.to_le_bytes());
+        }
+        out
+    }
+}
+
+/// The system's own alignment reference of the selected atoms: the topology's coordinates
+/// made whole in its box, else the first frame (of the first trajectory) made whole and put
+/// in its principal-axes frame; empty when there is neither.
+fn own_reference(
+    topology: &Topology,
+    selection: &AtomSelection,
+    bond_graph: &Graph,
+    options: &DatasetOptions,
+    first_frame: Option<Frame>,
+) -> Result<Vec<[f32; 3]>, deepsig_md::PrepError> {
+    let prep_options = PrepOptions { align: true, ..options.prep };
+    let mut probe = FramePrep::new(topology, selection, bond_graph, prep_options)?;
+    if let Some(reference) = probe.reference() {
+        return Ok(reference.to_vec());
+    }
+    match first_frame {
+        Some(frame) => probe.process(&frame),
+        None => Ok(Vec::new()),
     }
 }
 
@@ -225,6 +296,9 @@ impl OpenSystem {
 /// With no trajectory, the topology's own coordinates (PDB, GRO) are prepared once and
 /// repeated `static_frames` times as one trajectory named after the topology: a motionless
 /// path, so that a model needing several frames per window can still be applied.
+///
+/// Frames are aligned to the reference in `kept` for the same atoms (a trained run's), else
+/// to the system's own; the origin says which.
 pub fn system_windows(
     topology: &Path,
     expression: &str,
@@ -232,8 +306,9 @@ pub fn system_windows(
     windowing: Windowing,
     options: &DatasetOptions,
     static_frames: usize,
-) -> Result<(SystemData, Vec<TrajectoryData>), DataError> {
-    let opened = OpenSystem::new(topology, expression, trajectories, options)?;
+    kept: &References,
+) -> Result<(SystemData, Vec<TrajectoryData>, ReferenceOrigin), DataError> {
+    let (opened, origin) = OpenSystem::new(topology, expression, trajectories, options, kept)?;
     let mut out = Vec::with_capacity(trajectories.len().max(1));
     for path in trajectories {
         let windows = read_windows(path, &opened.topology, opened.prep(path, options)?, windowing)?;
@@ -255,7 +330,7 @@ pub fn system_windows(
         let windows = cut_windows(vec![prepared; static_frames], topology, windowing)?;
         out.push(TrajectoryData { system: 0, path: topology.to_path_buf(), windows });
     }
-    Ok((opened.data, out))
+    Ok((opened.data, out, origin))
 }
 
 /// The first frame of the system's first trajectory, when the topology has no coordinates

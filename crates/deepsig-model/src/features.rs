@@ -89,7 +89,7 @@ impl GraphInput {
     /// The undirected bond graph of `system` (the `paper` preset's) with types from
     /// `vocabulary`.
     pub fn new(system: &SystemData, vocabulary: &Vocabulary) -> GraphInput {
-        GraphInput::with_edges(system, vocabulary, EdgeSet::Bonds, false)
+        GraphInput::with_edges(system, vocabulary, EdgeSet::Bonds, false, 0.0)
     }
 
     /// The graph `config` asks for (`edges`, `directed`).
@@ -98,22 +98,31 @@ impl GraphInput {
         vocabulary: &Vocabulary,
         config: &ModelConfig,
     ) -> GraphInput {
-        GraphInput::with_edges(system, vocabulary, config.edges, config.directed)
+        GraphInput::with_edges(
+            system,
+            vocabulary,
+            config.edges,
+            config.directed,
+            config.contact_cutoff,
+        )
     }
 
-    /// The graph of `system` on the edge set `edges`, each edge one way (lower atom index
-    /// first) if `directed`, else both ways.
+    /// The graph of `system` on the edge set `edges` (`contact_cutoff` in Angstrom for
+    /// [`EdgeSet::Contacts`]), each edge one way (lower atom index first) if `directed`, else
+    /// both ways.
     pub fn with_edges(
         system: &SystemData,
         vocabulary: &Vocabulary,
         edges: EdgeSet,
         directed: bool,
+        contact_cutoff: f64,
     ) -> GraphInput {
         let n = system.n_atoms();
         let residues = residue_ordinals(system);
         let pairs = match edges {
             EdgeSet::Bonds => system.edges.clone(),
             EdgeSet::ResidueCliques => residue_cliques(&residues),
+            EdgeSet::Contacts => contact_edges(system, contact_cutoff),
         };
         let (mut src, mut dst) = (Vec::new(), Vec::new());
         for &(i, j) in &pairs {
@@ -295,6 +304,22 @@ impl WindowInput {
             channels: c,
         }
     }
+}
+
+/// The system's graph edges plus every pair of selected atoms within `cutoff` Angstrom in its
+/// alignment reference (no reference, as for a synthetic system: the graph edges alone).
+fn contact_edges(system: &SystemData, cutoff: f64) -> Vec<(u32, u32)> {
+    let mut edges = system.edges.clone();
+    if system.reference.len() == system.n_atoms() {
+        // The reference was checked finite before any window was made, and `cutoff` by
+        // `TrainConfig::validate`, so the graph cannot fail here.
+        if let Ok(contacts) = deepsig_md::contact_graph(&system.reference, None, cutoff) {
+            edges.extend(contacts.edges());
+        }
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    edges
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{DeepSignature, InputShape, WindowOutput};
 use crate::nodes::{graph_system_data, series_windows};
 use crate::prepare::{Prepared, window_tensors};
+use crate::reference::{ReferenceOrigin, References};
 use crate::task::Task;
 use crate::{DataError, TrainError, backend};
 
@@ -40,6 +41,19 @@ fn read_run_config(run: &Path) -> Result<RunConfig, TrainError> {
     })?;
     serde_json::from_str(&text).map_err(|e| TrainError::run(&config_path, e))
 }
+
+/// The run's `references.json`, or none for a run saved before references were kept.
+fn read_references(run: &Path) -> Result<References, TrainError> {
+    let path = run.join(REFERENCES_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| TrainError::run(&path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(References::default()),
+        Err(e) => Err(TrainError::run(&path, e)),
+    }
+}
+
+/// The file of a run folder that keeps the alignment references ([`crate::reference`]).
+pub const REFERENCES_FILE: &str = "references.json";
 
 /// The best-validation checkpoint of `run`, which must exist.
 fn best_checkpoint(run: &Path) -> Result<PathBuf, TrainError> {
@@ -97,6 +111,9 @@ pub struct TrainedRun {
     pub channels: usize,
     /// The run manifest's windowing.
     pub windowing: Windowing,
+    /// The alignment references of the training systems' atoms (`references.json`; empty
+    /// for runs saved before it, which align to each topology's own coordinates).
+    pub references: References,
     /// The model, in inference mode (dropout off).
     pub model: DeepSignature,
     /// Where the model lives.
@@ -114,6 +131,9 @@ pub struct SystemInput {
     pub trajectories: Vec<(PathBuf, Vec<WindowInput>)>,
     /// Whether the topology's coordinates stand in for a trajectory (a motionless path).
     pub static_topology: bool,
+    /// Whose reference the frames were aligned to: the run's, or (atoms the run did not see)
+    /// the topology's own; `None` for a graph system.
+    pub reference: Option<ReferenceOrigin>,
 }
 
 impl SystemInput {
@@ -181,8 +201,10 @@ impl TrainedRun {
             // Frozen: no parameter gradient, and dropout off as in inference.
             model = model.freeze();
         }
+        let references = read_references(run)?;
         Ok(TrainedRun {
             config: saved.config,
+            references,
             task,
             vocabulary,
             selection,
@@ -214,16 +236,19 @@ impl TrainedRun {
         options.prep.align = self.config.align;
         let need = self.frames_needed();
         let static_frames = self.windowing.windows() * need * self.windowing.stride();
-        let (system, trajs) = system_windows(
+        let (system, trajs, origin) = system_windows(
             topology,
             selection,
             trajectories,
             self.windowing,
             &options,
             static_frames,
+            &self.references,
         )?;
         let trajs = trajs.into_iter().map(|t| (t.path, t.windows)).collect();
-        self.system_input(system, trajs, trajectories.is_empty())
+        let mut input = self.system_input(system, trajs, trajectories.is_empty())?;
+        input.reference = Some(origin);
+        Ok(input)
     }
 
     /// The windows of the node time series `trajectories` (`(T, N, c)` arrays) on the edge
@@ -289,7 +314,7 @@ impl TrainedRun {
             });
             out.push((path, inputs.collect()));
         }
-        Ok(SystemInput { system, graph, trajectories: out, static_topology })
+        Ok(SystemInput { system, graph, trajectories: out, static_topology, reference: None })
     }
 
     /// One window through the model.

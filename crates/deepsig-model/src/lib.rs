@@ -5,6 +5,7 @@
 //!
 //! - [`dataset`]: a manifest read, selected, made whole, aligned and windowed
 //!   ([`Dataset`]), cached on disk by content.
+//! - [`reference`]: the alignment reference kept by the model, per set of atoms.
 //! - [`features`]: host-side model inputs (centred coordinates, first GCN propagation).
 //! - [`model`]: [`DeepSignature`], the burn module, for every [`Method`]: the shared
 //!   [`encoder`] (GCN + MinCut; [`pooling`] holds the maths) and the [`baselines`]' readers.
@@ -34,6 +35,7 @@ pub mod model;
 mod nodes;
 pub(crate) mod pooling;
 pub mod prepare;
+pub mod reference;
 pub mod report;
 pub mod sig_layer;
 pub mod task;

@@ -39,7 +39,7 @@ pub(crate) fn load_graph_system(
     for path in &system.trajectories {
         let options =
             format!("graph|nodes={nodes:?}|n={}|c={}|{windowing:?}", graph.nodes, graph.channels);
-        let key = cache::key(&[edge_file, path], &options)?;
+        let key = cache::key(&[edge_file, path], &options, &[])?;
         let windows =
             cache::load_or_read(cache_dir, &key, (graph.nodes, graph.channels), stats, || {
                 series_windows(&manifest.node_series(system, path, &graph)?, windowing, path)
@@ -92,8 +92,10 @@ pub(crate) fn graph_system_data(edge_file: &Path, graph: &NodeGraph) -> SystemDa
         atom_names: vec!["node".to_string(); n],
         residue_names: vec!["node".to_string(); n],
         residue_ids: (0..n).map(|i| i32::try_from(i).unwrap_or(i32::MAX)).collect(),
+        segment_ids: vec![String::new(); n],
         topology_indices: (0..n).map(|i| u32::try_from(i).unwrap_or(u32::MAX)).collect(),
         edges: graph.edges.clone(),
+        reference: Vec::new(),
         kind: SystemKind::Graph,
         channels: graph.channels,
     }

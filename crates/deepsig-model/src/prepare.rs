@@ -56,6 +56,8 @@ pub struct Prepared {
     pub split: SplitInfo,
     /// Cache use.
     pub cache: CacheStats,
+    /// What the data holds that the user should know (training goes ahead).
+    pub warnings: Vec<DataWarning>,
 }
 
 impl Prepared {
@@ -85,6 +87,12 @@ impl Prepared {
             .map(|s| system_graph(s, &vocabulary, config))
             .collect::<Result<_, _>>()?;
         check_channels(&dataset)?;
+        let warnings = dataset
+            .systems
+            .iter()
+            .zip(&graphs)
+            .flat_map(|(system, graph)| graph_warnings(system, graph))
+            .collect();
         let mut samples = Vec::new();
         for (t, traj) in dataset.trajectories.iter().enumerate() {
             let target = task.target(&dataset.systems[traj.system].label);
@@ -123,6 +131,7 @@ impl Prepared {
             test: split.test,
             split: info,
             cache,
+            warnings,
         })
     }
 
@@ -255,7 +264,27 @@ pub(crate) fn system_graph(
             start += run.len();
         }
     }
-    let graph = GraphInput::for_config(system, vocabulary, &config.model);
+    let model = &config.model;
+    let first_level = match model.method.learns_clusters() {
+        true => model.clusters * model.pool_multipliers[0],
+        false => model.clusters,
+    };
+    if system.n_atoms() < first_level {
+        // Capping would change the model's shape for every system (one set of weights), and
+        // a level of more clusters than atoms cannot be orthogonal, so it is refused.
+        let most = system.n_atoms() / first_level.div_ceil(model.clusters).max(1);
+        return Err(TrainError::Data(format!(
+            "{}: {} selected atoms, but the first pooling level has {first_level} clusters \
+             (clusters={} x pool_multipliers[0]={}); a level cannot have more clusters than \
+             atoms: use --set clusters={} or fewer, or select more atoms",
+            named(),
+            system.n_atoms(),
+            model.clusters,
+            first_level / model.clusters,
+            most.max(1)
+        )));
+    }
+    let graph = GraphInput::for_config(system, vocabulary, model);
     if cliques && graph.src.is_empty() {
         return Err(TrainError::Data(format!(
             "{}: edges=residue-cliques gives no edge, since every residue has one selected \
@@ -264,7 +293,69 @@ pub(crate) fn system_graph(
             named()
         )));
     }
+    if graph.src.is_empty() {
+        // MinCut's Tr(SᵀAS)/Tr(SᵀDS) would be 0/0, and the GCN would pass no message.
+        return Err(TrainError::Data(format!(
+            "{}: the graph over the {} selected atoms has no edge (no bond path joins two of \
+             them, and no residue without bonds is next to another); inspect it with `deepsig \
+             info TOPOLOGY --select ...`, or use edges=contacts",
+            named(),
+            system.n_atoms()
+        )));
+    }
     Ok(graph)
+}
+
+/// Something in the data that training goes ahead with but the user should know.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DataWarning {
+    /// More than [`ISOLATED_WARNING_FRACTION`] of a system's atoms have no edge: their GCN
+    /// features see no neighbour, and MinCut cannot place them by the graph.
+    IsolatedAtoms {
+        /// The system.
+        system: String,
+        /// Atoms without an edge.
+        isolated: usize,
+        /// Selected atoms.
+        atoms: usize,
+    },
+}
+
+/// The fraction of isolated atoms above which [`DataWarning::IsolatedAtoms`] is raised.
+pub const ISOLATED_WARNING_FRACTION: f64 = 0.1;
+
+impl std::fmt::Display for DataWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataWarning::IsolatedAtoms { system, isolated, atoms } => write!(
+                f,
+                "system {system}: {isolated} of {atoms} selected atoms ({:.0} %) have no edge in \
+                 the model's graph; check it with `deepsig info TOPOLOGY --select ...` or use \
+                 edges=contacts",
+                100.0 * *isolated as f64 / *atoms as f64
+            ),
+        }
+    }
+}
+
+/// The warnings about `graph`, the model's graph of `system`.
+pub fn graph_warnings(system: &crate::dataset::SystemData, graph: &GraphInput) -> Vec<DataWarning> {
+    let mut has_edge = vec![false; graph.atoms];
+    for (&i, &j) in graph.src.iter().zip(&graph.dst) {
+        has_edge[i as usize] = true;
+        has_edge[j as usize] = true;
+    }
+    let isolated = has_edge.iter().filter(|&&e| !e).count();
+    if isolated as f64 > ISOLATED_WARNING_FRACTION * graph.atoms as f64 {
+        vec![DataWarning::IsolatedAtoms {
+            system: system.name.clone(),
+            isolated,
+            atoms: graph.atoms,
+        }]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Every system must give the model the same number of channels per atom, since the first
@@ -332,6 +423,8 @@ mod tests {
             atom_names: vec!["CA".into(); n],
             residue_names: vec!["ALA".into(); n],
             residue_ids,
+            segment_ids: vec![String::new(); n],
+            reference: Vec::new(),
             topology_indices: (0..n as u32).collect(),
             edges: (1..n as u32).map(|i| (i - 1, i)).collect(),
             kind: SystemKind::Molecule,
@@ -340,7 +433,15 @@ mod tests {
     }
 
     fn cliques() -> TrainConfig {
-        Preset::Reference.config()
+        small(Preset::Reference)
+    }
+
+    /// A preset with a first pooling level of 2 clusters, which the 3-atom test systems hold.
+    fn small(preset: Preset) -> TrainConfig {
+        let mut config = preset.config();
+        config.model.clusters = 2;
+        config.model.pool_multipliers = vec![1];
+        config
     }
 
     /// The pooling graph built from a [`GraphInput`] against the dense $A$ that the
@@ -361,7 +462,7 @@ mod tests {
             1,
         );
         let s_host: Vec<f32> = s.clone().into_data().convert::<f32>().try_into_vec().unwrap();
-        for config in [cliques(), Preset::Paper.config()] {
+        for config in [cliques(), small(Preset::Paper)] {
             let graph = system_graph(&chain, &Vocabulary::default(), &config).unwrap();
             assert_eq!(graph.directed, config.model.directed);
             let mut a = vec![0.0f32; n * n];
@@ -403,8 +504,18 @@ mod tests {
         let e = huge.err().unwrap().to_string();
         assert!(e.contains("residue ALA 1 has 1001 selected atoms"), "{e}");
         // Bonds are not cliques: a residue of any size is fine.
-        let bonds = Preset::Paper.config();
+        let bonds = small(Preset::Paper);
         let graph = system_graph(&system(&[MAX_CLIQUE_RESIDUE + 1]), &vocabulary, &bonds).unwrap();
         assert_eq!(graph.src.len(), 2 * MAX_CLIQUE_RESIDUE);
+    }
+
+    #[test]
+    fn a_first_pooling_level_of_more_clusters_than_atoms_is_refused_with_a_fix() {
+        // 8 atoms, paper preset: 50 clusters x 8 = 400 at the first level.
+        let refused =
+            system_graph(&system(&[3, 2, 3]), &Vocabulary::default(), &Preset::Paper.config());
+        let e = refused.err().unwrap().to_string();
+        assert!(e.contains("8 selected atoms") && e.contains("400 clusters"), "{e}");
+        assert!(e.contains("--set clusters=1 or fewer"), "{e}");
     }
 }

@@ -200,7 +200,12 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     if data.validation.is_empty() || data.train.is_empty() {
         return Err(TrainError::Data("the split left no training or no validation trajectory; add trajectories or change the fractions".into()));
     }
+    let warnings: Vec<String> = data.warnings.iter().map(|w| w.to_string()).collect();
+    if opts.progress {
+        warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    }
     let run_config = serde_json::json!({
+        "warnings": warnings,
         "manifest": opts.manifest, "seed": opts.seed, "device": opts.device,
         "task": data.task, "vocabulary": data.vocabulary, "config": config,
         "channels": data.input_shape().channels,
@@ -210,6 +215,9 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
         },
     });
     save_json(&out.join("config.json"), &run_config)?;
+    let mut references = crate::reference::References::default();
+    data.dataset.systems.iter().for_each(|s| references.keep(s));
+    save_json(&out.join(crate::inference::REFERENCES_FILE), &references)?;
 
     device.seed(opts.seed);
     let mut model = DeepSignature::new(&config.model, data.input_shape(), &device);

@@ -8,13 +8,13 @@ use deepsig_model::TrainConfig;
 use deepsig_model::TrainedRun;
 use deepsig_model::prepare::Prepared;
 
-/// A motion dataset of 9 atoms (4 trajectories per class, 40 frames) and a run trained on it
+/// A motion dataset of 12 atoms (4 trajectories per class, 40 frames) and a run trained on it
 /// for 3 epochs of the `small` preset (a second or so).
-fn trained() -> tempfile::TempDir {
+pub(crate) fn trained() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let generate =
         ["generate", "motion", "-o", "data", "--per-class", "4", "--frames", "40", "--residues"];
-    let out = deepsig(&[&generate[..], &["9"]].concat(), dir.path());
+    let out = deepsig(&[&generate[..], &["12"]].concat(), dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let train = ["train", "--manifest", "data/manifest.toml", "--out", "run", "--preset"];
     let out =
@@ -127,14 +127,14 @@ fn explain_writes_clusters_as_b_factors_and_attributed_signature_terms() {
     assert!(out.status.success(), "{}", stderr(&out));
     let pdb = std::fs::read_to_string(dir.path().join("c.pdb")).unwrap();
     let b = b_factors(&pdb);
-    assert_eq!(b.len(), 9);
+    assert_eq!(b.len(), 12);
     assert!(b.iter().all(|&v| v.fract() == 0.0 && (0.0..6.0).contains(&v)), "{b:?}");
 
     let json = json_file(&dir.path().join("c.json"));
     let clusters = json["clusters"].as_array().unwrap();
     assert_eq!(clusters.len(), 6);
     let atoms: u64 = clusters.iter().map(|c| c["atoms"].as_u64().unwrap()).sum();
-    assert_eq!(atoms, 9);
+    assert_eq!(atoms, 12);
     for (k, c) in clusters.iter().enumerate() {
         let count = b.iter().filter(|&&v| v == k as f64).count() as u64;
         assert_eq!(c["atoms"].as_u64(), Some(count), "cluster {k}");

@@ -6,7 +6,7 @@ use crate::{deepsig, stderr};
 fn benchmark_writes_a_table_per_method_and_reuses_finished_runs() {
     let dir = tempfile::tempdir().unwrap();
     let generate = ["generate", "motion", "-o", "data", "--per-class", "4", "--frames", "40"];
-    let out = deepsig(&[&generate[..], &["--residues", "9"]].concat(), dir.path());
+    let out = deepsig(&[&generate[..], &["--residues", "12"]].concat(), dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let args = [
         "benchmark",

@@ -16,7 +16,7 @@ fn generate_then_train_writes_a_run_folder() {
             "--frames",
             "40",
             "--residues",
-            "9",
+            "12",
         ],
         dir.path(),
     );

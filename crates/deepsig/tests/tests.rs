@@ -3,6 +3,7 @@
 //! - `apply`: `predict`, `embed` and `explain` on a tiny trained run.
 //! - `cli`: runs the built binary on files in a temporary folder.
 //! - `md`, `md_real`: the MD subcommands on generated fixtures and on `../shared/data`.
+//! - `reference`: predictions independent of the topology's frame and atom order.
 //! - `tidy`: house rules checked on the source tree (module docs, file size, crate graph).
 
 mod apply;
@@ -11,6 +12,7 @@ mod cli;
 mod md;
 mod md_real;
 mod model;
+mod reference;
 mod tidy;
 
 use std::path::Path;

@@ -8,6 +8,7 @@
 mod bonds;
 mod cells;
 mod residue;
+mod selection;
 
 use std::fmt;
 
@@ -19,6 +20,7 @@ pub use bonds::{
     BondOptions, BondSource, bond_graph, bonds, covalent_radius, guess_bonds, peptide_bonds,
 };
 pub use residue::{ResidueGraph, residues};
+pub use selection::{GraphSummary, SelectionGraph, TRACE_MAX_DISTANCE, selection_graph};
 
 /// An undirected simple graph in compressed sparse row form.
 ///

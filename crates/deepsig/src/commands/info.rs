@@ -86,6 +86,7 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
     let paths = trajectory_paths(args);
     let frames = read_frames(&paths, &topology)?;
     let bonds = md::system_bonds(&topology, &args.topology, frames.first.as_ref())?;
+    let graph = model_graph(&topology, &selected, bonds.as_ref(), frames.first.as_ref())?;
     let residues = deepsig_md::residues(&topology).len();
     let segments = segments(&topology);
     let dims =
@@ -109,6 +110,10 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
                 "a": d[0], "b": d[1], "c": d[2], "alpha": d[3], "beta": d[4], "gamma": d[5],
             })),
             "selection": {"expression": args.select, "atoms": selected.len()},
+            "graph": graph.as_ref().map(|(g, s)| json!({
+                "nodes": s.nodes, "edges": s.edges, "bond_path_edges": g.bonded_edges,
+                "trace_edges": g.trace_edges, "components": s.components, "isolated": s.isolated,
+            })),
         });
         println!("{json}");
         return Ok(());
@@ -149,7 +154,55 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
         }),
     );
     row("selection", format!("{:?}: {} atoms", args.select, selected.len()));
+    row(
+        "graph",
+        match &graph {
+            Some((g, s)) => {
+                let mut from = vec![format!("{} from bond paths", g.bonded_edges)];
+                if g.trace_edges > 0 {
+                    from.push(format!("{} from the chain trace", g.trace_edges));
+                }
+                format!(
+                    "{} edges ({}), {} components, {} isolated atoms",
+                    s.edges,
+                    from.join(", "),
+                    s.components,
+                    s.isolated
+                )
+            }
+            None => "unknown (no bonds)".into(),
+        },
+    );
+    if let Some((_, s)) = &graph {
+        if s.edges == 0 {
+            eprintln!(
+                "deepsig: warning: the selection's graph has no edge; training refuses it \
+                 (try edges=contacts)"
+            );
+        } else if s.isolated as f64 > 0.1 * s.nodes as f64 {
+            eprintln!(
+                "deepsig: warning: {} of {} selected atoms have no edge in the model's graph",
+                s.isolated, s.nodes
+            );
+        }
+    }
     Ok(())
+}
+
+/// The graph the model uses over the selected atoms (deepsig_md::selection_graph), with
+/// the topology's coordinates or else the first frame as the reference structure.
+fn model_graph(
+    topology: &Topology,
+    selected: &deepsig_md::AtomSelection,
+    bonds: Option<&md::SystemBonds>,
+    first: Option<&Frame>,
+) -> Result<Option<(deepsig_md::SelectionGraph, deepsig_md::GraphSummary)>> {
+    let Some(bonds) = bonds else { return Ok(None) };
+    let all = deepsig_md::Graph::from_edges(topology.atoms.len(), &bonds.pairs)?;
+    let positions = topology.positions.as_deref().or(first.map(|f| f.positions.as_slice()));
+    let graph = deepsig_md::selection_graph(topology, &all, selected, positions)?;
+    let summary = graph.graph.summary();
+    Ok(Some((graph, summary)))
 }
 
 fn origin_words(origin: BondOrigin) -> &'static str {

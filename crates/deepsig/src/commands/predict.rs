@@ -1,6 +1,7 @@
 //! `deepsig predict` and `deepsig embed`: a trained run applied to new trajectories.
 
 use anyhow::{Context, Result};
+use deepsig_model::reference::ReferenceOrigin;
 use deepsig_model::task::Task;
 use deepsig_model::{SystemInput, TrainedRun};
 
@@ -25,8 +26,22 @@ pub(crate) fn prepare(
     input: &RunInput,
     trajectories: &[std::path::PathBuf],
 ) -> Result<SystemInput> {
-    run.input(&input.topology, trajectories)
-        .with_context(|| format!("preparing {}", input.topology.display()))
+    let data = run
+        .input(&input.topology, trajectories)
+        .with_context(|| format!("preparing {}", input.topology.display()))?;
+    if data.reference == Some(ReferenceOrigin::Own) {
+        eprintln!(
+            "deepsig: note: the run keeps no reference structure for the atoms of {} (other \
+             atoms than in training{}), so frames are aligned to its own coordinates",
+            input.topology.display(),
+            if run.references.list().is_empty() {
+                ", or a run saved before references"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(data)
 }
 
 /// The run of `input`, its error naming the run folder.
@@ -80,6 +95,11 @@ pub(crate) fn run(args: &PredictArgs) -> Result<()> {
         let out = serde_json::json!({
             "task": task, "columns": columns, "trajectories": json,
             "static_topology": data.static_topology,
+            "reference": match data.reference {
+                Some(ReferenceOrigin::Shared) => Some("run"),
+                Some(ReferenceOrigin::Own) => Some("topology"),
+                None => None,
+            },
         });
         println!("{out}");
         return Ok(());
