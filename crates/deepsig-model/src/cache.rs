@@ -1,8 +1,11 @@
 //! The on-disk cache of preprocessed trajectories.
 //!
 //! The key is a BLAKE3 hash of the input files' bytes (topology or edge list, and trajectory), the
-//! preprocessing options as text and a format version, so a changed input or option gives a
-//! different key and is never served stale. Entries end with a hash of their payload; an
+//! preprocessing options as text, a format version, and every other byte that shaped the
+//! windows: the bonds that make molecules whole and the alignment reference, which may come
+//! from another file (the system's first trajectory, an earlier system of the same atoms). So
+//! a changed input or option gives a different key and is never served stale
+//! (`tests/cache.rs` changes each one in turn). Entries end with a hash of their payload; an
 //! entry that is truncated or altered is ignored and rebuilt. Entries are written atomically.
 
 use std::fs::File;
@@ -80,11 +83,12 @@ pub(crate) fn load(
     (at == payload.len()).then_some(windows)
 }
 
-/// The windows under `key`: from the cache in `dir` when it holds a valid entry of `atoms`
-/// atoms and `channels` values (a hit), else `read` and stored (a miss).
+/// The windows of the trajectory at `path` under `key`: from the cache in `dir` when it holds
+/// a valid entry of `atoms` atoms and `channels` values (a hit), else `read` and stored (a
+/// miss, recorded with the path).
 pub(crate) fn load_or_read(
     dir: Option<&Path>,
-    key: &str,
+    (key, path): (&str, &Path),
     (atoms, channels): (usize, usize),
     stats: &mut CacheStats,
     read: impl FnOnce() -> Result<Vec<WindowData>, DataError>,
@@ -94,6 +98,7 @@ pub(crate) fn load_or_read(
         return Ok(windows);
     }
     stats.misses += 1;
+    stats.read.push(path.to_path_buf());
     let windows = read()?;
     if let Some(dir) = dir {
         store(dir, key, &windows)?;

@@ -112,12 +112,14 @@ pub struct Dataset {
 }
 
 /// Whether a trajectory came from the cache or was read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CacheStats {
     /// Trajectories served from the cache.
     pub hits: usize,
     /// Trajectories read and preprocessed.
     pub misses: usize,
+    /// The paths of the trajectories read (the misses), in manifest order.
+    pub read: Vec<PathBuf>,
 }
 
 impl Dataset {
@@ -160,7 +162,7 @@ impl Dataset {
                 )?;
                 let windows = cache::load_or_read(
                     cache_dir,
-                    &key,
+                    (&key, path),
                     (opened.data.n_atoms(), 3),
                     &mut stats,
                     || {

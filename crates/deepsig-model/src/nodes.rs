@@ -40,10 +40,13 @@ pub(crate) fn load_graph_system(
         let options =
             format!("graph|nodes={nodes:?}|n={}|c={}|{windowing:?}", graph.nodes, graph.channels);
         let key = cache::key(&[edge_file, path], &options, &[])?;
-        let windows =
-            cache::load_or_read(cache_dir, &key, (graph.nodes, graph.channels), stats, || {
-                series_windows(&manifest.node_series(system, path, &graph)?, windowing, path)
-            })?;
+        let windows = cache::load_or_read(
+            cache_dir,
+            (&key, path),
+            (graph.nodes, graph.channels),
+            stats,
+            || series_windows(&manifest.node_series(system, path, &graph)?, windowing, path),
+        )?;
         trajectories.push(TrajectoryData { system: index, path: path.clone(), windows });
     }
     Ok((data, trajectories))

@@ -11,12 +11,14 @@
 //!   learned path.
 //! - `split`: the run's split from the configuration (k-fold over seeds, `split_seed`).
 //! - `training`: a run on generated files: outputs, determinism, resume.
+//! - `cache`: every input that shapes a trajectory's windows is in its cache key.
 //! - `framework`: the burn API the model is built from (devices, nn layers, Adam, records).
 
 //!
 //! `DEEPSIG_TEST_DEVICE` (`cpu`, the default, or `cuda`, `wgpu` in a build with that feature)
 //! picks the device every test runs on, so the same tests check a GPU backend.
 
+mod cache;
 mod framework;
 mod gradients;
 mod model;
