@@ -33,6 +33,9 @@ pub struct Graph {
     targets: Vec<u32>,
 }
 
+/// An edge as a pair of node ids.
+type Edge = (u32, u32);
+
 impl Graph {
     /// Builds the graph on `n_nodes` nodes from edges given in any order and either direction.
     ///
@@ -128,6 +131,16 @@ impl Graph {
     ///
     /// Errors when the selection was made on a topology with a different atom count.
     pub fn induced_subgraph(&self, selection: &AtomSelection) -> Result<Graph, GraphError> {
+        let (_, edges) = self.induced_edges(selection)?;
+        Graph::from_edges(selection.len(), &edges)
+    }
+
+    /// The new id of every topology atom (`u32::MAX` when unselected) and the induced edges
+    /// in new ids: the start of [`Graph::induced_subgraph`] and [`Graph::contracted_subgraph`].
+    fn induced_edges(
+        &self,
+        selection: &AtomSelection,
+    ) -> Result<(Vec<u32>, Vec<Edge>), GraphError> {
         if selection.topology_atoms() != self.n_nodes() {
             return Err(GraphError::SizeMismatch {
                 what: "selection topology",
@@ -148,7 +161,7 @@ impl Graph {
                 }
             }
         }
-        Graph::from_edges(selection.len(), &edges)
+        Ok((new_id, edges))
     }
 
     /// Connected-component label of every node: components are numbered 0, 1, ... in order of

@@ -61,25 +61,7 @@ impl Graph {
     /// neighbours of each connected component of the unselected atoms. Linear in the graph
     /// size plus the edges it returns.
     pub fn contracted_subgraph(&self, selection: &AtomSelection) -> Result<Graph, GraphError> {
-        if selection.topology_atoms() != self.n_nodes() {
-            return Err(GraphError::SizeMismatch {
-                what: "selection topology",
-                expected: self.n_nodes(),
-                got: selection.topology_atoms(),
-            });
-        }
-        let mut new_id = vec![u32::MAX; self.n_nodes()];
-        for (k, &i) in selection.indices().iter().enumerate() {
-            new_id[i as usize] = k as u32;
-        }
-        let mut edges = Vec::new();
-        for &i in selection.indices() {
-            for &j in self.neighbours(i as usize) {
-                if new_id[j as usize] != u32::MAX && j > i {
-                    edges.push((new_id[i as usize], new_id[j as usize]));
-                }
-            }
-        }
+        let (new_id, mut edges) = self.induced_edges(selection)?;
         let mut seen = vec![false; self.n_nodes()];
         let (mut stack, mut touching) = (Vec::new(), Vec::new());
         for root in 0..self.n_nodes() {
