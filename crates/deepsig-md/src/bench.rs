@@ -50,7 +50,7 @@ pub fn bench_read(
     for _ in 0..repeats.max(1) {
         let t0 = Instant::now();
         let mut traj = Trajectory::open(trajectories)?;
-        check_atom_count(&top, &traj)?;
+        check_atom_count(&top, topology, &traj)?;
         atoms = traj.n_atoms();
         frames = 0;
         while traj.read_next(&mut frame)?.is_some() {

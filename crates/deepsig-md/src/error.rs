@@ -99,9 +99,14 @@ pub enum ReadErrorKind {
     #[error("unsupported: {0}")]
     Unsupported(String),
     /// The trajectory's atom count differs from the topology's (or from an earlier file's).
-    #[error("atom count mismatch: expected {expected} atoms, the trajectory has {found}")]
+    #[error(
+        "atom count mismatch: this file has {found} atoms, {} has {expected}",
+        reference.display()
+    )]
     AtomCountMismatch {
-        /// Atoms in the topology (or the first trajectory file).
+        /// The file whose count it must match: the topology (or the first trajectory file).
+        reference: PathBuf,
+        /// Atoms in `reference`.
         expected: usize,
         /// Atoms in this file.
         found: usize,

@@ -148,12 +148,15 @@ pub struct Manifest {
     selection: Option<String>,
     windowing: Windowing,
     systems: Vec<System>,
+    allow_truncated: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
     selection: Option<String>,
+    #[serde(default)]
+    allow_truncated: bool,
     #[serde(default)]
     windowing: RawWindowing,
     #[serde(default, rename = "system")]
@@ -295,7 +298,13 @@ impl Manifest {
                 group: s.group,
             });
         }
-        Ok(Manifest { path: path.to_path_buf(), selection: raw.selection, windowing, systems })
+        Ok(Manifest {
+            path: path.to_path_buf(),
+            selection: raw.selection,
+            windowing,
+            systems,
+            allow_truncated: raw.allow_truncated,
+        })
     }
 
     /// Checks that every topology, graph and trajectory file exists.
@@ -319,6 +328,12 @@ impl Manifest {
     /// The manifest's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether trajectories whose last frame is cut short are read up to it, with a warning
+    /// (key `allow_truncated`, default false: such a file is an error).
+    pub fn allow_truncated(&self) -> bool {
+        self.allow_truncated
     }
 
     /// The global selection expression, if the manifest has one.

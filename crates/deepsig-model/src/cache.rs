@@ -16,8 +16,8 @@ use crate::dataset::{CacheStats, WindowData};
 use crate::error::DataError;
 
 /// Bump when the preprocessing or the entry layout changes.
-const FORMAT: &str = "deepsig-window-cache v2";
-const MAGIC: &[u8; 8] = b"DSWIN001";
+const FORMAT: &str = "deepsig-window-cache v3";
+const MAGIC: &[u8; 8] = b"DSWIN002";
 
 /// The cache key of the preprocessing of `files` with `options`, where `shaping` holds every
 /// other byte that shaped the result (bonds and a reference taken from other files).
@@ -49,15 +49,14 @@ fn entry_path(dir: &Path, key: &str) -> std::path::PathBuf {
     dir.join(format!("{key}.win"))
 }
 
-/// The cached windows under `key`, or `None` when absent, unreadable, altered, or not of
-/// `atoms` atoms and `channels` values per atom. The channel count is part of the key, so an
+/// A trajectory's windows and the reader's warnings about its file, kept with them so that a
+/// cache hit reports what the first read did.
+pub(crate) type Windowed = (Vec<WindowData>, Vec<String>);
+
+/// The cached windows (and read warnings) under `key`, or `None` when absent, unreadable,
+/// altered, or not of `atoms` atoms and `channels` values per atom. The channel count is part of the key, so an
 /// entry of another count is never asked for; the length check guards against a corrupt one.
-pub(crate) fn load(
-    dir: &Path,
-    key: &str,
-    atoms: usize,
-    channels: usize,
-) -> Option<Vec<WindowData>> {
+pub(crate) fn load(dir: &Path, key: &str, atoms: usize, channels: usize) -> Option<Windowed> {
     let mut bytes = Vec::new();
     BufReader::new(File::open(entry_path(dir, key)).ok()?).read_to_end(&mut bytes).ok()?;
     let (payload, digest) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
@@ -80,7 +79,20 @@ pub(crate) fn load(
             raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         windows.push(WindowData { frames, coords, channels });
     }
-    (at == payload.len()).then_some(windows)
+    let word = |at: &mut usize| -> Option<usize> {
+        let w = u64::from_le_bytes(payload.get(*at..*at + 8)?.try_into().ok()?);
+        *at += 8;
+        usize::try_from(w).ok()
+    };
+    let n_warnings = word(&mut at)?;
+    let mut warnings = Vec::with_capacity(n_warnings.min(1 << 10));
+    for _ in 0..n_warnings {
+        let len = word(&mut at)?;
+        let text = payload.get(at..at.checked_add(len)?)?;
+        at += len;
+        warnings.push(String::from_utf8(text.to_vec()).ok()?);
+    }
+    (at == payload.len()).then_some((windows, warnings))
 }
 
 /// The windows of the trajectory at `path` under `key`: from the cache in `dir` when it holds
@@ -91,23 +103,27 @@ pub(crate) fn load_or_read(
     (key, path): (&str, &Path),
     (atoms, channels): (usize, usize),
     stats: &mut CacheStats,
-    read: impl FnOnce() -> Result<Vec<WindowData>, DataError>,
-) -> Result<Vec<WindowData>, DataError> {
-    if let Some(windows) = dir.and_then(|dir| load(dir, key, atoms, channels)) {
+    read: impl FnOnce() -> Result<Windowed, DataError>,
+) -> Result<Windowed, DataError> {
+    if let Some(windowed) = dir.and_then(|dir| load(dir, key, atoms, channels)) {
         stats.hits += 1;
-        return Ok(windows);
+        return Ok(windowed);
     }
     stats.misses += 1;
     stats.read.push(path.to_path_buf());
-    let windows = read()?;
+    let windowed = read()?;
     if let Some(dir) = dir {
-        store(dir, key, &windows)?;
+        store(dir, key, &windowed)?;
     }
-    Ok(windows)
+    Ok(windowed)
 }
 
-/// Stores `windows` under `key`, atomically.
-pub(crate) fn store(dir: &Path, key: &str, windows: &[WindowData]) -> Result<(), DataError> {
+/// Stores `windows` and `warnings` under `key`, atomically.
+pub(crate) fn store(
+    dir: &Path,
+    key: &str,
+    (windows, warnings): &Windowed,
+) -> Result<(), DataError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| DataError::io(dir, "cannot create the cache folder", e))?;
     let mut payload = Vec::new();
@@ -118,6 +134,11 @@ pub(crate) fn store(dir: &Path, key: &str, windows: &[WindowData]) -> Result<(),
         for v in &w.coords {
             payload.extend_from_slice(&v.to_le_bytes());
         }
+    }
+    payload.extend_from_slice(&(warnings.len() as u64).to_le_bytes());
+    for w in warnings {
+        payload.extend_from_slice(&(w.len() as u64).to_le_bytes());
+        payload.extend_from_slice(w.as_bytes());
     }
     let digest = blake3::hash(&payload);
     let write = || -> std::io::Result<()> {

@@ -11,8 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    AtomSelection, BondOptions, Frame, FramePrep, Graph, Label, Manifest, PrepOptions,
-    SelectionGraph, Topology, Trajectory, Windowing, bonds, open_topology, select, selection_graph,
+    AtomSelection, BondOptions, Frame, FramePrep, FrameRange, Graph, Label, Manifest, PrepOptions,
+    ReadOptions, SelectionGraph, Topology, Trajectory, Windowing, bonds, open_topology, select,
+    selection_graph,
 };
 
 use crate::cache;
@@ -26,6 +27,8 @@ pub struct DatasetOptions {
     pub prep: PrepOptions,
     /// Where bonds come from (file, guessed, peptide bonds).
     pub bonds: BondOptions,
+    /// Whether a cut-short last frame is read up to (with a warning) or an error.
+    pub read: ReadOptions,
 }
 
 /// One system's selected atoms and their bond graph.
@@ -100,6 +103,9 @@ pub struct TrajectoryData {
     pub path: PathBuf,
     /// Its windows in time order.
     pub windows: Vec<WindowData>,
+    /// The reader's warnings about the file (a wrong DCD header, a cut-short last frame read
+    /// up to it), kept in the cache with the windows.
+    pub warnings: Vec<String>,
 }
 
 /// A whole manifest, preprocessed.
@@ -160,17 +166,23 @@ impl Dataset {
                     &format!("{expression}|{options:?}|{:?}", manifest.windowing()),
                     &opened.shaping_bytes(),
                 )?;
-                let windows = cache::load_or_read(
+                let (windows, warnings) = cache::load_or_read(
                     cache_dir,
                     (&key, path),
                     (opened.data.n_atoms(), 3),
                     &mut stats,
                     || {
                         let prep = opened.prep(path, options)?;
-                        read_windows(path, &opened.topology, prep, manifest.windowing())
+                        read_windows(
+                            path,
+                            (&opened.topology, topology),
+                            prep,
+                            (manifest.windowing(), options.read),
+                        )
                     },
                 )?;
-                trajectories.push(TrajectoryData { system: k, path: path.clone(), windows });
+                let path = path.clone();
+                trajectories.push(TrajectoryData { system: k, path, windows, warnings });
             }
         }
         Ok((Dataset { systems, trajectories }, stats))
@@ -200,7 +212,7 @@ impl OpenSystem {
     ) -> Result<(OpenSystem, ReferenceOrigin), DataError> {
         let topology = open_topology(path)?;
         let selection = select(&topology, expression)?;
-        let first_frame = first_frame_if_needed(&topology, trajectories)?;
+        let first_frame = first_frame_if_needed(&topology, trajectories, options.read)?;
         let positions =
             topology.positions.as_deref().or(first_frame.as_ref().map(|f| f.positions.as_slice()));
         let cell =
@@ -313,8 +325,10 @@ pub fn system_windows(
     let (opened, origin) = OpenSystem::new(topology, expression, trajectories, options, kept)?;
     let mut out = Vec::with_capacity(trajectories.len().max(1));
     for path in trajectories {
-        let windows = read_windows(path, &opened.topology, opened.prep(path, options)?, windowing)?;
-        out.push(TrajectoryData { system: 0, path: path.clone(), windows });
+        let prep = opened.prep(path, options)?;
+        let (windows, warnings) =
+            read_windows(path, (&opened.topology, topology), prep, (windowing, options.read))?;
+        out.push(TrajectoryData { system: 0, path: path.clone(), windows, warnings });
     }
     if trajectories.is_empty() {
         let Some(positions) = &opened.topology.positions else {
@@ -330,7 +344,8 @@ pub fn system_windows(
             .process(&frame)
             .map_err(|e| DataError::prep(topology, Some(0), e))?;
         let windows = cut_windows(vec![prepared; static_frames], topology, windowing)?;
-        out.push(TrajectoryData { system: 0, path: topology.to_path_buf(), windows });
+        let path = topology.to_path_buf();
+        out.push(TrajectoryData { system: 0, path, windows, warnings: Vec::new() });
     }
     Ok((opened.data, out, origin))
 }
@@ -340,30 +355,36 @@ pub fn system_windows(
 fn first_frame_if_needed(
     topology: &Topology,
     trajectories: &[PathBuf],
+    options: ReadOptions,
 ) -> Result<Option<Frame>, DataError> {
     if topology.positions.is_some() {
         return Ok(None);
     }
     let Some(first) = trajectories.first() else { return Ok(None) };
-    let mut reader = Trajectory::open(std::slice::from_ref(first))?;
+    let range = FrameRange { start: 0, stop: Some(1), stride: 1 };
+    let mut reader = Trajectory::open_with(std::slice::from_ref(first), range, options)?;
     let mut frame = Frame::default();
     Ok(reader.read_next(&mut frame)?.map(|_| frame))
 }
 
+/// The windows of the trajectory `path` of the topology read from `top_path`, and the
+/// reader's warnings about it.
 fn read_windows(
     path: &Path,
-    topology: &Topology,
+    (topology, top_path): (&Topology, &Path),
     mut prep: FramePrep,
-    windowing: Windowing,
-) -> Result<Vec<WindowData>, DataError> {
-    let mut reader = Trajectory::open(std::slice::from_ref(&path))?;
-    deepsig_md::check_atom_count(topology, &reader)?;
+    (windowing, options): (Windowing, ReadOptions),
+) -> Result<cache::Windowed, DataError> {
+    let range = FrameRange::default();
+    let mut reader = Trajectory::open_with(std::slice::from_ref(&path), range, options)?;
+    deepsig_md::check_atom_count(topology, top_path, &reader)?;
     let mut frame = Frame::default();
     let mut prepared: Vec<Vec<[f32; 3]>> = Vec::new();
     while let Some(index) = reader.read_next(&mut frame)? {
         prepared.push(prep.process(&frame).map_err(|e| DataError::prep(path, Some(index), e))?);
     }
-    cut_windows(prepared, path, windowing)
+    let warnings = reader.warnings().iter().map(|w| w.to_string()).collect();
+    Ok((cut_windows(prepared, path, windowing)?, warnings))
 }
 
 /// Prepared frames (of the file `path`) cut into windows.

@@ -40,14 +40,17 @@ pub(crate) fn load_graph_system(
         let options =
             format!("graph|nodes={nodes:?}|n={}|c={}|{windowing:?}", graph.nodes, graph.channels);
         let key = cache::key(&[edge_file, path], &options, &[])?;
-        let windows = cache::load_or_read(
+        let (windows, warnings) = cache::load_or_read(
             cache_dir,
             (&key, path),
             (graph.nodes, graph.channels),
             stats,
-            || series_windows(&manifest.node_series(system, path, &graph)?, windowing, path),
+            || {
+                let series = manifest.node_series(system, path, &graph)?;
+                Ok((series_windows(&series, windowing, path)?, Vec::new()))
+            },
         )?;
-        trajectories.push(TrajectoryData { system: index, path: path.clone(), windows });
+        trajectories.push(TrajectoryData { system: index, path: path.clone(), windows, warnings });
     }
     Ok((data, trajectories))
 }

@@ -72,6 +72,7 @@ impl Prepared {
         let manifest = Manifest::load(manifest).map_err(crate::error::DataError::from)?;
         let mut options = DatasetOptions::default();
         options.prep.align = config.align;
+        options.read.allow_truncated = manifest.allow_truncated();
         let (dataset, cache) = Dataset::load(&manifest, &options, cache_dir)?;
         let task =
             Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;
@@ -92,6 +93,9 @@ impl Prepared {
             .iter()
             .zip(&graphs)
             .flat_map(|(system, graph)| graph_warnings(system, graph))
+            .chain(dataset.trajectories.iter().flat_map(|t| {
+                t.warnings.iter().map(|message| DataWarning::Read { message: message.clone() })
+            }))
             .collect();
         let mut samples = Vec::new();
         for (t, traj) in dataset.trajectories.iter().enumerate() {
@@ -320,6 +324,12 @@ pub enum DataWarning {
         /// Selected atoms.
         atoms: usize,
     },
+    /// A reader's warning about a trajectory file (a DCD header's wrong frame count, a
+    /// cut-short last frame read up to it with `allow_truncated`).
+    Read {
+        /// The warning, naming the file.
+        message: String,
+    },
 }
 
 /// The fraction of isolated atoms above which [`DataWarning::IsolatedAtoms`] is raised.
@@ -335,6 +345,7 @@ impl std::fmt::Display for DataWarning {
                  edges=contacts",
                 100.0 * *isolated as f64 / *atoms as f64
             ),
+            DataWarning::Read { message } => f.write_str(message),
         }
     }
 }

@@ -332,7 +332,7 @@ fn bad_input_gives_one_clear_line_and_exit_1() {
     assert!(e.contains("invalid --select") && e.contains("column 13"), "{e}");
     let e = fails(&["extract", "mol.pdb", "chain.pdb", "-o", "o.npy"], d);
     assert!(
-        e.contains("chain.pdb (pdb): atom count mismatch: expected 6 atoms, the trajectory has 3"),
+        e.contains("chain.pdb (pdb): atom count mismatch: this file has 3 atoms, mol.pdb has 6"),
         "{e}"
     );
     let e = fails(&["extract", "mol.pdb", "traj.pdb", "--start", "7", "-o", "o.npy"], d);

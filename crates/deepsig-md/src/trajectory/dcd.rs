@@ -5,7 +5,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::source::{Endian, Source};
-use super::{FrameReader, first_non_finite};
+use super::{FrameReader, ReadOptions, first_non_finite};
 use crate::error::{Format, ReadError, ReadErrorKind, ReadWarning};
 use crate::model::Frame;
 use crate::topology::cell_from_dimensions;
@@ -31,11 +31,24 @@ pub struct DcdReader<R> {
     next: usize,
     buf: Vec<u8>,
     warnings: Vec<ReadWarning>,
+    /// Whether a cut-short last frame was allowed (and warned about) at open.
+    allow_truncated: bool,
 }
 
 impl<R: Read + Seek> DcdReader<R> {
-    /// Reads and checks the header; `path` labels errors and warnings.
+    /// Reads and checks the header; `path` labels errors and warnings. A file whose size is not
+    /// the header plus whole frames is an error.
     pub fn new(reader: R, path: impl AsRef<Path>) -> Result<Self, ReadError> {
+        DcdReader::with_options(reader, path, ReadOptions::default())
+    }
+
+    /// Like [`new`](Self::new); with `options.allow_truncated` a cut-short last frame is a
+    /// warning and the whole frames before it are read.
+    pub fn with_options(
+        reader: R,
+        path: impl AsRef<Path>,
+        options: ReadOptions,
+    ) -> Result<Self, ReadError> {
         let mut src = Source::new(reader, path.as_ref(), Format::Dcd)?;
         let mut first = [0u8; 4];
         src.read_exact(&mut first, None, "first record marker")?;
@@ -105,8 +118,30 @@ impl<R: Read + Seek> DcdReader<R> {
             next: 0,
             buf: Vec::new(),
             warnings,
+            allow_truncated: options.allow_truncated,
         };
-        if nset != n_frames as i32 {
+        let partial = body % frame_len;
+        if partial != 0 {
+            let offset = header_len + n_frames as u64 * frame_len;
+            let short = format!("{partial} of its {frame_len} bytes are in the file");
+            if !options.allow_truncated {
+                let msg = format!(
+                    "the last frame is cut short: {short}; --allow-truncated (or allow_truncated \
+                     = true in a manifest) reads the {n_frames} whole frames before it"
+                );
+                let kind = ReadErrorKind::Truncated(msg);
+                let mut e = r.src.error(Some(n_frames), kind);
+                e.location = Some(crate::error::Location::Offset(offset));
+                return Err(e);
+            }
+            r.warn(format!(
+                "frame {n_frames} at byte {offset} is cut short: {short}; reading the {n_frames} \
+                 whole frames before it"
+            ));
+        }
+        // A header that counts the cut frame is right about the file; the warning above says it.
+        let counted = n_frames + usize::from(partial != 0);
+        if nset != n_frames as i32 && nset != counted as i32 {
             r.warn(format!(
                 "header says NSET = {nset} frames, the file size holds {n_frames}; using {n_frames}"
             ));
@@ -239,7 +274,7 @@ impl<R: Read + Seek> FrameReader for DcdReader<R> {
 
     fn read_next(&mut self, frame: &mut Frame) -> Result<bool, ReadError> {
         if self.next >= self.n_frames {
-            if self.src.remaining() > 0 && self.next == self.n_frames {
+            if self.src.remaining() > 0 && self.next == self.n_frames && !self.allow_truncated {
                 let msg = format!(
                     "{} trailing bytes do not form a whole frame of {} bytes",
                     self.src.remaining(),

@@ -45,14 +45,32 @@ pub trait FrameReader {
     fn take_warnings(&mut self) -> Vec<ReadWarning>;
 }
 
-/// Opens one trajectory file, choosing the reader from its extension.
+/// How readers treat a file that ends inside a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    /// Read the whole frames of a file whose last frame is cut short, with a warning naming
+    /// the frame and byte offset, instead of failing (the default: nothing is dropped
+    /// silently).
+    pub allow_truncated: bool,
+}
+
+/// Opens one trajectory file, choosing the reader from its extension; a cut-short last frame
+/// is an error.
 pub fn open_frame_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader>, ReadError> {
+    open_frame_reader_with(path, ReadOptions::default())
+}
+
+/// Like [`open_frame_reader`], with `options`.
+pub fn open_frame_reader_with(
+    path: impl AsRef<Path>,
+    options: ReadOptions,
+) -> Result<Box<dyn FrameReader>, ReadError> {
     let path = path.as_ref();
     let format = Format::from_path(path)?;
     let file = File::open(path).map_err(|e| ReadError::io(path, Some(format), e))?;
     let buf = BufReader::with_capacity(BUF_CAPACITY, file);
     Ok(match format {
-        Format::Dcd => Box::new(DcdReader::new(buf, path)?),
+        Format::Dcd => Box::new(DcdReader::with_options(buf, path, options)?),
         Format::Xtc => Box::new(XtcReader::new(buf, path)?),
         Format::Trr => Box::new(TrrReader::new(buf, path)?),
         Format::Pdb => Box::new(PdbReader::new(buf, path)?),
@@ -101,6 +119,7 @@ pub struct Trajectory {
     base: usize,
     n_atoms: usize,
     range: FrameRange,
+    options: ReadOptions,
     next_target: usize,
     warnings: Vec<ReadWarning>,
     done: bool,
@@ -118,6 +137,15 @@ impl Trajectory {
         paths: &[P],
         range: FrameRange,
     ) -> Result<Trajectory, ReadError> {
+        Trajectory::open_with(paths, range, ReadOptions::default())
+    }
+
+    /// Like [`open_range`](Self::open_range), with `options` for every file.
+    pub fn open_with<P: AsRef<Path>>(
+        paths: &[P],
+        range: FrameRange,
+        options: ReadOptions,
+    ) -> Result<Trajectory, ReadError> {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let Some(first) = paths.first() else {
             return Err(ReadError::new(
@@ -126,13 +154,13 @@ impl Trajectory {
                 ReadErrorKind::Corrupt("no trajectory files given".into()),
             ));
         };
-        let mut current = open_frame_reader(first)?;
+        let mut current = open_frame_reader_with(first, options)?;
         let n_atoms = current.n_atoms();
         let mut warnings = current.take_warnings();
         let mut counts = vec![current.n_frames()];
         for path in &paths[1..] {
-            let mut reader = open_frame_reader(path)?;
-            check_count(path, reader.format(), n_atoms, reader.n_atoms())?;
+            let mut reader = open_frame_reader_with(path, options)?;
+            check_count(path, reader.format(), (first, n_atoms), reader.n_atoms())?;
             warnings.extend(reader.take_warnings());
             counts.push(reader.n_frames());
         }
@@ -144,6 +172,7 @@ impl Trajectory {
             base: 0,
             n_atoms,
             range: FrameRange { stride: range.stride.max(1), ..range },
+            options,
             next_target: range.start,
             warnings,
             done: false,
@@ -189,10 +218,21 @@ impl Trajectory {
                 self.advance_file(seen)?;
                 continue;
             }
-            if self.current.read_next(frame)? {
-                let index = self.next_target;
-                self.next_target += self.range.stride;
-                return Ok(Some(index));
+            match self.current.read_next(frame) {
+                Ok(true) => {
+                    let index = self.next_target;
+                    self.next_target += self.range.stride;
+                    return Ok(Some(index));
+                }
+                Ok(false) => {}
+                Err(e) if self.options.allow_truncated && is_cut_short(&e) => {
+                    self.warnings.push(ReadWarning {
+                        path: e.path.clone(),
+                        format: self.current.format(),
+                        message: format!("{e}; read the frames before it (--allow-truncated)"),
+                    });
+                }
+                Err(e) => return Err(e),
             }
             let seen = self.current.next_index();
             self.advance_file(seen)?;
@@ -207,8 +247,8 @@ impl Trajectory {
             self.done = true;
             return Ok(());
         };
-        let reader = open_frame_reader(path)?;
-        check_count(path, reader.format(), self.n_atoms, reader.n_atoms())?;
+        let reader = open_frame_reader_with(path, self.options)?;
+        check_count(path, reader.format(), (&self.paths[0], self.n_atoms), reader.n_atoms())?;
         self.current = reader;
         // Warnings of later files were gathered when the trajectory was opened.
         let _ = self.current.take_warnings();
@@ -216,22 +256,36 @@ impl Trajectory {
     }
 }
 
-/// Fails unless the trajectory's atom count equals the topology's.
-pub fn check_atom_count(topology: &Topology, trajectory: &Trajectory) -> Result<(), ReadError> {
+/// Fails unless the trajectory's atom count equals that of the topology read from
+/// `topology_path`; the error names both files and both counts.
+pub fn check_atom_count(
+    topology: &Topology,
+    topology_path: &Path,
+    trajectory: &Trajectory,
+) -> Result<(), ReadError> {
     let path = trajectory.paths.first().map_or(Path::new("<none>"), |p| p.as_path());
-    check_count(path, trajectory.current.format(), topology.atoms.len(), trajectory.n_atoms)
+    let expected = (topology_path, topology.atoms.len());
+    check_count(path, trajectory.current.format(), expected, trajectory.n_atoms)
 }
 
+/// Fails unless the file at `path` has the atom count of the file `expected.0`.
 fn check_count(
     path: &Path,
     format: Format,
-    expected: usize,
+    (reference, expected): (&Path, usize),
     found: usize,
 ) -> Result<(), ReadError> {
     if expected == found {
         return Ok(());
     }
-    Err(ReadError::new(path, Some(format), ReadErrorKind::AtomCountMismatch { expected, found }))
+    let reference = reference.to_path_buf();
+    let kind = ReadErrorKind::AtomCountMismatch { reference, expected, found };
+    Err(ReadError::new(path, Some(format), kind))
+}
+
+/// Whether `e` is a frame that ends before its bytes do (not a header problem).
+fn is_cut_short(e: &ReadError) -> bool {
+    matches!(e.kind, ReadErrorKind::Truncated(_)) && e.frame.is_some()
 }
 
 /// The first non-finite coordinate, if any, as (atom index, value).

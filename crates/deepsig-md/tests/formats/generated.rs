@@ -4,8 +4,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    DcdReader, Format, FrameRange, FrameReader, ReadErrorKind, Trajectory, TrrReader, XtcReader,
-    cell_dimensions, open_topology,
+    DcdReader, Format, FrameRange, FrameReader, ReadErrorKind, ReadOptions, Trajectory, TrrReader,
+    XtcReader, cell_dimensions, open_topology,
 };
 
 use super::common::{
@@ -101,6 +101,13 @@ fn dcd_cosine_cell_and_zero_cell() {
     assert!(got.iter().all(|f| f.unit_cell.is_none()), "an all-zero cell is no box");
 }
 
+/// Bytes before the first frame of a DCD written by [`write_dcd`] without a cell: the
+/// header (92), title (4 + 80 n + 4) and atom count (12) records.
+fn header_len(bytes: &[u8]) -> usize {
+    let ntitle = i32::from_le_bytes(bytes[96..100].try_into().unwrap()) as usize;
+    92 + 12 + 80 * ntitle + 12
+}
+
 #[test]
 fn dcd_errors_are_clear() {
     let frames = frames3(4);
@@ -112,13 +119,22 @@ fn dcd_errors_are_clear() {
     assert_eq!(frames_of(&mut r).expect("frames").len(), 3);
     let w = r.take_warnings();
     assert!(w.len() == 1 && w[0].message.contains("NSET = 9"), "{w:?}");
-    // Truncated last frame.
+    // Truncated last frame: an error at open naming the frame and the byte where it starts,
+    // unless the caller allows it, then a warning and the whole frames before it.
     let cut = &bytes[..bytes.len() - 10];
-    let mut r = DcdReader::new(Cursor::new(cut), "cut.dcd").expect("header is intact");
-    assert_eq!(r.n_frames(), Some(2));
-    let err = frames_of(&mut r).expect_err("partial frame");
+    let frame_len = (bytes.len() - header_len(&bytes)) / 3;
+    let start = header_len(&bytes) + 2 * frame_len;
+    let err = DcdReader::new(Cursor::new(cut), "cut.dcd").err().expect("partial frame");
     assert!(matches!(err.kind, ReadErrorKind::Truncated(_)) && err.frame == Some(2), "{err}");
-    assert!(err.to_string().starts_with("cut.dcd (dcd), frame 2, byte "), "{err}");
+    let expected = format!("cut.dcd (dcd), frame 2, byte {start}: truncated: the last frame");
+    assert!(err.to_string().starts_with(&expected), "{err}");
+    assert!(err.to_string().contains("--allow-truncated"), "{err}");
+    let allow = ReadOptions { allow_truncated: true };
+    let mut r = DcdReader::with_options(Cursor::new(cut), "cut.dcd", allow).expect("allowed");
+    assert_eq!(r.n_frames(), Some(2));
+    assert_eq!(frames_of(&mut r).expect("whole frames").len(), 2);
+    let w = r.take_warnings();
+    assert!(w.len() == 1 && w[0].message.contains(&format!("frame 2 at byte {start}")), "{w:?}");
     // Wrong magic.
     let mut bad = bytes.clone();
     bad[0] = 85;
@@ -285,8 +301,47 @@ fn generated_files_concatenate_with_stride() {
     let xtc = write(dir.path(), "c.xtc", &write_small_xtc(&[positions(0, 5)], BOX9));
     let err = Trajectory::open(&[&a, &xtc]).err().expect("6 atoms then 5 atoms");
     assert!(
-        matches!(err.kind, ReadErrorKind::AtomCountMismatch { expected: 6, found: 5 }),
+        matches!(err.kind, ReadErrorKind::AtomCountMismatch { expected: 6, found: 5, .. }),
         "{err}"
     );
-    assert!(err.to_string().contains("c.xtc (xtc)"), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("c.xtc (xtc)") && msg.contains("a.dcd has 6"), "{msg}");
+}
+
+#[test]
+fn truncated_files_fail_or_are_read_up_to_the_cut_when_allowed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole = write_dcd(&spec(false), &frames3(6));
+    let a = write(dir.path(), "a.dcd", &whole[..whole.len() - 7]);
+    let xtc_bytes = write_small_xtc(&[positions(0, 6), positions(1, 6), positions(2, 6)], BOX9);
+    let b = write(dir.path(), "b.xtc", &xtc_bytes[..xtc_bytes.len() - 5]);
+    let err = Trajectory::open(&[&a, &b]).err().expect("a.dcd is cut short");
+    assert!(err.path == a && err.frame == Some(2), "{err}");
+    let mut frame = deepsig_md::Frame::default();
+    let mut t = Trajectory::open_with(&[&a, &b], FrameRange::default(), ReadOptions::default());
+    assert!(t.is_err(), "the default options refuse the cut frame");
+    let allow = ReadOptions { allow_truncated: true };
+    t = Trajectory::open_with(&[&a, &b], FrameRange::default(), allow);
+    let mut t = t.expect("allowed");
+    let mut seen = Vec::new();
+    while let Some(i) = t.read_next(&mut frame).expect("whole frames") {
+        seen.push(i);
+    }
+    // Each file holds 3 frames less a few bytes: 2 whole frames each.
+    assert_eq!(seen, [0, 1, 2, 3], "2 of a.dcd, then 2 whole of b.xtc's 3");
+    let w: Vec<String> = t.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(w.iter().any(|w| w.contains("a.dcd (dcd)") && w.contains("frame 2 at byte")), "{w:?}");
+    assert!(w.iter().any(|w| w.contains("b.xtc") && w.contains("frame 2")), "{w:?}");
+    // Without the option, reading b.xtc alone fails at its third frame.
+    let mut t = Trajectory::open(&[&b]).expect("header fine");
+    let mut n = 0;
+    let err = loop {
+        match t.read_next(&mut frame) {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => panic!("the cut frame must not end the file silently"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(n, 2);
+    assert!(matches!(err.kind, ReadErrorKind::Truncated(_)) && err.frame == Some(2), "{err}");
 }

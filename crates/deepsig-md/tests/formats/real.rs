@@ -241,14 +241,18 @@ fn atom_count_mismatch_is_a_clear_error() {
     let Some(dir) = data_dir() else { return };
     let top = open_topology(dir.join("adk.psf")).expect("psf reads");
     let traj = Trajectory::open(&[dir.join("adk_oplsaa.xtc")]).expect("opens");
-    let err = check_atom_count(&top, &traj).expect_err("3341 vs 47681 atoms");
-    assert!(matches!(err.kind, ReadErrorKind::AtomCountMismatch { expected: 3341, found: 47681 }));
+    let err = check_atom_count(&top, &dir.join("adk.psf"), &traj).expect_err("3341 vs 47681");
+    assert!(matches!(
+        err.kind,
+        ReadErrorKind::AtomCountMismatch { expected: 3341, found: 47681, .. }
+    ));
     let msg = err.to_string();
     assert!(msg.contains("adk_oplsaa.xtc") && msg.contains("atom count mismatch"), "{msg}");
+    assert!(msg.contains("this file has 47681 atoms") && msg.contains("adk.psf has 3341"), "{msg}");
 
     let mixed = [dir.join("adk_dims.dcd"), dir.join("coordinates/test.dcd")];
     let err = Trajectory::open(&mixed).err().expect("files with 3341 and 5 atoms");
     assert!(err.to_string().contains("test.dcd"), "{err}");
     let ok = Trajectory::open(&[dir.join("adk_dims.dcd")]).expect("opens");
-    check_atom_count(&top, &ok).expect("adk.psf fits adk_dims.dcd");
+    check_atom_count(&top, &dir.join("adk.psf"), &ok).expect("adk.psf fits adk_dims.dcd");
 }

@@ -15,6 +15,10 @@ pub(crate) struct InfoArgs {
     /// read in order as one; without any, a PDB or GRO topology is its own trajectory.
     #[arg(value_name = "TRAJECTORY", help_heading = "INPUT")]
     pub(crate) trajectories: Vec<PathBuf>,
+    /// Read the whole frames of a trajectory whose last frame is cut short, with a warning
+    /// (by default that is an error naming the file, frame and byte offset).
+    #[arg(long, help_heading = "INPUT")]
+    pub(crate) allow_truncated: bool,
     /// Report how many atoms SEL selects (e.g. "protein and name CA").
     #[arg(long, value_name = "SEL", default_value = "all", help_heading = "SELECTION")]
     pub(crate) select: String,
@@ -46,6 +50,10 @@ pub(crate) struct ExtractArgs {
         help_heading = "INPUT"
     )]
     pub(crate) stride: u64,
+    /// Read the whole frames of a trajectory whose last frame is cut short, with a warning
+    /// (by default that is an error naming the file, frame and byte offset).
+    #[arg(long, help_heading = "INPUT")]
+    pub(crate) allow_truncated: bool,
     /// Write only the atoms SEL selects (e.g. "protein and name CA"), in topology order.
     #[arg(long, value_name = "SEL", default_value = "all", help_heading = "SELECTION")]
     pub(crate) select: String,

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use deepsig_md::{
-    AtomSelection, Frame, FrameRange, Graph, MakeWhole, Topology, Trajectory, Unwrapper,
+    AtomSelection, Frame, FrameRange, Graph, MakeWhole, ReadOptions, Topology, Trajectory,
+    Unwrapper,
 };
 
 use crate::args::{DtypeArg, ExtractArgs};
@@ -103,8 +104,9 @@ pub(crate) fn run(args: &ExtractArgs) -> Result<()> {
     let paths = &args.trajectories;
     let stride = usize::try_from(args.stride).unwrap_or(usize::MAX);
     let range = FrameRange { start: args.start, stop: args.stop, stride };
-    let mut traj = Trajectory::open_range(paths, range)?;
-    deepsig_md::check_atom_count(&topology, &traj)?;
+    let options = ReadOptions { allow_truncated: args.allow_truncated };
+    let mut traj = Trajectory::open_with(paths, range, options)?;
+    deepsig_md::check_atom_count(&topology, &args.topology, &traj)?;
     let mut warned = traj.warnings().len();
     md::print_warnings(traj.warnings());
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use deepsig_md::{Format, Frame, FrameRange, Topology, Trajectory};
+use deepsig_md::{Format, Frame, FrameRange, ReadOptions, Topology, Trajectory};
 use serde_json::{Value, json};
 
 use crate::args::InfoArgs;
@@ -42,20 +42,24 @@ struct Frames {
     time_step_ps: Option<f64>,
 }
 
-fn read_frames(paths: &[PathBuf], topology: &Topology) -> Result<Frames> {
+fn read_frames(
+    paths: &[PathBuf],
+    (topology, top_path): (&Topology, &Path),
+    options: ReadOptions,
+) -> Result<Frames> {
     if paths.is_empty() {
         return Ok(Frames { count: 0, first: None, time_step_ps: None });
     }
     let range = FrameRange { start: 0, stop: Some(2), stride: 1 };
-    let mut traj = Trajectory::open_range(paths, range)?;
-    deepsig_md::check_atom_count(topology, &traj)?;
+    let mut traj = Trajectory::open_with(paths, range, options)?;
+    deepsig_md::check_atom_count(topology, top_path, &traj)?;
     let mut frames = [Frame::default(), Frame::default()];
     let mut read = 0;
     while read < 2 && traj.read_next(&mut frames[read])?.is_some() {
         read += 1;
     }
     md::print_warnings(traj.warnings());
-    let count = match Trajectory::open(paths)?.n_frames() {
+    let count = match Trajectory::open_with(paths, FrameRange::default(), options)?.n_frames() {
         Some(n) => n,
         None => paths.iter().map(deepsig_md::count_frames).sum::<Result<usize, _>>()?,
     };
@@ -84,7 +88,8 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
     let topology = md::read_topology(&args.topology)?;
     let selected = md::select_atoms(&selection, &topology, &args.topology)?;
     let paths = trajectory_paths(args);
-    let frames = read_frames(&paths, &topology)?;
+    let options = ReadOptions { allow_truncated: args.allow_truncated };
+    let frames = read_frames(&paths, (&topology, &args.topology), options)?;
     let bonds = md::system_bonds(&topology, &args.topology, frames.first.as_ref())?;
     let graph = model_graph(&topology, &selected, bonds.as_ref(), frames.first.as_ref())?;
     let residues = deepsig_md::residues(&topology).len();
