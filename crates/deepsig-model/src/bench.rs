@@ -8,8 +8,6 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::AdamConfig;
-use burn::optim::decay::WeightDecayConfig;
 use deepsig_md::Label;
 use serde::Serialize;
 
@@ -18,8 +16,8 @@ use crate::dataset::{SystemData, WindowData};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{DeepSignature, InputShape};
 use crate::prepare::window_tensors;
+use crate::step::{accumulated_step, loss_of};
 use crate::task::Task;
-use crate::training::{accumulated_step, loss_of};
 use crate::{TrainError, backend};
 
 /// The size of a synthetic training benchmark.
@@ -144,9 +142,7 @@ pub fn bench_train(
         &device,
     );
     let parameters = model.num_params();
-    let mut optim: burn::optim::ModuleOptimizer = AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
-        .init();
+    let mut optim = crate::step::optimizer(config);
     let start = Instant::now();
     let mut done = 0;
     while done < size.windows {
@@ -154,7 +150,7 @@ pub fn bench_train(
         let window = |k: usize| {
             (window_tensors(&inputs[(done + k) % 4], &graph, &device), ((done + k) % 2) as f64)
         };
-        model = accumulated_step(model, &mut optim, n, window, &task, config).0;
+        model = accumulated_step(model, &mut optim, (n, config.lr), window, &task, config).0;
         done += n;
     }
     let epoch_seconds = start.elapsed().as_secs_f64();

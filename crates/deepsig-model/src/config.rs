@@ -21,6 +21,17 @@ pub enum PathKind {
     Learned,
 }
 
+/// How the learning rate moves after the warm-up (docs/method.md, Training).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// `lr` throughout (runs saved before schedules existed).
+    #[default]
+    Constant,
+    /// Half a cosine from `lr` down to [`crate::step::COSINE_FLOOR`]·`lr` at the last epoch.
+    Cosine,
+}
+
 /// Which edges the atom graph has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -187,8 +198,19 @@ pub struct ModelConfig {
 pub struct TrainConfig {
     /// The architecture.
     pub model: ModelConfig,
-    /// Adam learning rate.
+    /// Adam learning rate (the peak, after warm-up).
     pub lr: f64,
+    /// Epochs over which the learning rate rises linearly to `lr`, at most a tenth of
+    /// `epochs` (0: none, as saved runs without the key).
+    #[serde(default)]
+    pub warmup_epochs: usize,
+    /// The learning rate after the warm-up.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// Largest global L2 norm of a step's gradient: a larger one is scaled down to it,
+    /// keeping its direction (0: no clipping, as saved runs without the key).
+    #[serde(default)]
+    pub clip_grad_norm: f64,
     /// L2 weight decay (Adam's, as the reference).
     pub weight_decay: f64,
     /// Windows per optimisation step.
@@ -279,6 +301,9 @@ impl Preset {
                 baseline_width: 32,
             },
             lr: 1e-3,
+            warmup_epochs: 5,
+            schedule: Schedule::Cosine,
+            clip_grad_norm: 1.0,
             weight_decay: 5e-4,
             batch: 16,
             epochs: 200,
@@ -308,6 +333,10 @@ impl Preset {
                 },
                 patience: 0,
                 align: false,
+                // The official code: constant Adam steps, no clipping.
+                warmup_epochs: 0,
+                schedule: Schedule::Constant,
+                clip_grad_norm: 0.0,
                 ..paper
             },
             Preset::Small => TrainConfig {
@@ -428,6 +457,7 @@ impl TrainConfig {
             ("cut_weight", self.cut_weight),
             ("orth_weight", self.orth_weight),
             ("tie_weight", self.tie_weight),
+            ("clip_grad_norm", self.clip_grad_norm),
         ];
         if let Some((name, value)) = weights.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
             return Err(ConfigError(format!("{name}={value}: it must be finite and >= 0")));

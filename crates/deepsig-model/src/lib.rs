@@ -11,7 +11,9 @@
 //!   [`encoder`] (GCN + MinCut; [`pooling`] holds the maths) and the [`baselines`]' readers.
 //! - [`sig_layer`]: the differentiable (log-)signature layer, a custom autodiff op over
 //!   `deepsig-signature`'s exact forward and memory-efficient backward.
-//! - [`training`]: [`train`], the loop that writes a run folder; [`report`] its outputs.
+//! - [`step`]: one optimisation step (loss, accumulated gradients, clipping) and the
+//!   learning-rate schedule; [`training`]: [`train`], the loop that writes a run folder and
+//!   its per-epoch checkpoint; [`report`] its outputs; [`io`] atomic writes.
 //! - [`inference`]: reloading a run folder ([`TrainedRun`]) and applying it to new files;
 //!   [`explain`] its clusters and signature-term attributions.
 //! - [`config`]: [`TrainConfig`], presets and overrides; [`task`]: losses and metrics.
@@ -22,6 +24,7 @@ pub mod backend;
 pub mod baselines;
 pub mod bench;
 mod cache;
+mod checkpoint;
 pub mod config;
 pub mod dataset;
 pub mod encoder;
@@ -29,6 +32,7 @@ mod error;
 pub mod explain;
 pub mod features;
 pub mod inference;
+pub mod io;
 pub mod lstm;
 pub mod metrics;
 pub mod model;
@@ -38,14 +42,16 @@ pub mod prepare;
 pub mod reference;
 pub mod report;
 pub mod sig_layer;
+pub mod step;
 pub mod task;
 pub mod training;
 
 pub use backend::{Device, DeviceError, device_from_str, train_device};
-pub use config::{Method, ModelConfig, Preset, TrainConfig};
+pub use checkpoint::CHECKPOINT_FILE;
+pub use config::{Method, ModelConfig, Preset, Schedule, TrainConfig};
 pub use dataset::Dataset;
 pub use error::{DataError, TrainError};
 pub use inference::{SystemInput, TrainedRun, evaluate_run};
 pub use model::{DeepSignature, InputShape};
 pub use sig_layer::{SigLayer, SigLayerError};
-pub use training::{TrainOptions, train};
+pub use training::{BEST_MODEL_FILE, TrainOptions, train};

@@ -10,7 +10,7 @@ use crate::TrainError;
 use crate::config::TrainConfig;
 use crate::model::DeepSignature;
 use crate::prepare::Prepared;
-use crate::training::{evaluate, replace_atomically};
+use crate::step::evaluate;
 
 /// One epoch's numbers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +25,12 @@ pub struct EpochRecord {
     pub validation: serde_json::Value,
     /// Wall time of the epoch.
     pub seconds: f64,
+    /// Learning rate of the epoch's last step.
+    pub lr: f64,
+    /// Median over the epoch's steps of the gradient's global L2 norm, before clipping.
+    pub grad_norm: f64,
+    /// The largest of those norms.
+    pub grad_norm_max: f64,
 }
 
 /// Mean of per-window predictions over each trajectory's windows.
@@ -92,17 +98,17 @@ pub(crate) fn final_metrics(
 
 /// `curves.csv` and `curves.svg` (training and validation loss by epoch).
 pub(crate) fn write_curves(out: &Path, curves: &[EpochRecord]) -> Result<(), TrainError> {
-    let mut csv = String::from("epoch,train_loss,validation_loss,seconds\n");
+    let mut csv =
+        String::from("epoch,train_loss,validation_loss,lr,grad_norm,grad_norm_max,seconds\n");
     for r in curves {
-        let _ = writeln!(csv, "{},{},{},{}", r.epoch, r.train_loss, r.validation_loss, r.seconds);
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{}",
+            r.epoch, r.train_loss, r.validation_loss, r.lr, r.grad_norm, r.grad_norm_max, r.seconds
+        );
     }
-    replace_atomically(&out.join("curves.csv"), |tmp| {
-        std::fs::write(tmp, &csv).map_err(|e| e.to_string())
-    })?;
-    let svg = svg_chart(curves);
-    replace_atomically(&out.join("curves.svg"), |tmp| {
-        std::fs::write(tmp, &svg).map_err(|e| e.to_string())
-    })
+    crate::io::save_bytes(&out.join("curves.csv"), csv.as_bytes())?;
+    crate::io::save_bytes(&out.join("curves.svg"), svg_chart(curves).as_bytes())
 }
 
 fn svg_chart(curves: &[EpochRecord]) -> String {
@@ -170,7 +176,5 @@ pub(crate) fn write_report(
         let _ = writeln!(md, "| {level} | `{}` |", metrics[level]);
     }
     let _ = writeln!(md, "\nCurves: `curves.csv`, `curves.svg`. Configuration: `config.json`.");
-    replace_atomically(&out.join("report.md"), |tmp| {
-        std::fs::write(tmp, &md).map_err(|e| e.to_string())
-    })
+    crate::io::save_bytes(&out.join("report.md"), md.as_bytes())
 }

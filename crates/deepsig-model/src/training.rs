@@ -1,23 +1,25 @@
-//! The training loop: trajectory-level split, Adam, validation-based checkpoint choice and
-//! early stopping, atomic per-epoch checkpoints with `--resume`, and the test set evaluated
+//! The training loop: trajectory-level split, Adam with warm-up, schedule and clipping
+//! ([`crate::step`]), validation-based checkpoint choice and early stopping, one atomic
+//! checkpoint per epoch ([`crate::checkpoint`]) with `--resume`, and the test set evaluated
 //! once at the end with the best-validation model.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor};
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
 use deepsig_md::SplitMix64;
-use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::{CHECKPOINT_FILE, Checkpoint, Progress};
 use crate::config::TrainConfig;
-use crate::model::{DeepSignature, WindowTensors};
+use crate::model::DeepSignature;
 use crate::prepare::Prepared;
 use crate::report::{self, EpochRecord};
-use crate::task::Task;
-use crate::{TrainError, backend};
+use crate::{TrainError, backend, io, step};
+
+/// The best model's file in a run folder (what `predict`, `embed` and `explain` load).
+pub const BEST_MODEL_FILE: &str = "model-best.bpk";
 
 /// Where and how to train.
 #[derive(Debug, Clone)]
@@ -34,114 +36,13 @@ pub struct TrainOptions {
     pub device: String,
     /// Continue from the run folder's last checkpoint.
     pub resume: bool,
+    /// Resume even though the configuration differs from the saved one (else refused,
+    /// naming the keys).
+    pub resume_changed: bool,
     /// Print one line per epoch on stderr.
     pub progress: bool,
     /// Preprocessing cache folder.
     pub cache_dir: Option<PathBuf>,
-}
-
-/// Progress saved after every epoch, for `--resume`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct State {
-    epochs_done: usize,
-    best_validation_loss: f64,
-    best_epoch: usize,
-    curves: Vec<EpochRecord>,
-}
-
-/// Losses and predictions of the model on some samples (no gradient).
-pub(crate) struct Evaluation {
-    pub(crate) loss: f64,
-    pub(crate) predictions: Vec<Vec<f64>>,
-    pub(crate) targets: Vec<f64>,
-}
-
-/// The total loss of a batch: task (weighted) + mean cut + mean orthogonality.
-fn batch_loss(
-    model: &DeepSignature,
-    data: &Prepared,
-    batch: &[usize],
-    config: &TrainConfig,
-    device: &Device,
-) -> (Tensor<1>, Tensor<2>) {
-    let windows: Vec<_> = batch.iter().map(|&i| data.tensors(i, device)).collect();
-    let targets: Vec<f64> = batch.iter().map(|&i| data.samples[i].target).collect();
-    loss_of(model, &windows, &targets, &data.task, config)
-}
-
-/// The total loss of some windows: task (weighted) + mean cut + mean orthogonality, and the
-/// logits `[windows, outputs]`.
-pub(crate) fn loss_of(
-    model: &DeepSignature,
-    windows: &[WindowTensors],
-    targets: &[f64],
-    task: &Task,
-    config: &TrainConfig,
-) -> (Tensor<1>, Tensor<2>) {
-    let outputs: Vec<_> = windows.iter().map(|w| model.encode_window(w, &config.model)).collect();
-    let n = windows.len() as f64;
-    let features = outputs.iter().map(|o| o.features.clone()).collect();
-    let logits = model.head_batch(features, &config.model);
-    let cut = Tensor::cat(outputs.iter().map(|o| o.cut.clone()).collect(), 0).sum() / n;
-    let orth = Tensor::cat(outputs.iter().map(|o| o.orth.clone()).collect(), 0).sum() / n;
-    let tie = Tensor::cat(outputs.iter().map(|o| o.tie.clone()).collect(), 0).sum() / n;
-    let loss = task.loss(logits.clone(), targets) * config.task_weight
-        + cut * config.cut_weight
-        + orth * config.orth_weight
-        + tie * config.tie_weight;
-    (loss, logits)
-}
-
-/// Windows back-propagated together: enough to amortise the gradient accumulation of the
-/// wide head (11.6 M weights at the `paper` size), few enough to keep the autodiff graphs of
-/// a whole batch out of memory.
-const MICRO_BATCH: usize = 4;
-
-/// One optimisation step on `count` windows, back-propagating `MICRO_BATCH` windows at a time
-/// and summing the gradients: the result equals a step on the batch's mean loss, while memory
-/// holds a few windows' autodiff graphs instead of the whole batch's. Returns the new model
-/// and the mean loss.
-pub(crate) fn accumulated_step(
-    model: DeepSignature,
-    optim: &mut ModuleOptimizer,
-    count: usize,
-    window: impl Fn(usize) -> (WindowTensors, f64),
-    task: &Task,
-    config: &TrainConfig,
-) -> (DeepSignature, f64) {
-    let mut accumulator = GradientsAccumulator::new();
-    let mut total = 0.0;
-    let mut start = 0;
-    while start < count {
-        let end = (start + MICRO_BATCH).min(count);
-        let (tensors, targets): (Vec<_>, Vec<_>) = (start..end).map(&window).unzip();
-        let (loss, _) = loss_of(&model, &tensors, &targets, task, config);
-        // loss_of averages over its windows; weight the micro-batch by its share of the batch.
-        let loss = loss * ((end - start) as f64 / count as f64);
-        total += f64::from(loss.clone().into_scalar::<f32>());
-        accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
-        start = end;
-    }
-    let model = optim.step(config.lr, model, accumulator.grads());
-    (model, total)
-}
-
-pub(crate) fn evaluate(
-    model: &DeepSignature,
-    data: &Prepared,
-    samples: &[usize],
-    config: &TrainConfig,
-    device: &Device,
-) -> Evaluation {
-    let mut loss = 0.0;
-    let mut predictions = Vec::new();
-    for chunk in samples.chunks(config.batch.max(1)) {
-        let (l, logits) = batch_loss(model, data, chunk, config, device);
-        loss += f64::from(l.into_scalar::<f32>()) * chunk.len() as f64;
-        predictions.extend(data.task.predictions(logits));
-    }
-    let targets = samples.iter().map(|&i| data.samples[i].target).collect();
-    Evaluation { loss: loss / samples.len().max(1) as f64, predictions, targets }
 }
 
 /// A seeded shuffle that depends only on (seed, epoch), so a resumed run sees the same order
@@ -152,31 +53,56 @@ fn shuffled(items: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
     v
 }
 
-fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
-        .init()
+/// The settings that differ between the run's saved `config.json` and `config`, as
+/// `key: saved -> now`, dotted for nested ones.
+fn config_changes(saved: &serde_json::Value, config: &TrainConfig) -> Vec<String> {
+    fn walk(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                let null = serde_json::Value::Null;
+                for k in keys {
+                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&key, x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), out);
+                }
+            }
+            _ if a != b => out.push(format!("{prefix}: {a} -> {b}")),
+            _ => {}
+        }
+    }
+    let now = serde_json::to_value(config).unwrap_or_default();
+    // Read through TrainConfig, so that keys added since the run was saved take their old
+    // meaning rather than counting as changes.
+    let saved = serde_json::from_value::<TrainConfig>(saved.clone())
+        .ok()
+        .and_then(|c| serde_json::to_value(c).ok())
+        .unwrap_or_else(|| saved.clone());
+    let mut out = Vec::new();
+    walk("", &saved, &now, &mut out);
+    out
 }
 
-/// Writes through a temporary file in the same folder, then renames.
-pub(crate) fn replace_atomically(
-    path: &Path,
-    write: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<(), TrainError> {
-    let tmp = path.with_extension(format!(
-        "tmp.{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("bin")
-    ));
-    write(&tmp).map_err(|e| TrainError::run(path, e))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| TrainError::run(path, format!("cannot move into place: {e}")))
-}
-
-fn save_json(path: &Path, value: &impl Serialize) -> Result<(), TrainError> {
-    replace_atomically(path, |tmp| {
-        let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-        std::fs::write(tmp, text).map_err(|e| e.to_string())
-    })
+/// Refuses to resume the run in `out` with a configuration other than the one it was started
+/// with, unless `allowed`: a resumed run must be the run that was interrupted.
+fn check_resumable(out: &Path, config: &TrainConfig, allowed: bool) -> Result<(), TrainError> {
+    let path = out.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::run(&path, e))?;
+    let saved: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| TrainError::run(&path, e))?;
+    let changes = config_changes(&saved["config"], config);
+    if changes.is_empty() || allowed {
+        return Ok(());
+    }
+    Err(TrainError::run(
+        &path,
+        format!(
+            "--resume with other settings than the run was started with ({}); resume with the \
+             same settings, or pass --resume-changed to continue with the new ones",
+            changes.join(", ")
+        ),
+    ))
 }
 
 /// Trains one model and writes the run folder; returns the test metrics.
@@ -186,12 +112,16 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     let base = backend::device_from_str(&opts.device)?;
     let device = base.clone().autodiff();
     let out = &opts.out;
-    let state_path = out.join("state.json");
-    if !opts.resume && state_path.exists() {
+    let checkpoint_path = out.join(CHECKPOINT_FILE);
+    let resuming = opts.resume && checkpoint_path.exists();
+    if !opts.resume && (checkpoint_path.exists() || out.join("metrics.json").exists()) {
         return Err(TrainError::run(
             out,
             "already holds a run; pass --resume to continue it or choose another --out",
         ));
+    }
+    if resuming {
+        check_resumable(out, config, opts.resume_changed)?;
     }
     std::fs::create_dir_all(out)
         .map_err(|e| TrainError::run(out, format!("cannot create: {e}")))?;
@@ -214,43 +144,60 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
             "train": data.train, "validation": data.validation, "test": data.test,
         },
     });
-    save_json(&out.join("config.json"), &run_config)?;
+    io::save_json(&out.join("config.json"), &run_config)?;
     let mut references = crate::reference::References::default();
     data.dataset.systems.iter().for_each(|s| references.keep(s));
-    save_json(&out.join(crate::inference::REFERENCES_FILE), &references)?;
+    io::save_json(&out.join(crate::inference::REFERENCES_FILE), &references)?;
 
     device.seed(opts.seed);
     let mut model = DeepSignature::new(&config.model, data.input_shape(), &device);
-    let mut optim = optimizer(config);
-    let mut state = State {
+    let mut optim = step::optimizer(config);
+    let mut progress = Progress {
         epochs_done: 0,
         best_validation_loss: f64::INFINITY,
         best_epoch: 0,
         curves: Vec::new(),
     };
-    let (last_model, last_optim, best_model) =
-        (out.join("model-last.bpk"), out.join("optim-last.bpk"), out.join("model-best.bpk"));
-    if opts.resume && state_path.exists() {
-        let text =
-            std::fs::read_to_string(&state_path).map_err(|e| TrainError::run(&state_path, e))?;
-        state = serde_json::from_str(&text).map_err(|e| TrainError::run(&state_path, e))?;
-        model = model.try_load_file(&last_model).map_err(|e| TrainError::run(&last_model, e))?;
-        optim = optim.load(&last_optim).map_err(|e| TrainError::run(&last_optim, e))?;
+    let mut best_bytes = Vec::new();
+    if resuming {
+        let saved = Checkpoint::load(&checkpoint_path)?;
+        let bad = |e: burn::store::RecordError| TrainError::run(&checkpoint_path, e);
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(saved.model)).map_err(bad)?;
+        model = model.try_load_record(record).map_err(bad)?;
+        optim = optim.from_bytes(Bytes::from_bytes_vec(saved.optimizer)).map_err(bad)?;
+        progress = saved.progress;
+        best_bytes = saved.best_model;
     }
+    let module_bytes = |m: &DeepSignature| -> Result<Vec<u8>, TrainError> {
+        let bytes = m.clone().into_record().into_bytes();
+        bytes.map(|b| b.to_vec()).map_err(|e| TrainError::run(&checkpoint_path, e))
+    };
 
     let train_samples = data.samples_of(&data.train);
     let val_samples = data.samples_of(&data.validation);
-    for epoch in state.epochs_done..config.epochs {
+    let steps = train_samples.len().div_ceil(config.batch.max(1));
+    for epoch in progress.epochs_done..config.epochs {
         let epoch_start = Instant::now();
         device.seed(opts.seed.wrapping_add(1 + epoch as u64));
-        let mut train_loss = 0.0;
-        for batch in shuffled(&train_samples, opts.seed, epoch).chunks(config.batch) {
+        let (mut train_loss, mut norms) = (0.0, Vec::with_capacity(steps));
+        let mut lr = config.lr;
+        for (k, batch) in
+            shuffled(&train_samples, opts.seed, epoch).chunks(config.batch).enumerate()
+        {
+            lr = step::learning_rate(config, epoch, k, steps);
             let window =
                 |k: usize| (data.tensors(batch[k], &device), data.samples[batch[k]].target);
-            let (next, loss) =
-                accumulated_step(model, &mut optim, batch.len(), window, &data.task, config);
+            let (next, stats) = step::accumulated_step(
+                model,
+                &mut optim,
+                (batch.len(), lr),
+                window,
+                &data.task,
+                config,
+            );
             model = next;
-            train_loss += loss * batch.len() as f64;
+            train_loss += stats.loss * batch.len() as f64;
+            norms.push(stats.grad_norm);
         }
         train_loss /= train_samples.len().max(1) as f64;
         if !train_loss.is_finite() {
@@ -265,56 +212,88 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
                 ),
             ));
         }
-        let val = evaluate(&model.valid(), &data, &val_samples, config, &base);
+        let val = step::evaluate(&model.valid(), &data, &val_samples, config, &base);
         let record = EpochRecord {
             epoch: epoch + 1,
             train_loss,
             validation_loss: val.loss,
             validation: data.task.metrics(&val.predictions, &val.targets),
             seconds: epoch_start.elapsed().as_secs_f64(),
+            lr,
+            grad_norm: median(&mut norms),
+            grad_norm_max: norms.iter().copied().fold(0.0, f64::max),
         };
         if opts.progress {
             eprintln!(
-                "epoch {:>3}/{}  train loss {:.4}  validation loss {:.4}  {:.1}s",
+                "epoch {:>3}/{}  train loss {:.4}  validation loss {:.4}  grad norm {:.3} (max \
+                 {:.3})  lr {:.2e}  {:.1}s",
                 epoch + 1,
                 config.epochs,
                 train_loss,
                 val.loss,
+                record.grad_norm,
+                record.grad_norm_max,
+                lr,
                 record.seconds
             );
         }
-        state.curves.push(record);
-        state.epochs_done = epoch + 1;
-        if val.loss < state.best_validation_loss {
-            state.best_validation_loss = val.loss;
-            state.best_epoch = epoch + 1;
-            replace_atomically(&best_model, |tmp| {
-                model.clone().save_file(tmp).map_err(|e| e.to_string())
-            })?;
+        progress.curves.push(record);
+        progress.epochs_done = epoch + 1;
+        let improved = val.loss < progress.best_validation_loss;
+        if improved {
+            progress.best_validation_loss = val.loss;
+            progress.best_epoch = epoch + 1;
+            best_bytes = module_bytes(&model)?;
         }
-        replace_atomically(&last_model, |tmp| {
-            model.clone().save_file(tmp).map_err(|e| e.to_string())
-        })?;
-        replace_atomically(&last_optim, |tmp| optim.save(tmp).map_err(|e| e.to_string()))?;
-        save_json(&state_path, &state)?;
-        if config.patience > 0 && state.epochs_done - state.best_epoch >= config.patience {
+        let checkpoint = Checkpoint {
+            progress: progress.clone(),
+            model: module_bytes(&model)?,
+            optimizer: optim
+                .into_bytes()
+                .map(|b| b.to_vec())
+                .map_err(|e| TrainError::run(&checkpoint_path, e))?,
+            best_model: best_bytes.clone(),
+        };
+        // The checkpoint is the truth; the best model beside it is a copy for readers, written
+        // after it (a crash between the two is repaired by the resumed epoch's rewrite).
+        checkpoint.save(&checkpoint_path)?;
+        if improved {
+            io::save_bytes(&out.join(BEST_MODEL_FILE), &best_bytes)?;
+        }
+        if config.patience > 0 && progress.epochs_done - progress.best_epoch >= config.patience {
             break;
         }
     }
 
+    // The best model of the checkpoint, written again: a run resumed after its last epoch
+    // has no other chance to repair a missing copy.
+    io::save_bytes(&out.join(BEST_MODEL_FILE), &best_bytes)?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(best_bytes))
+        .map_err(|e| TrainError::run(&checkpoint_path, e))?;
     let best = DeepSignature::new(&config.model, data.input_shape(), &base)
-        .try_load_file(&best_model)
-        .map_err(|e| TrainError::run(&best_model, e))?;
+        .try_load_record(record)
+        .map_err(|e| TrainError::run(&checkpoint_path, e))?;
     let metrics = report::final_metrics(
         &best,
         &data,
         config,
         &base,
-        state.best_epoch,
+        progress.best_epoch,
         started.elapsed().as_secs_f64(),
     );
-    save_json(&out.join("metrics.json"), &metrics)?;
-    report::write_curves(out, &state.curves)?;
-    report::write_report(out, &metrics, &state.curves)?;
+    report::write_curves(out, &progress.curves)?;
+    report::write_report(out, &metrics, &progress.curves)?;
+    // Last: a run folder with metrics.json is a finished run.
+    io::save_json(&out.join("metrics.json"), &metrics)?;
     Ok(metrics)
+}
+
+/// The median of `values` (0 when empty); reorders them.
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 { values[mid] } else { 0.5 * (values[mid - 1] + values[mid]) }
 }

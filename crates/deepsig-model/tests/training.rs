@@ -71,6 +71,7 @@ fn options(dir: &Path, out: &str, epochs: usize, resume: bool) -> TrainOptions {
         seed: 5,
         device: "cpu".into(),
         resume,
+        resume_changed: false,
         progress: false,
         cache_dir: Some(dir.join("cache")),
     }
@@ -89,7 +90,7 @@ fn a_run_writes_its_folder_and_resuming_matches_an_uninterrupted_run() {
         "curves.svg",
         "report.md",
         "model-best.bpk",
-        "state.json",
+        "checkpoint.bin",
     ] {
         assert!(dir.path().join("straight").join(file).exists(), "{file} missing");
     }
@@ -100,9 +101,22 @@ fn a_run_writes_its_folder_and_resuming_matches_an_uninterrupted_run() {
     // The same run twice gives the same numbers (determinism on the CPU).
     let again = train(&options(dir.path(), "again", 4, false)).unwrap();
     assert_eq!(straight["per_window"], again["per_window"]);
-    // Two epochs, then resume to four.
-    train(&options(dir.path(), "resumed", 2, false)).unwrap();
-    let resumed = train(&options(dir.path(), "resumed", 4, true)).unwrap();
+    // Resuming a finished run changes nothing.
+    let resumed = train(&options(dir.path(), "straight", 4, true)).unwrap();
+    assert_eq!(straight["per_window"], resumed["per_window"]);
+    // Two epochs, then resume to four: refused, naming the key, unless asked for. (It equals
+    // the straight run only at a constant rate: the schedule's length is the epoch count.)
+    let constant = |epochs: usize, out: &str, resume: bool| {
+        let mut o = options(dir.path(), out, epochs, resume);
+        o.config = o.config.with_overrides(&["schedule=constant".into()]).unwrap();
+        o
+    };
+    let straight = train(&constant(4, "constant", false)).unwrap();
+    train(&constant(2, "resumed", false)).unwrap();
+    let err = train(&constant(4, "resumed", true)).unwrap_err().to_string();
+    assert!(err.contains("epochs: 2 -> 4") && err.contains("--resume-changed"), "{err}");
+    let resumed = train(&TrainOptions { resume_changed: true, ..constant(4, "resumed", true) });
+    let resumed = resumed.unwrap();
     assert_eq!(straight["per_window"], resumed["per_window"]);
     assert_eq!(straight["loss"], resumed["loss"]);
     // An existing run is not overwritten without --resume.

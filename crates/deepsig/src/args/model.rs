@@ -99,6 +99,10 @@ pub(crate) struct TrainArgs {
     /// Continue an interrupted run in RUN from its last checkpoint.
     #[arg(long, help_heading = "TRAINING")]
     pub(crate) resume: bool,
+    /// With --resume: continue although the settings differ from the run's config.json
+    /// (without it such a resume is refused, naming the changed keys).
+    #[arg(long, requires = "resume", help_heading = "TRAINING")]
+    pub(crate) resume_changed: bool,
     /// Keep the preprocessing cache in DIR (default: RUN/../.deepsig-cache).
     #[arg(long, value_name = "DIR", help_heading = "INPUT")]
     pub(crate) cache: Option<PathBuf>,

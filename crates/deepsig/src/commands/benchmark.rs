@@ -133,7 +133,7 @@ fn train_child(exe: &Path, plan: &Plan, method: Method, seed: u64, dir: &Path) -
     if plan.threads > 0 {
         command.env("RAYON_NUM_THREADS", plan.threads.to_string());
     }
-    if dir.join("state.json").is_file() {
+    if dir.join(deepsig_model::CHECKPOINT_FILE).is_file() {
         command.arg("--resume");
     }
     let output = command

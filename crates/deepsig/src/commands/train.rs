@@ -43,6 +43,7 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
             seed,
             device: args.device.clone(),
             resume: args.resume,
+            resume_changed: args.resume_changed,
             progress: std::io::stderr().is_terminal() || !args.json,
             cache_dir: Some(cache.clone()),
         };

@@ -1,0 +1,202 @@
+//! One optimisation step and one evaluation: the loss of docs/method.md (Training), gradients
+//! accumulated over micro-batches, their global norm clipped, and the learning rate of the
+//! schedule. Below the training loop, the benchmark and the report, which all use it.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+
+use crate::config::{Schedule, TrainConfig};
+use crate::model::{DeepSignature, WindowTensors};
+use crate::prepare::Prepared;
+use crate::task::Task;
+
+/// Losses and predictions of the model on some samples (no gradient).
+pub(crate) struct Evaluation {
+    pub(crate) loss: f64,
+    pub(crate) predictions: Vec<Vec<f64>>,
+    pub(crate) targets: Vec<f64>,
+}
+
+/// What one step did: the mean loss of its windows and the global L2 norm of their gradient
+/// before clipping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// Mean total loss of the step's windows.
+    pub loss: f64,
+    /// ‖∇L‖₂ over every parameter, before clipping.
+    pub grad_norm: f64,
+}
+
+/// The optimiser every method trains with: Adam with L2 weight decay, as the reference.
+pub(crate) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
+    AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
+        .init()
+}
+
+/// The total loss of some windows: task (weighted) + mean cut + mean orthogonality + tie, and
+/// the logits `[windows, outputs]`.
+pub(crate) fn loss_of(
+    model: &DeepSignature,
+    windows: &[WindowTensors],
+    targets: &[f64],
+    task: &Task,
+    config: &TrainConfig,
+) -> (Tensor<1>, Tensor<2>) {
+    let outputs: Vec<_> = windows.iter().map(|w| model.encode_window(w, &config.model)).collect();
+    let n = windows.len() as f64;
+    let features = outputs.iter().map(|o| o.features.clone()).collect();
+    let logits = model.head_batch(features, &config.model);
+    let cut = Tensor::cat(outputs.iter().map(|o| o.cut.clone()).collect(), 0).sum() / n;
+    let orth = Tensor::cat(outputs.iter().map(|o| o.orth.clone()).collect(), 0).sum() / n;
+    let tie = Tensor::cat(outputs.iter().map(|o| o.tie.clone()).collect(), 0).sum() / n;
+    let loss = task.loss(logits.clone(), targets) * config.task_weight
+        + cut * config.cut_weight
+        + orth * config.orth_weight
+        + tie * config.tie_weight;
+    (loss, logits)
+}
+
+/// Windows back-propagated together: enough to amortise the gradient accumulation of the
+/// wide head (11.6 M weights at the `paper` size), few enough to keep the autodiff graphs of
+/// a whole batch out of memory.
+const MICRO_BATCH: usize = 4;
+
+/// One optimisation step at learning rate `lr` on `count` windows, back-propagating
+/// `MICRO_BATCH` windows at a time and summing the gradients: the result equals a step on the
+/// batch's mean loss, while memory holds a few windows' autodiff graphs instead of the whole
+/// batch's. A gradient whose global norm exceeds `config.clip_grad_norm` (when > 0) is
+/// scaled down to it first. Returns the new model and what the step saw.
+pub(crate) fn accumulated_step(
+    model: DeepSignature,
+    optim: &mut ModuleOptimizer,
+    (count, lr): (usize, f64),
+    window: impl Fn(usize) -> (WindowTensors, f64),
+    task: &Task,
+    config: &TrainConfig,
+) -> (DeepSignature, StepStats) {
+    let mut accumulator = GradientsAccumulator::new();
+    let mut total = 0.0;
+    let mut start = 0;
+    while start < count {
+        let end = (start + MICRO_BATCH).min(count);
+        let (tensors, targets): (Vec<_>, Vec<_>) = (start..end).map(&window).unzip();
+        let (loss, _) = loss_of(&model, &tensors, &targets, task, config);
+        // loss_of averages over its windows; weight the micro-batch by its share of the batch.
+        let loss = loss * ((end - start) as f64 / count as f64);
+        total += f64::from(loss.clone().into_scalar::<f32>());
+        accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
+        start = end;
+    }
+    let mut grads = accumulator.grads();
+    let grad_norm = global_norm(&model, &grads);
+    if config.clip_grad_norm > 0.0 && grad_norm > config.clip_grad_norm {
+        scale_gradients(&model, &mut grads, config.clip_grad_norm / grad_norm);
+    }
+    let model = optim.step(lr, model, grads);
+    (model, StepStats { loss: total, grad_norm })
+}
+
+/// ‖g‖₂ over every parameter's gradient (one host read).
+fn global_norm(model: &DeepSignature, grads: &GradientsParams) -> f64 {
+    struct SumOfSquares<'a> {
+        grads: &'a GradientsParams,
+        total: Option<Tensor<1>>,
+    }
+    impl ModuleVisitor for SumOfSquares<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.get::<D>(param.id) {
+                let squares = (g.clone() * g).sum();
+                self.total = Some(match self.total.take() {
+                    Some(t) => t + squares,
+                    None => squares,
+                });
+            }
+        }
+    }
+    let mut visitor = SumOfSquares { grads, total: None };
+    model.visit(&mut visitor);
+    visitor.total.map_or(0.0, |t| f64::from(t.into_scalar::<f32>()).sqrt())
+}
+
+/// Multiplies every gradient by `factor`: the global-norm clip keeps the step's direction.
+fn scale_gradients(model: &DeepSignature, grads: &mut GradientsParams, factor: f64) {
+    struct Scale<'a> {
+        grads: &'a mut GradientsParams,
+        factor: f64,
+    }
+    impl ModuleVisitor for Scale<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.remove::<D>(param.id) {
+                self.grads.register::<D>(param.id, g * self.factor);
+            }
+        }
+    }
+    model.visit(&mut Scale { grads, factor });
+}
+
+/// The learning rate of step `step` of `steps_per_epoch` in epoch `epoch` (0-based): a linear
+/// warm-up over `warmup_epochs` (at most a tenth of the epochs, so a short run is not all
+/// warm-up), then constant or a cosine decay to `COSINE_FLOOR`·lr at the last epoch
+/// (docs/method.md, Training).
+pub fn learning_rate(
+    config: &TrainConfig,
+    epoch: usize,
+    step: usize,
+    steps_per_epoch: usize,
+) -> f64 {
+    let per_epoch = steps_per_epoch.max(1) as f64;
+    let done = epoch as f64 + step as f64 / per_epoch;
+    let warmup = config.warmup_epochs.min(config.epochs / 10) as f64;
+    if done < warmup {
+        // Step k of the warm-up (1-based) takes k / W of the rate: never zero.
+        return config.lr * (done * per_epoch + 1.0) / (warmup * per_epoch);
+    }
+    match config.schedule {
+        Schedule::Constant => config.lr,
+        Schedule::Cosine => {
+            let span = (config.epochs as f64 - warmup).max(1.0);
+            let progress = ((done - warmup) / span).clamp(0.0, 1.0);
+            let floor = COSINE_FLOOR * config.lr;
+            floor + (config.lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+        }
+    }
+}
+
+/// The fraction of `lr` the cosine schedule ends at: small enough to settle, not zero, so
+/// the last epochs still move.
+pub const COSINE_FLOOR: f64 = 0.02;
+
+/// The total loss of the samples `batch` of `data` and their logits.
+fn batch_loss(
+    model: &DeepSignature,
+    data: &Prepared,
+    batch: &[usize],
+    config: &TrainConfig,
+    device: &Device,
+) -> (Tensor<1>, Tensor<2>) {
+    let windows: Vec<_> = batch.iter().map(|&i| data.tensors(i, device)).collect();
+    let targets: Vec<f64> = batch.iter().map(|&i| data.samples[i].target).collect();
+    loss_of(model, &windows, &targets, &data.task, config)
+}
+
+/// The mean loss and the predictions of `model` on `samples` of `data`.
+pub(crate) fn evaluate(
+    model: &DeepSignature,
+    data: &Prepared,
+    samples: &[usize],
+    config: &TrainConfig,
+    device: &Device,
+) -> Evaluation {
+    let mut loss = 0.0;
+    let mut predictions = Vec::new();
+    for chunk in samples.chunks(config.batch.max(1)) {
+        let (l, logits) = batch_loss(model, data, chunk, config, device);
+        loss += f64::from(l.into_scalar::<f32>()) * chunk.len() as f64;
+        predictions.extend(data.task.predictions(logits));
+    }
+    let targets = samples.iter().map(|&i| data.samples[i].target).collect();
+    Evaluation { loss: loss / samples.len().max(1) as f64, predictions, targets }
+}
