@@ -28,6 +28,19 @@ pub fn write_atomically(
     Ok(())
 }
 
+/// Removes the temporary files that writes killed before their rename left in `dir` (a run
+/// folder being resumed: nothing else writes there). Best effort: a file that cannot be
+/// removed is left, harmlessly.
+pub(crate) fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        // tempfile's default prefix, which write_atomically uses.
+        if entry.file_name().to_string_lossy().starts_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// [`write_atomically`] of `bytes`, the error naming the file.
 pub(crate) fn save_bytes(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     write_atomically(path, |w| w.write_all(bytes))

@@ -122,6 +122,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
     }
     if resuming {
         check_resumable(out, config, opts.resume_changed)?;
+        io::remove_stale_temporaries(out);
     }
     std::fs::create_dir_all(out)
         .map_err(|e| TrainError::run(out, format!("cannot create: {e}")))?;

@@ -2,6 +2,8 @@
 //!
 //! - `apply`: `predict`, `embed` and `explain` on a tiny trained run.
 //! - `cli`: runs the built binary on files in a temporary folder.
+//! - `kill_resume`: training killed with SIGKILL at random moments and resumed ends exactly
+//!   as an uninterrupted run.
 //! - `md`, `md_real`: the MD subcommands on generated fixtures and on `../shared/data`.
 //! - `reference`: predictions independent of the topology's frame and atom order.
 //! - `tidy`: house rules checked on the source tree (module docs, file size, crate graph).
@@ -9,6 +11,7 @@
 mod apply;
 mod benchmark;
 mod cli;
+mod kill_resume;
 mod md;
 mod md_real;
 mod model;

@@ -116,8 +116,9 @@ fn simulate(n: usize, frames: usize, a_first: bool, rng: &mut Rng) -> Vec<Vec<[f
     out
 }
 
-fn write_new(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+/// Writes `text` to `path` atomically (a crash leaves no half-written file).
+pub(crate) fn write_new(path: &Path, text: &str) -> Result<()> {
+    crate::npy::write_atomic(path, false, |w| Ok(w.write_all(text.as_bytes())?))
 }
 
 pub(crate) fn run(args: &GenerateMotionArgs) -> Result<()> {

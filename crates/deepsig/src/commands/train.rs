@@ -75,8 +75,11 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
         );
     }
     if args.seeds > 1 {
-        std::fs::write(args.out.join("summary.json"), serde_json::to_string_pretty(&summary)?)
-            .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
+        let text = serde_json::to_string_pretty(&summary)?;
+        // Derived from the seeds' run folders, so replaced when they are.
+        crate::npy::write_atomic(&args.out.join("summary.json"), true, |w| {
+            Ok(w.write_all(text.as_bytes())?)
+        })?;
     }
     if args.json {
         println!("{}", serde_json::json!({ "runs": results, "summary": summary }));

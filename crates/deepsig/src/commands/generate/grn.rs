@@ -139,7 +139,7 @@ fn matched_rates(inputs: &[Vec<usize>], target: &[f64], f: i32, rng: &mut SplitM
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    super::write_new(path, text)
 }
 
 pub(crate) fn run(args: &GenerateGrnArgs) -> Result<()> {
@@ -189,13 +189,11 @@ pub(crate) fn run(args: &GenerateGrnArgs) -> Result<()> {
                 grn.simulate(&x0, args.frames, DURATION).iter().map(|&v| v as f32).collect();
             let name = format!("traj_{k:03}_f{f}");
             let path = args.out.join(format!("{name}.npz"));
-            let file = std::fs::File::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            deepsig_md::write_npz(
-                std::io::BufWriter::new(file),
-                &[("x", &values[..], &[args.frames, n, 1][..])],
-            )
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut npz = std::io::Cursor::new(Vec::new());
+            deepsig_md::write_npz(&mut npz, &[("x", &values[..], &[args.frames, n, 1][..])])
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let bytes = npz.into_inner();
+            crate::npy::write_atomic(&path, false, |w| Ok(w.write_all(&bytes)?))?;
             let _ = write!(
                 manifest,
                 "\n[[system]]\nname = \"{name}\"\ngraph = \"edges.csv\"\nnodes = {n}\ntrajectories = [\"{name}.npz\"]\nlabel = {class}\ngroup = \"pair-{k:03}\"\n"
