@@ -51,8 +51,8 @@ pub use pdb_write::{PdbRecord, write_pdb};
 pub use prepare::{FramePrep, PrepError, PrepOptions};
 pub use select::{AtomSelection, SelectError, SelectErrorKind, Selection, select};
 pub use split::{
-    Fractions, Split, SplitError, SplitMix64, SplitUnit, WindowSplit, interleaved_windows, k_fold,
-    train_validation_test,
+    Fractions, Split, SplitError, SplitMix64, SplitPart, SplitUnit, WindowSplit,
+    interleaved_windows, k_fold, train_validation_test,
 };
 pub use topology::{
     cell_dimensions, cell_from_dimensions, guess_element, open_topology, parse_topology,

@@ -36,6 +36,7 @@
 //! [`Manifest::node_series`]). Every error names the manifest file and, where it concerns
 //! one, the system entry and the key.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -43,7 +44,7 @@ use serde::Deserialize;
 
 use crate::nodes::{NodeDataError, NodeGraph, NodeSeries, read_edge_list, read_node_series};
 use crate::select::{SelectError, Selection};
-use crate::split::SplitUnit;
+use crate::split::{Split, SplitPart, SplitUnit};
 use crate::window::{WindowError, Windowing};
 
 /// A system's label: text for classification, or a number (classes or regression targets).
@@ -124,6 +125,9 @@ pub struct System {
     pub label: Label,
     /// Split group; `None` makes each trajectory its own group.
     pub group: Option<String>,
+    /// The part of a given split this system's trajectories belong to (key `split`); when
+    /// one system has it, every system has it.
+    pub split: Option<SplitPart>,
 }
 
 impl System {
@@ -197,6 +201,7 @@ struct RawSystem {
     label: Label,
     group: Option<String>,
     selection: Option<String>,
+    split: Option<SplitPart>,
 }
 
 #[derive(Deserialize)]
@@ -296,8 +301,10 @@ impl Manifest {
                 trajectories: trajectories.into_iter().map(|t| base.join(t)).collect(),
                 label: s.label,
                 group: s.group,
+                split: s.split,
             });
         }
+        check_given_split(&systems, |entry, kind| err(Some(entry), kind))?;
         Ok(Manifest {
             path: path.to_path_buf(),
             selection: raw.selection,
@@ -422,6 +429,20 @@ impl Manifest {
             .collect()
     }
 
+    /// The split the manifest gives (key `split` of every system), over
+    /// [`Manifest::trajectories`], or `None` when it gives none.
+    pub fn given_split(&self) -> Option<Split> {
+        let mut split = Split::default();
+        for (t, (k, _)) in self.trajectories().into_iter().enumerate() {
+            match self.systems[k].split? {
+                SplitPart::Train => split.train.push(t),
+                SplitPart::Validation => split.validation.push(t),
+                SplitPart::Test => split.test.push(t),
+            }
+        }
+        Some(split)
+    }
+
     /// One [`SplitUnit`] per trajectory (same order as [`Manifest::trajectories`]), carrying
     /// the system's label and group.
     pub fn split_units(&self) -> Vec<SplitUnit> {
@@ -433,6 +454,35 @@ impl Manifest {
             })
             .collect()
     }
+}
+
+/// A given split is all or nothing, and a group lies in one part.
+fn check_given_split(
+    systems: &[System],
+    err: impl Fn(String, ManifestErrorKind) -> ManifestError,
+) -> Result<(), ManifestError> {
+    let Some(first) = systems.iter().find(|s| s.split.is_some()) else { return Ok(()) };
+    if let Some(without) = systems.iter().find(|s| s.split.is_none()) {
+        return Err(err(without.name.clone(), ManifestErrorKind::PartialSplit(first.name.clone())));
+    }
+    let mut parts: BTreeMap<&str, (&str, SplitPart)> = BTreeMap::new();
+    for s in systems {
+        let (Some(group), Some(part)) = (&s.group, s.split) else { continue };
+        match parts.get(group.as_str()) {
+            Some(&(other, p)) if p != part => {
+                let kind = ManifestErrorKind::GroupAcrossParts {
+                    group: group.clone(),
+                    other: other.to_string(),
+                    parts: (p, part),
+                };
+                return Err(err(s.name.clone(), kind));
+            }
+            _ => {
+                parts.insert(group, (&s.name, part));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The 1-based `[[system]]` entry that contains byte `offset`, if any, as `#k`.
@@ -537,4 +587,22 @@ pub enum ManifestErrorKind {
     /// Invalid windowing settings.
     #[error("windowing: {0}")]
     Windowing(WindowError),
+    /// Some systems have `split` and this one does not.
+    #[error(
+        "has no `split`, but system {0:?} has one: a given split names the part of every system"
+    )]
+    PartialSplit(String),
+    /// Two systems of one group in different parts of a given split.
+    #[error(
+        "`split = \"{}\"`, but system {other:?} of the same group {group:?} has `split = \"{}\"`: a group lies in one part",
+        parts.1, parts.0
+    )]
+    GroupAcrossParts {
+        /// The group.
+        group: String,
+        /// The earlier system of the group.
+        other: String,
+        /// Its part and this system's.
+        parts: (SplitPart, SplitPart),
+    },
 }

@@ -25,6 +25,29 @@
 
 use std::collections::BTreeMap;
 
+/// A part of a split, as a manifest names it (`split = "train"`) for data sets that publish
+/// their split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitPart {
+    /// Trained on.
+    Train,
+    /// Model selection and early stopping.
+    Validation,
+    /// Reported once.
+    Test,
+}
+
+impl std::fmt::Display for SplitPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SplitPart::Train => "train",
+            SplitPart::Validation => "validation",
+            SplitPart::Test => "test",
+        })
+    }
+}
+
 /// One trajectory to split: its label (as text, e.g. from [`crate::Label`]'s display) and
 /// optional group.
 #[derive(Debug, Clone, PartialEq, Eq)]

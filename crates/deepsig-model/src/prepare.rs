@@ -11,7 +11,7 @@ use deepsig_md::{
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
-use crate::config::TrainConfig;
+use crate::config::{Preset, TrainConfig};
 use crate::dataset::{CacheStats, Dataset, DatasetOptions, SystemKind};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{InputShape, WindowTensors};
@@ -77,7 +77,10 @@ impl Prepared {
         let task =
             Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;
         let units: Vec<SplitUnit> = manifest.split_units();
-        let (split, info) = split_trajectories(&units, config, seed)?;
+        let (split, info) = match manifest.given_split() {
+            Some(given) => given_split(given, config)?,
+            None => split_trajectories(&units, config, seed)?,
+        };
         let vocabulary = Vocabulary::from_systems(
             split.train.iter().map(|&t| &dataset.systems[dataset.trajectories[t].system]),
         );
@@ -169,8 +172,44 @@ pub struct SplitInfo {
     pub folds: usize,
     /// With k folds, the test fold (the run's seed mod k); fold + 1 mod k validates.
     pub fold: Option<usize>,
-    /// The seed the partition was drawn from.
+    /// The seed the partition was drawn from (unused with a given split).
     pub split_seed: u64,
+    /// Whether the manifest gave the split (key `split`): every seed trains on it.
+    #[serde(default)]
+    pub given: bool,
+}
+
+/// The split the manifest gives (`split` of every system), for every seed: seeds then vary
+/// only initialisation, shuffling and dropout. k-fold and fractions other than the defaults
+/// would contradict it, so they are refused by name.
+pub fn given_split(split: Split, config: &TrainConfig) -> Result<(Split, SplitInfo), TrainError> {
+    let refuse = |key: String| {
+        Err(TrainError::Data(format!(
+            "the manifest gives the split (`split` in every system), so {key} cannot be used \
+             with it; drop the setting, or remove `split` from the manifest to split by seed"
+        )))
+    };
+    if config.folds != 0 {
+        return refuse(format!("folds={}", config.folds));
+    }
+    let defaults = Preset::Paper.config();
+    for (key, value, default) in [
+        ("validation_fraction", config.validation_fraction, defaults.validation_fraction),
+        ("test_fraction", config.test_fraction, defaults.test_fraction),
+    ] {
+        if value != default {
+            return refuse(format!("{key}={value}"));
+        }
+    }
+    if split.train.is_empty() || split.validation.is_empty() {
+        return Err(TrainError::Data(
+            "the manifest's split has no `split = \"train\"` or no `split = \"validation\"` \
+             system; both are needed (test may be empty: validation metrics are then reported)"
+                .into(),
+        ));
+    }
+    let seed = config.split_seed.unwrap_or(0);
+    Ok((split, SplitInfo { folds: 0, fold: None, split_seed: seed, given: true }))
 }
 
 /// The trajectory-level split of the run with `seed` (indices into `units`, the manifest's
@@ -193,7 +232,7 @@ pub fn split_trajectories(
         )
         .map_err(err)?;
         let split = train_validation_test(units, fractions, split_seed).map_err(err)?;
-        return Ok((split, SplitInfo { folds: 0, fold: None, split_seed }));
+        return Ok((split, SplitInfo { folds: 0, fold: None, split_seed, given: false }));
     }
     let (k, split_seed) = (config.folds, config.split_seed.unwrap_or(0));
     let mut splits = k_fold(units, k, split_seed).map_err(|e| match e {
@@ -204,7 +243,8 @@ pub fn split_trajectories(
         other => err(other),
     })?;
     let fold = (seed % k as u64) as usize;
-    Ok((splits.swap_remove(fold), SplitInfo { folds: k, fold: Some(fold), split_seed }))
+    let info = SplitInfo { folds: k, fold: Some(fold), split_seed, given: false };
+    Ok((splits.swap_remove(fold), info))
 }
 
 /// Residue cliques need residues, and `directed` keeps each edge from the lower atom index

@@ -151,30 +151,92 @@ fn svg_chart(curves: &[EpochRecord]) -> String {
     )
 }
 
-/// `report.md`: a short human summary.
+/// `report.md`: what was trained on, what was chosen and why, and what it scored.
 pub(crate) fn write_report(
     out: &Path,
     metrics: &serde_json::Value,
     curves: &[EpochRecord],
+    data: &Prepared,
+    config: &TrainConfig,
 ) -> Result<(), TrainError> {
-    let mut md = String::from("# deepsig training report\n\n");
-    let _ = writeln!(
-        md,
-        "Epochs run: {}; best validation loss at epoch {}.\n",
-        curves.len(),
-        metrics["best_epoch"]
-    );
-    let _ = writeln!(
-        md,
-        "Evaluated once on the {} set ({} trajectories, {} windows), with the best-validation model.\n",
-        metrics["evaluated_on"].as_str().unwrap_or("test"),
-        metrics["trajectories"],
-        metrics["windows"]
-    );
-    let _ = writeln!(md, "| level | metrics |\n| --- | --- |");
-    for level in ["per_window", "per_trajectory"] {
-        let _ = writeln!(md, "| {level} | `{}` |", metrics[level]);
+    let mut md = String::from("# deepsig training report\n\n## Data\n\n");
+    let split = &data.split;
+    let how = match (split.given, split.folds) {
+        (true, _) => "the manifest's given split (`split` per system)".to_string(),
+        (false, 0) => format!("fractions, drawn from split seed {}", split.split_seed),
+        (false, k) => format!("{k}-fold, test fold {}", split.fold.unwrap_or(0)),
+    };
+    let _ = writeln!(md, "Split by trajectory: {how}.\n");
+    let _ = writeln!(md, "| system | label | selected atoms | edges | trajectories | frames |");
+    let _ = writeln!(md, "| --- | --- | ---: | ---: | ---: | ---: |");
+    for (k, system) in data.dataset.systems.iter().enumerate() {
+        let trajectories: Vec<_> =
+            data.dataset.trajectories.iter().filter(|t| t.system == k).collect();
+        let frames: usize =
+            trajectories.iter().flat_map(|t| t.windows.iter().map(|w| w.frames)).sum();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {frames} |",
+            system.name,
+            system.label,
+            system.n_atoms(),
+            system.edges.len(),
+            trajectories.len()
+        );
     }
-    let _ = writeln!(md, "\nCurves: `curves.csv`, `curves.svg`. Configuration: `config.json`.");
+    let _ = writeln!(md, "\n| part | trajectories | windows |\n| --- | ---: | ---: |");
+    for (part, trajectories) in
+        [("train", &data.train), ("validation", &data.validation), ("test", &data.test)]
+    {
+        let windows = data.samples_of(trajectories).len();
+        let _ = writeln!(md, "| {part} | {} | {windows} |", trajectories.len());
+    }
+    let best = metrics["best_epoch"].as_u64().unwrap_or(0) as usize;
+    let _ = writeln!(md, "\n## Training\n");
+    let _ = writeln!(
+        md,
+        "{} epochs run of at most {} (patience {}); learning rate {:e}, {} warm-up epoch(s), {:?} \
+         schedule, gradient norm clipped at {}.\n",
+        curves.len(),
+        config.epochs,
+        config.patience,
+        config.lr,
+        config.warmup_epochs,
+        config.schedule,
+        config.clip_grad_norm
+    );
+    if let Some(chosen) = curves.iter().find(|r| r.epoch == best) {
+        let _ = writeln!(
+            md,
+            "Chosen checkpoint: epoch {best}, the lowest validation loss ({:.4}; train loss {:.4} \
+             then). The test set was not looked at to choose it.\n",
+            chosen.validation_loss, chosen.train_loss
+        );
+    }
+    let _ = writeln!(md, "Curves: `curves.csv` (with lr and gradient norms), `curves.svg`.\n");
+    let part = metrics["evaluated_on"].as_str().unwrap_or("test");
+    let _ = writeln!(
+        md,
+        "## Metrics\n\nEvaluated once on the {part} part ({} trajectories, {} windows) with the \
+         chosen checkpoint{}.\n",
+        metrics["trajectories"],
+        metrics["windows"],
+        if part == "test" { "" } else { " (no test part: these are not test metrics)" }
+    );
+    let _ = writeln!(md, "| metric | per window | per trajectory |\n| --- | ---: | ---: |");
+    let _ = writeln!(md, "| loss | {:.4} | |", metrics["loss"].as_f64().unwrap_or(f64::NAN));
+    if let Some(names) = metrics["per_window"].as_object() {
+        for (name, value) in names {
+            let cell =
+                |v: &serde_json::Value| v.as_f64().map_or(v.to_string(), |x| format!("{x:.4}"));
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} |",
+                cell(value),
+                cell(&metrics["per_trajectory"][name])
+            );
+        }
+    }
+    let _ = writeln!(md, "\nConfiguration: `config.json`.");
     crate::io::save_bytes(&out.join("report.md"), md.as_bytes())
 }

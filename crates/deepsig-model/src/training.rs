@@ -142,6 +142,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
         "channels": data.input_shape().channels,
         "split": {
             "folds": data.split.folds, "fold": data.split.fold, "split_seed": data.split.split_seed,
+            "given": data.split.given,
             "train": data.train, "validation": data.validation, "test": data.test,
         },
     });
@@ -283,7 +284,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
         started.elapsed().as_secs_f64(),
     );
     report::write_curves(out, &progress.curves)?;
-    report::write_report(out, &metrics, &progress.curves)?;
+    report::write_report(out, &metrics, &progress.curves, &data, config)?;
     // Last: a run folder with metrics.json is a finished run.
     io::save_json(&out.join("metrics.json"), &metrics)?;
     Ok(metrics)

@@ -38,7 +38,10 @@ fn k_fold_runs_over_seeds_test_every_trajectory_exactly_once() {
     let mut tested = vec![0usize; units().len()];
     for seed in 0..k as u64 {
         let (s, info) = split(&config, seed);
-        assert_eq!(info, SplitInfo { folds: k, fold: Some(seed as usize), split_seed: 0 });
+        assert_eq!(
+            info,
+            SplitInfo { folds: k, fold: Some(seed as usize), split_seed: 0, given: false }
+        );
         let (train, val, test): (BTreeSet<_>, BTreeSet<_>, BTreeSet<_>) = (
             s.train.iter().copied().collect(),
             s.validation.iter().copied().collect(),
@@ -86,12 +89,15 @@ fn the_fold_depends_on_the_seed_mod_k_only_not_on_the_method() {
 fn the_fraction_split_follows_the_seed_unless_split_seed_fixes_it() {
     let free = config(&[]);
     let (s0, info) = split(&free, 0);
-    assert_eq!(info, SplitInfo { folds: 0, fold: None, split_seed: 0 });
+    assert_eq!(info, SplitInfo { folds: 0, fold: None, split_seed: 0, given: false });
     let (s5, info) = split(&free, 5);
     assert_eq!(info.split_seed, 5);
     assert_ne!(s0, s5, "each seed its own split");
     let fixed = config(&["split_seed=0"]);
-    assert_eq!(split(&fixed, 5), (s0, SplitInfo { folds: 0, fold: None, split_seed: 0 }));
+    assert_eq!(
+        split(&fixed, 5),
+        (s0, SplitInfo { folds: 0, fold: None, split_seed: 0, given: false })
+    );
 }
 
 #[test]
@@ -126,4 +132,42 @@ fn prepared_data_records_its_fold() {
     }
     tested.sort_unstable();
     assert_eq!(tested, [0, 1, 2, 3, 4, 5]);
+}
+
+/// One system per trajectory of `write_graph_dataset`, each with the `split` given.
+fn given_split_manifest(dir: &std::path::Path, parts: [&str; 3]) -> std::path::PathBuf {
+    crate::nodes::write_graph_dataset(dir, [1, 1]);
+    let mut text = String::from("[windowing]\nwindows = 2\n");
+    for class in 0..2 {
+        for (k, part) in parts.iter().enumerate() {
+            text += &format!(
+                "[[system]]\nname = \"c{class}_{k}\"\ngraph = \"edges.csv\"\nnodes = 4\n\
+                 trajectories = [\"c{class}_{k}.npz\"]\nlabel = {class}\nsplit = \"{part}\"\n"
+            );
+        }
+    }
+    let path = dir.join("given.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_given_split_is_the_split_of_every_seed_and_refuses_folds_and_fractions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = given_split_manifest(dir.path(), ["train", "validation", "test"]);
+    let base = ["clusters=2", "sub_windows=2"];
+    for seed in [0, 7] {
+        let data = Prepared::load(&path, &config(&base), seed, None).unwrap();
+        // Manifest order: c0_0 c0_1 c0_2 c1_0 c1_1 c1_2.
+        assert_eq!((data.train, data.validation, data.test), (vec![0, 3], vec![1, 4], vec![2, 5]));
+        assert!(data.split.given);
+    }
+    for (extra, key) in [("folds=3", "folds=3"), ("test_fraction=0.3", "test_fraction=0.3")] {
+        let e = Prepared::load(&path, &config(&[base[0], base[1], extra]), 0, None);
+        let e = e.err().expect("refused").to_string();
+        assert!(e.contains(key) && e.contains("gives the split"), "{e}");
+    }
+    let no_validation = given_split_manifest(dir.path(), ["train", "train", "test"]);
+    let e = Prepared::load(&no_validation, &config(&base), 0, None).err().unwrap().to_string();
+    assert!(e.contains("no `split = \"validation\"`"), "{e}");
 }

@@ -119,3 +119,44 @@ fn invalid_manifests_are_rejected_with_the_file_and_entry() {
     assert_eq!((e.entry.as_deref(), e.kind), (Some("#1"), ManifestErrorKind::EmptyName));
     assert!(matches!(err("selection = \n").kind, ManifestErrorKind::Toml(_)));
 }
+
+#[test]
+fn a_given_split_names_every_system_and_keeps_groups_together() {
+    let system = |name: &str, split: &str, group: &str| {
+        format!(
+            "[[system]]\nname = \"{name}\"\ntopology = \"t.pdb\"\ntrajectories = [\"{name}.xtc\"]\n\
+             label = \"a\"\n{split}{group}"
+        )
+    };
+    let text = format!(
+        "selection = \"all\"\n{}{}{}",
+        system("a", "split = \"train\"\n", "group = \"g\"\n"),
+        system("b", "split = \"test\"\n", ""),
+        system("c", "split = \"validation\"\n", "")
+    );
+    let m = deepsig_md::Manifest::parse(&text, "m.toml").unwrap();
+    let split = m.given_split().unwrap();
+    assert_eq!((split.train, split.validation, split.test), (vec![0], vec![2], vec![1]));
+    let partial = format!(
+        "selection = \"all\"\n{}{}",
+        system("a", "split = \"train\"\n", ""),
+        system("b", "", "")
+    );
+    let e = deepsig_md::Manifest::parse(&partial, "m.toml").unwrap_err().to_string();
+    assert!(e.contains("system b") && e.contains("has no `split`") && e.contains("\"a\""), "{e}");
+    let across = format!(
+        "selection = \"all\"\n{}{}",
+        system("a", "split = \"train\"\n", "group = \"g\"\n"),
+        system("b", "split = \"test\"\n", "group = \"g\"\n")
+    );
+    let e = deepsig_md::Manifest::parse(&across, "m.toml").unwrap_err().to_string();
+    assert!(e.contains("same group \"g\"") && e.contains("\"train\""), "{e}");
+    let bad = system("a", "split = \"holdout\"\n", "");
+    let e = deepsig_md::Manifest::parse(&format!("selection = \"all\"\n{bad}"), "m.toml");
+    assert!(e.unwrap_err().to_string().contains("holdout"));
+    let none = deepsig_md::Manifest::parse(
+        &format!("selection = \"all\"\n{}", system("a", "", "")),
+        "m.toml",
+    );
+    assert!(none.unwrap().given_split().is_none());
+}

@@ -21,6 +21,8 @@ pub(crate) struct RunResult {
     pub(crate) peak_rss_mb: Option<f64>,
     /// How the run split the trajectories (with k folds, its test fold).
     pub(crate) split: serde_json::Value,
+    /// The part the metrics are of: `test`, or `validation` when the split has no test part.
+    pub(crate) evaluated_on: String,
 }
 
 impl RunResult {
@@ -37,6 +39,7 @@ impl RunResult {
             seconds: m["train_seconds"].as_f64().unwrap_or(f64::NAN),
             peak_rss_mb: m["peak_rss_mb"].as_f64(),
             split: m["split"].clone(),
+            evaluated_on: m["evaluated_on"].as_str().unwrap_or("test").to_string(),
         })
     }
 }
@@ -82,13 +85,23 @@ fn columns(results: &[MethodResult]) -> Vec<&'static str> {
 pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
     let cols = columns(results);
     let folds = plan.model.config().map_or(0, |c| c.folds);
-    let split = if folds > 0 {
+    let given = results.iter().flat_map(|r| &r.runs).any(|r| r.split["given"] == true);
+    let split = if given {
+        "the manifest's given split (seeds vary initialisation, shuffling and dropout)".to_string()
+    } else if folds > 0 {
         format!("{folds}-fold cross-validation by trajectory (seed s tests fold s mod {folds})")
     } else {
         "trajectory-level splits".to_string()
     };
+    // With no test part the runs report their validation part: say so, never "test".
+    let part = match results.iter().flat_map(|r| &r.runs).all(|r| r.evaluated_on == "test") {
+        true => "Test metrics".to_string(),
+        false => "Validation metrics (the split has no test part; the checkpoint was chosen on \
+                  these trajectories, so they overstate)"
+            .to_string(),
+    };
     let mut md = format!(
-        "Test metrics (%) over {} seed(s), {split}; manifest `{}`, preset `{}`{}.\n\n",
+        "{part} (%) over {} seed(s), {split}; manifest `{}`, preset `{}`{}.\n\n",
         plan.seeds.len(),
         plan.manifest.display(),
         plan.model.preset,
