@@ -163,8 +163,10 @@ fn a_given_split_is_the_split_of_every_seed_and_refuses_folds_and_fractions() {
         assert!(data.split.given);
     }
     for (extra, key) in [("folds=3", "folds=3"), ("test_fraction=0.3", "test_fraction=0.3")] {
-        let e = Prepared::load(&path, &config(&[base[0], base[1], extra]), 0, None);
-        let e = e.err().expect("refused").to_string();
+        let Err(e) = Prepared::load(&path, &config(&[base[0], base[1], extra]), 0, None) else {
+            panic!("{extra} with a given split must be refused")
+        };
+        let e = e.to_string();
         assert!(e.contains(key) && e.contains("gives the split"), "{e}");
     }
     let no_validation = given_split_manifest(dir.path(), ["train", "train", "test"]);
