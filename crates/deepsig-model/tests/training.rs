@@ -13,6 +13,11 @@ fn write_dataset(dir: &Path) {
 
 /// The same, with `per_residue` atoms in each residue.
 fn write_dataset_with_residues_of(dir: &Path, per_residue: usize) {
+    write_chain_dataset(dir, per_residue, 6);
+}
+
+/// The chain dataset with `per_class` trajectories per class.
+fn write_chain_dataset(dir: &Path, per_residue: usize, per_class: usize) {
     let atom = |s: &mut String, i: usize, p: [f64; 3]| {
         let r = (i - 1) / per_residue + 1;
         let _ = writeln!(
@@ -31,11 +36,11 @@ fn write_dataset_with_residues_of(dir: &Path, per_residue: usize) {
     }
     std::fs::write(dir.join("top.pdb"), top + "END\n").unwrap();
     let mut manifest = String::from("selection = \"all\"\n[windowing]\nwindows = 2\nstride = 1\n");
-    for k in 0..6 {
+    for k in 0..per_class {
         for (class, first) in [("up", true), ("down", false)] {
             let mut pdb = String::new();
             for t in 0..24 {
-                let phase = (t as f64 / 12.0 + k as f64 * 0.1).fract();
+                let phase = (t as f64 / 12.0 + k as f64 * 0.6 / per_class as f64).fract();
                 let (a, b) =
                     if phase < 0.5 { (phase * 2.0, 0.0) } else { (1.0, (phase - 0.5) * 2.0) };
                 let (a, b) = if first { (a, b) } else { (b, a) };
@@ -163,4 +168,48 @@ fn the_reference_preset_trains_and_its_checkpoint_evaluates_to_the_same_test_met
     )
     .unwrap();
     assert_eq!(evaluated["per_window"], trained["per_window"], "{evaluated}\n{trained}");
+}
+
+/// Whether a run learned: its validation loss fell by half its first value, and its
+/// test trajectories (at least 20) were classified with an accuracy that chance reaches with
+/// probability below 1e-3 (binomial tail at p = 1/2).
+fn learned(run: &Path, metrics: &serde_json::Value) -> Result<(), String> {
+    let curves = std::fs::read_to_string(run.join("curves.csv")).unwrap();
+    let validation: Vec<f64> =
+        curves.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
+    let (first, best) = (validation[0], validation.iter().copied().fold(f64::INFINITY, f64::min));
+    let n = metrics["trajectories"].as_u64().unwrap();
+    let accuracy = metrics["per_trajectory"]["accuracy"].as_f64().unwrap();
+    let correct = (accuracy * n as f64).round() as u64;
+    // P(X >= correct) for X ~ Binomial(n, 1/2).
+    let choose = |n: u64, k: u64| (0..k).fold(1.0, |c, i| c * (n - i) as f64 / (i + 1) as f64);
+    let tail: f64 = (correct..=n).map(|k| choose(n, k)).sum::<f64>() / 2f64.powi(n as i32);
+    if n < 20 || best > first - 0.5 * first.abs() || tail > 1e-3 {
+        return Err(format!(
+            "validation loss {first:.3} -> best {best:.3}; {correct} of {n} test trajectories \
+             right (chance does this with probability {tail:.1e})"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn training_learns_and_a_head_cut_off_from_the_task_does_not() {
+    let _rng = crate::rng_lock();
+    let dir = tempfile::tempdir().unwrap();
+    write_chain_dataset(dir.path(), 1, 40);
+    let run = |out: &str, extra: &[&str]| {
+        let mut settings = vec!["epochs=60", "patience=0", "clusters=3", "test_fraction=0.25"];
+        settings.extend(extra);
+        let settings: Vec<String> = settings.into_iter().map(String::from).collect();
+        let config = Preset::Small.config().with_overrides(&settings).unwrap();
+        let opts = TrainOptions { config, ..options(dir.path(), out, 60, false) };
+        (train(&opts).unwrap(), dir.path().join(out))
+    };
+    let (metrics, folder) = run("learns", &[]);
+    learned(&folder, &metrics).unwrap();
+    // task_weight = 0: the head gets no gradient from the labels, so the same check fails.
+    let (metrics, folder) = run("cut-off", &["task_weight=0"]);
+    let why = learned(&folder, &metrics).expect_err("a head that never sees the labels");
+    assert!(why.contains("test trajectories"), "{why}");
 }
