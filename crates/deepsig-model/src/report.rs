@@ -79,7 +79,17 @@ pub(crate) fn final_metrics(
     let samples = data.samples_of(trajectories);
     let eval = evaluate(model, data, &samples, config, device);
     let (traj_preds, traj_targets) = per_trajectory(data, &samples, &eval.predictions);
+    // The same model on its training trajectories: a model that cannot fit them has not
+    // trained, whatever its test metrics.
+    let train_samples = data.samples_of(&data.train);
+    let fit = evaluate(model, data, &train_samples, config, device);
+    let (fit_traj, fit_targets) = per_trajectory(data, &train_samples, &fit.predictions);
     serde_json::json!({
+        "train": {
+            "loss": fit.loss,
+            "per_window": data.task.metrics(&fit.predictions, &fit.targets),
+            "per_trajectory": data.task.metrics(&fit_traj, &fit_targets),
+        },
         "evaluated_on": part,
         // Which split this is: with k folds, the test fold (the seed mod k).
         "split": data.split,

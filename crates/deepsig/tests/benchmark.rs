@@ -104,3 +104,63 @@ fn benchmark_help_lists_every_method() {
     let all: Vec<&str> = deepsig_model::Method::ALL.iter().map(|m| m.name()).collect();
     assert_eq!(listed, all);
 }
+
+#[test]
+fn tune_chooses_each_methods_setting_on_validation_and_reports_training_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = ["generate", "motion", "-o", "data", "--per-class", "4", "--frames", "40"];
+    let out = deepsig(&[&generate[..], &["--residues", "12"]].concat(), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let args = [
+        "benchmark",
+        "--manifest",
+        "data/manifest.toml",
+        "--methods",
+        "sig-fixed,frame-head",
+        "--seeds",
+        "2",
+        "--preset",
+        "small",
+        "--set",
+        "epochs=3",
+        "--tune",
+        "lr=1e-4,3e-2",
+        "--out",
+        "bench",
+        "--json",
+    ];
+    let out = deepsig(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for m in json["methods"].as_array().unwrap() {
+        let method = m["method"].as_str().unwrap();
+        // The chosen value is the candidate whose seeds' best validation losses are lowest.
+        let mean_best = |setting: &str| -> f64 {
+            (0..2)
+                .map(|seed| {
+                    let path =
+                        dir.path().join(format!("bench/{method}/{setting}/seed-{seed}/curves.csv"));
+                    let text = std::fs::read_to_string(path).unwrap();
+                    text.lines()
+                        .skip(1)
+                        .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+                        .fold(f64::INFINITY, f64::min)
+                })
+                .sum::<f64>()
+                / 2.0
+        };
+        let (low, high) = (mean_best("lr=1e-4"), mean_best("lr=3e-2"));
+        let expected = if low <= high { "lr=1e-4" } else { "lr=3e-2" };
+        assert_eq!(m["tuned"]["chosen"], expected, "{m}");
+        assert_eq!(m["tuned"]["candidates"].as_array().unwrap().len(), 2, "{m}");
+        let train = m["runs"][0]["train_per_trajectory"]["accuracy"].as_f64();
+        assert!(train.is_some_and(|a| (0.0..=1.0).contains(&a)), "{m}");
+    }
+    let md = std::fs::read_to_string(dir.path().join("bench/benchmark.md")).unwrap();
+    assert!(md.contains("train accuracy (trajectory)") && md.contains("| tuned |"), "{md}");
+    let bad = deepsig(
+        &["benchmark", "--manifest", "data/manifest.toml", "--out", "b2", "--tune", "lr=0.1"],
+        dir.path(),
+    );
+    assert!(stderr(&bad).contains("at least two values"), "{}", stderr(&bad));
+}

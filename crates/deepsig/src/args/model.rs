@@ -163,6 +163,11 @@ pub(crate) struct BenchmarkArgs {
     /// frame-tail, frame-head-tail, graph-lstm, graph-transformer, sig-fixed).
     #[arg(long, value_name = "LIST")]
     pub(crate) methods: Option<String>,
+    /// Choose KEY per method on validation from these values, e.g. `--tune
+    /// lr=1e-3,3e-3,1e-2`: every seed runs at every value (OUT/METHOD/KEY=V/seed-S), the value
+    /// with the lowest mean best validation loss is reported and recorded in the table.
+    #[arg(long, value_name = "KEY=V1,V2,...", help_heading = "TRAINING")]
+    pub(crate) tune: Option<String>,
     /// Train every method with NUM seeds S, S+1, ... (a seed fixes one split for all methods;
     /// with --set folds=K, seed s tests fold s mod K).
     #[arg(long, value_name = "NUM", default_value_t = 5, help_heading = "TRAINING")]

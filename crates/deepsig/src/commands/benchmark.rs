@@ -17,7 +17,7 @@ use deepsig_model::Method;
 
 use crate::args::{BenchmarkArgs, ModelChoice};
 
-pub(crate) use table::{MethodResult, RunResult, markdown, write_all as write_table};
+pub(crate) use table::{MethodResult, RunResult, Tuned, markdown, write_all as write_table};
 
 /// What to run.
 pub(crate) struct Plan {
@@ -29,6 +29,9 @@ pub(crate) struct Plan {
     pub(crate) device: String,
     /// CPU threads per training process (0 = one per core).
     pub(crate) threads: usize,
+    /// `--tune KEY=V1,V2,...`: each method runs every seed at every value, and the value with
+    /// the lowest mean best validation loss is the one reported.
+    pub(crate) tune: Option<(String, Vec<String>)>,
 }
 
 pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
@@ -44,6 +47,7 @@ pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
         model: args.model.clone(),
         device: args.device.clone(),
         threads: 0,
+        tune: args.tune.as_deref().map(parse_tune).transpose()?,
     };
     let results = run_plan(&plan, !args.json)?;
     let written = write_table(&plan, &results)?;
@@ -71,8 +75,94 @@ pub(crate) fn parse_methods(list: &str) -> Result<Vec<Method>> {
     Ok(methods)
 }
 
-/// Trains every (method, seed) of `plan`, printing one line per run when `verbose`.
+/// `lr=1e-3,3e-3` → ("lr", ["1e-3", "3e-3"]), each value checked as a `--set`.
+fn parse_tune(text: &str) -> Result<(String, Vec<String>)> {
+    let Some((key, values)) = text.split_once('=') else {
+        bail!("--tune {text:?}: expected KEY=V1,V2,... (e.g. lr=1e-3,3e-3,1e-2)");
+    };
+    let values: Vec<String> =
+        values.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect();
+    if values.len() < 2 {
+        bail!("--tune {text:?}: give at least two values to choose from");
+    }
+    let base = deepsig_model::Preset::Paper.config();
+    for v in &values {
+        base.with_overrides(&[format!("{key}={v}")])
+            .with_context(|| format!("--tune {key}: the value {v:?} is not a valid setting"))?;
+    }
+    Ok((key.trim().to_string(), values))
+}
+
+/// The best (lowest) validation loss of the run in `dir`, from its `curves.csv`.
+fn best_validation_loss(dir: &Path) -> Result<f64> {
+    let path = dir.join("curves.csv");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(2)?.parse::<f64>().ok())
+        .reduce(f64::min)
+        .with_context(|| format!("{} has no epoch", path.display()))
+}
+
+/// Trains every (method, seed) of `plan`, printing one line per run when `verbose`; with
+/// `plan.tune`, every (method, value, seed), reporting per method the value chosen on
+/// validation.
 pub(crate) fn run_plan(plan: &Plan, verbose: bool) -> Result<Vec<MethodResult>> {
+    let Some((key, values)) = &plan.tune else {
+        let mut counter = (0, plan.methods.len() * plan.seeds.len());
+        return plan
+            .methods
+            .iter()
+            .map(|&method| {
+                let runs = run_seeds(plan, method, None, &mut counter, verbose)?;
+                Ok(MethodResult { method, runs, tuned: None })
+            })
+            .collect();
+    };
+    let mut counter = (0, plan.methods.len() * plan.seeds.len() * values.len());
+    let mut results = Vec::new();
+    for &method in &plan.methods {
+        let mut best: Option<(f64, String, Vec<RunResult>)> = None;
+        let mut candidates = Vec::new();
+        for value in values {
+            let setting = format!("{key}={value}");
+            let runs = run_seeds(plan, method, Some(&setting), &mut counter, verbose)?;
+            let dirs = plan.seeds.iter().map(|&s| run_dir(plan, method, Some(&setting), s));
+            let losses: Vec<f64> = dirs.map(|d| best_validation_loss(&d)).collect::<Result<_>>()?;
+            let mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;
+            candidates.push((setting.clone(), mean));
+            if best.as_ref().is_none_or(|(b, _, _)| mean < *b) {
+                best = Some((mean, setting, runs));
+            }
+        }
+        let Some((_, chosen, runs)) = best else { bail!("--tune gave no value") };
+        if verbose {
+            eprintln!("{method}: {chosen} chosen on validation");
+        }
+        results.push(MethodResult { method, runs, tuned: Some(Tuned { chosen, candidates }) });
+    }
+    Ok(results)
+}
+
+/// A run's folder: `OUT/METHOD/seed-S`, or `OUT/METHOD/KEY=V/seed-S` for a tuning candidate.
+fn run_dir(plan: &Plan, method: Method, setting: Option<&str>, seed: u64) -> PathBuf {
+    let method_dir = plan.out.join(method.name());
+    let dir = match setting {
+        Some(s) => method_dir.join(s),
+        None => method_dir,
+    };
+    dir.join(format!("seed-{seed}"))
+}
+
+/// Trains (or reuses) every seed of `method` with the extra `setting`.
+fn run_seeds(
+    plan: &Plan,
+    method: Method,
+    setting: Option<&str>,
+    (done, total): &mut (usize, usize),
+    verbose: bool,
+) -> Result<Vec<RunResult>> {
     // Resolve the configuration here so that a bad --set fails before any training.
     plan.model.config()?;
     if !plan.manifest.is_file() {
@@ -81,40 +171,42 @@ pub(crate) fn run_plan(plan: &Plan, verbose: bool) -> Result<Vec<MethodResult>> 
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("cannot create {}", plan.out.display()))?;
     let exe = std::env::current_exe().context("cannot find the deepsig executable")?;
-    let total = plan.methods.len() * plan.seeds.len();
-    let mut done = 0;
-    let mut results = Vec::new();
-    for &method in &plan.methods {
-        let mut runs = Vec::new();
-        for &seed in &plan.seeds {
-            done += 1;
-            let dir = plan.out.join(method.name()).join(format!("seed-{seed}"));
-            if verbose {
-                eprint!("[{done}/{total}] {method} seed {seed} ... ");
-            }
-            let started = Instant::now();
-            let reused = dir.join("metrics.json").is_file();
-            if !reused {
-                train_child(&exe, plan, method, seed, &dir)?;
-            }
-            let run = RunResult::read(seed, &dir)?;
-            if verbose {
-                eprintln!(
-                    "{} accuracy {:.3} per trajectory, {:.1} s{}",
-                    if reused { "(reused)" } else { "" },
-                    run.per_trajectory["accuracy"].as_f64().unwrap_or(f64::NAN),
-                    if reused { run.seconds } else { started.elapsed().as_secs_f64() },
-                    run.peak_rss_mb.map(|mb| format!(", {mb:.0} MB")).unwrap_or_default()
-                );
-            }
-            runs.push(run);
+    let mut runs = Vec::new();
+    for &seed in &plan.seeds {
+        *done += 1;
+        let dir = run_dir(plan, method, setting, seed);
+        if verbose {
+            let with = setting.map(|s| format!(" {s}")).unwrap_or_default();
+            eprint!("[{done}/{total}] {method}{with} seed {seed} ... ");
         }
-        results.push(MethodResult { method, runs });
+        let started = Instant::now();
+        let reused = dir.join("metrics.json").is_file();
+        if !reused {
+            train_child(&exe, plan, (method, setting), seed, &dir)?;
+        }
+        let run = RunResult::read(seed, &dir)?;
+        if verbose {
+            eprintln!(
+                "{} accuracy {:.3} per trajectory (train {:.3}), {:.1} s{}",
+                if reused { "(reused)" } else { "" },
+                run.per_trajectory["accuracy"].as_f64().unwrap_or(f64::NAN),
+                run.train_per_trajectory["accuracy"].as_f64().unwrap_or(f64::NAN),
+                if reused { run.seconds } else { started.elapsed().as_secs_f64() },
+                run.peak_rss_mb.map(|mb| format!(", {mb:.0} MB")).unwrap_or_default()
+            );
+        }
+        runs.push(run);
     }
-    Ok(results)
+    Ok(runs)
 }
 
-fn train_child(exe: &Path, plan: &Plan, method: Method, seed: u64, dir: &Path) -> Result<()> {
+fn train_child(
+    exe: &Path,
+    plan: &Plan,
+    (method, setting): (Method, Option<&str>),
+    seed: u64,
+    dir: &Path,
+) -> Result<()> {
     let mut command = Command::new(exe);
     command
         .arg("train")
@@ -130,6 +222,9 @@ fn train_child(exe: &Path, plan: &Plan, method: Method, seed: u64, dir: &Path) -
         command.args(["--set", item]);
     }
     command.args(["--set", &format!("method={}", method.name())]);
+    if let Some(setting) = setting {
+        command.args(["--set", setting]);
+    }
     if plan.threads > 0 {
         command.env("RAYON_NUM_THREADS", plan.threads.to_string());
     }

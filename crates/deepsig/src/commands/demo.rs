@@ -100,6 +100,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<()> {
             model: ModelChoice { preset: "small".into(), overrides: Vec::new() },
             device: "cpu".into(),
             threads: args.threads,
+            tune: None,
         };
         let results = benchmark::run_plan(&plan, true)?;
         let written = benchmark::write_table(&plan, &results)?;

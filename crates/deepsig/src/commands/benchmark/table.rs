@@ -23,6 +23,8 @@ pub(crate) struct RunResult {
     pub(crate) split: serde_json::Value,
     /// The part the metrics are of: `test`, or `validation` when the split has no test part.
     pub(crate) evaluated_on: String,
+    /// The chosen model's metrics per trajectory on its own training trajectories.
+    pub(crate) train_per_trajectory: serde_json::Value,
 }
 
 impl RunResult {
@@ -40,6 +42,7 @@ impl RunResult {
             peak_rss_mb: m["peak_rss_mb"].as_f64(),
             split: m["split"].clone(),
             evaluated_on: m["evaluated_on"].as_str().unwrap_or("test").to_string(),
+            train_per_trajectory: m["train"]["per_trajectory"].clone(),
         })
     }
 }
@@ -48,6 +51,16 @@ impl RunResult {
 pub(crate) struct MethodResult {
     pub(crate) method: Method,
     pub(crate) runs: Vec<RunResult>,
+    /// With `--tune`, the chosen `key=value` and every candidate's mean best validation loss.
+    pub(crate) tuned: Option<Tuned>,
+}
+
+/// What `--tune` chose for one method, on validation only.
+pub(crate) struct Tuned {
+    /// The chosen setting, `key=value`.
+    pub(crate) chosen: String,
+    /// Each candidate `key=value` and its mean over seeds of the best validation loss.
+    pub(crate) candidates: Vec<(String, f64)>,
 }
 
 /// Metrics shown, in this order, when the task has them (binary, multi-class, regression).
@@ -59,7 +72,11 @@ impl MethodResult {
         let values: Option<Vec<f64>> = self
             .runs
             .iter()
-            .map(|r| if level == "per_window" { &r.per_window } else { &r.per_trajectory })
+            .map(|r| match level {
+                "per_window" => &r.per_window,
+                "train" => &r.train_per_trajectory,
+                _ => &r.per_trajectory,
+            })
             .map(|m| m[key].as_f64())
             .collect();
         values.filter(|v| !v.is_empty()).map(|v| mean_std(&v))
@@ -115,8 +132,16 @@ pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
     for c in &cols {
         let _ = write!(md, " {c} (trajectory) |");
     }
-    let _ = writeln!(md, " accuracy (window) | time / run (s) | peak RSS (MB) |");
-    let _ = writeln!(md, "|---|{}---:|---:|---:|", "---:|".repeat(cols.len()));
+    let tuned = results.iter().any(|r| r.tuned.is_some());
+    let _ = write!(md, " accuracy (window) | train accuracy (trajectory) |");
+    let _ =
+        writeln!(md, "{} time / run (s) | peak RSS (MB) |", if tuned { " tuned |" } else { "" });
+    let _ = writeln!(
+        md,
+        "|---|{}---:|---:|{}---:|---:|",
+        "---:|".repeat(cols.len()),
+        if tuned { "---|" } else { "" }
+    );
     let pct = |s: Option<(f64, f64)>, key: &str| match s {
         // Errors of a regression are in the target's units, not percentages.
         Some((m, sd)) if matches!(key, "mae" | "rmse") => format!("{m:.3} ± {sd:.3}"),
@@ -129,11 +154,26 @@ pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
             let _ = write!(md, " {} |", pct(r.stat("per_trajectory", c), c));
         }
         let (s, s_sd) = r.seconds();
+        let _ = write!(
+            md,
+            " {} | {} |",
+            pct(r.stat("per_window", "accuracy"), "accuracy"),
+            pct(r.stat("train", "accuracy"), "accuracy")
+        );
+        if tuned {
+            let _ = write!(md, " {} |", r.tuned.as_ref().map_or("", |t| t.chosen.as_str()));
+        }
         let _ = writeln!(
             md,
-            " {} | {s:.1} ± {s_sd:.1} | {} |",
-            pct(r.stat("per_window", "accuracy"), "accuracy"),
+            " {s:.1} ± {s_sd:.1} | {} |",
             r.peak_mb().map_or("n/a".into(), |mb| format!("{mb:.0}"))
+        );
+    }
+    if tuned {
+        let _ = writeln!(
+            md,
+            "\n`tuned`: the setting of `--tune` with the lowest mean (over seeds) best validation \
+             loss, per method; the test parts were not looked at to choose it."
         );
     }
     md
@@ -163,12 +203,19 @@ pub(crate) fn json(plan: &Plan, results: &[MethodResult]) -> serde_json::Value {
                         "seed": run.seed, "per_trajectory": run.per_trajectory,
                         "per_window": run.per_window, "seconds": run.seconds,
                         "peak_rss_mb": run.peak_rss_mb, "split": run.split,
+                        "train_per_trajectory": run.train_per_trajectory,
                     })
                 })
                 .collect();
             serde_json::json!({
                 "method": r.method.name(), "summary": summary, "seconds_mean": r.seconds().0,
                 "peak_rss_mb_max": r.peak_mb(), "runs": runs,
+                "tuned": r.tuned.as_ref().map(|t| serde_json::json!({
+                    "chosen": t.chosen,
+                    "candidates": t.candidates.iter()
+                        .map(|(c, loss)| serde_json::json!({ "setting": c, "validation_loss": loss }))
+                        .collect::<Vec<_>>(),
+                })),
             })
         })
         .collect();
