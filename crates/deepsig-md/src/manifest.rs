@@ -429,8 +429,7 @@ impl Manifest {
             .collect()
     }
 
-    /// The split the manifest gives (key `split` of every system), over
-    /// [`Manifest::trajectories`], or `None` when it gives none.
+    /// The split the manifest gives (`split`), over [`Manifest::trajectories`], if any.
     pub fn given_split(&self) -> Option<Split> {
         let mut split = Split::default();
         for (t, (k, _)) in self.trajectories().into_iter().enumerate() {
@@ -468,19 +467,12 @@ fn check_given_split(
     let mut parts: BTreeMap<&str, (&str, SplitPart)> = BTreeMap::new();
     for s in systems {
         let (Some(group), Some(part)) = (&s.group, s.split) else { continue };
-        match parts.get(group.as_str()) {
-            Some(&(other, p)) if p != part => {
-                let kind = ManifestErrorKind::GroupAcrossParts {
-                    group: group.clone(),
-                    other: other.to_string(),
-                    parts: (p, part),
-                };
-                return Err(err(s.name.clone(), kind));
-            }
-            _ => {
-                parts.insert(group, (&s.name, part));
-            }
+        if let Some(&(other, p)) = parts.get(group.as_str()).filter(|(_, p)| *p != part) {
+            let (group, other) = (group.clone(), other.to_string());
+            let kind = ManifestErrorKind::GroupAcrossParts { group, other, parts: (p, part) };
+            return Err(err(s.name.clone(), kind));
         }
+        parts.insert(group, (&s.name, part));
     }
     Ok(())
 }

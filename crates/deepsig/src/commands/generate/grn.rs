@@ -139,7 +139,7 @@ fn matched_rates(inputs: &[Vec<usize>], target: &[f64], f: i32, rng: &mut SplitM
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    super::write_new(path, text)
+    crate::npy::write_atomic(path, true, |w| Ok(w.write_all(text.as_bytes())?))
 }
 
 pub(crate) fn run(args: &GenerateGrnArgs) -> Result<()> {
@@ -193,7 +193,7 @@ pub(crate) fn run(args: &GenerateGrnArgs) -> Result<()> {
             deepsig_md::write_npz(&mut npz, &[("x", &values[..], &[args.frames, n, 1][..])])
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let bytes = npz.into_inner();
-            crate::npy::write_atomic(&path, false, |w| Ok(w.write_all(&bytes)?))?;
+            crate::npy::write_atomic(&path, true, |w| Ok(w.write_all(&bytes)?))?;
             let _ = write!(
                 manifest,
                 "\n[[system]]\nname = \"{name}\"\ngraph = \"edges.csv\"\nnodes = {n}\ntrajectories = [\"{name}.npz\"]\nlabel = {class}\ngroup = \"pair-{k:03}\"\n"
