@@ -2,12 +2,18 @@
 
 use crate::{deepsig, stderr};
 
-#[test]
-fn benchmark_writes_a_table_per_method_and_reuses_finished_runs() {
+/// A temporary folder holding `data/`: a small generated motion benchmark (8 trajectories).
+fn small_motion_data() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let generate = ["generate", "motion", "-o", "data", "--per-class", "4", "--frames", "40"];
     let out = deepsig(&[&generate[..], &["--residues", "12"]].concat(), dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
+    dir
+}
+
+#[test]
+fn benchmark_writes_a_table_per_method_and_reuses_finished_runs() {
+    let dir = small_motion_data();
     let args = [
         "benchmark",
         "--manifest",
@@ -107,10 +113,7 @@ fn benchmark_help_lists_every_method() {
 
 #[test]
 fn tune_chooses_each_methods_setting_on_validation_and_reports_training_accuracy() {
-    let dir = tempfile::tempdir().unwrap();
-    let generate = ["generate", "motion", "-o", "data", "--per-class", "4", "--frames", "40"];
-    let out = deepsig(&[&generate[..], &["--residues", "12"]].concat(), dir.path());
-    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = small_motion_data();
     let args = [
         "benchmark",
         "--manifest",
