@@ -14,6 +14,7 @@ use crate::algebra::{
     Levels, ScaledIncrement, mul_exp_backward, mul_exp_in_place, mul_exp_scratch,
 };
 use crate::augment::Augmentation;
+use crate::brackets::Brackets;
 use crate::log::LogWorkspace;
 use crate::lyndon::lyndon_indices;
 use crate::{Error, LogMode, PathShape, Scalar, SigOptions, signature_channels};
@@ -27,6 +28,7 @@ struct Plan {
     /// Outputs per path: 1, or the number of steps when streaming.
     outputs_per_path: usize,
     words: Option<Vec<usize>>,
+    brackets: Option<Brackets>,
     log: bool,
 }
 
@@ -42,7 +44,11 @@ impl Plan {
         let d = aug.aug_channels;
         let sig_channels = signature_channels(d, opts.depth)?;
         let words = match opts.log {
-            Some(LogMode::Words) => Some(lyndon_indices(d, opts.depth)?),
+            Some(LogMode::Words | LogMode::Brackets) => Some(lyndon_indices(d, opts.depth)?),
+            _ => None,
+        };
+        let brackets = match opts.log {
+            Some(LogMode::Brackets) => Some(Brackets::new(d, opts.depth)?),
             _ => None,
         };
         let out_channels = words.as_ref().map_or(sig_channels, Vec::len);
@@ -53,6 +59,7 @@ impl Plan {
             out_channels,
             outputs_per_path,
             words,
+            brackets,
             log: opts.log.is_some(),
         })
     }
@@ -71,6 +78,8 @@ struct Workspace<T> {
     dsig: Vec<T>,
     expanded: Vec<T>,
     dz: Vec<T>,
+    /// The `words` adjoint of a `brackets` output's adjoint.
+    gwords: Vec<T>,
     scratch: Vec<T>,
     z: ScaledIncrement<T>,
     log: Option<LogWorkspace<T>>,
@@ -88,6 +97,7 @@ impl<T: Scalar> Workspace<T> {
             dsig: if plan.log { vec![T::ZERO; levels.len()] } else { Vec::new() },
             expanded: if plan.log { vec![T::ZERO; levels.len()] } else { Vec::new() },
             dz: vec![T::ZERO; levels.d],
+            gwords: Vec::with_capacity(if plan.brackets.is_some() { plan.out_channels } else { 0 }),
             scratch: vec![T::ZERO; mul_exp_scratch(levels)],
             z: ScaledIncrement::new(levels.d, levels.depth),
             log: plan.log.then(|| LogWorkspace::new(levels)),
@@ -142,6 +152,9 @@ fn write_output<T: Scalar>(
             for (o, &w) in out.iter_mut().zip(words) {
                 *o = expanded[w];
             }
+            if let Some(brackets) = &plan.brackets {
+                brackets.from_words(out);
+            }
         }
     }
 }
@@ -161,6 +174,15 @@ fn add_output_adjoint<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, g: &[T]) {
         None => glog.copy_from_slice(g),
         Some(words) => {
             glog.fill(T::ZERO);
+            let g = match &plan.brackets {
+                None => g,
+                Some(brackets) => {
+                    ws.gwords.clear();
+                    ws.gwords.extend_from_slice(g);
+                    brackets.backward(&mut ws.gwords);
+                    &ws.gwords
+                }
+            };
             for (&w, &gv) in words.iter().zip(g) {
                 glog[w] = gv;
             }

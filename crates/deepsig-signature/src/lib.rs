@@ -33,6 +33,7 @@
 
 mod algebra;
 mod augment;
+mod brackets;
 mod combine;
 mod compute;
 mod error;

@@ -35,6 +35,10 @@ pub enum LogMode {
     /// The coefficients of the Lyndon words (by length, then lexicographic) in the expanded
     /// logarithm, as signatory's default `words` mode.
     Words,
+    /// The coordinates in the Lyndon basis of the free Lie algebra (standard bracketings of
+    /// the Lyndon words, same order as `Words`): iisignature's `"S"` method and signatory's
+    /// `brackets` mode.
+    Brackets,
 }
 
 /// The shape of a batch of paths stored as a C-order `[batch, length, channels]` array.
@@ -121,7 +125,7 @@ impl SigOptions {
         let (_, d) = self.augmented_shape(2, channels);
         match self.log {
             None | Some(LogMode::Expand) => signature_channels(d, self.depth),
-            Some(LogMode::Words) => logsignature_channels(d, self.depth),
+            Some(LogMode::Words | LogMode::Brackets) => logsignature_channels(d, self.depth),
         }
     }
 

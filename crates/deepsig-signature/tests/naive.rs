@@ -172,3 +172,62 @@ pub(crate) fn augment(
     }
     p
 }
+
+/// The standard bracketing of a Lyndon word as a dense homogeneous tensor: a letter is its
+/// basis vector, else `[P_u, P_v] = P_u ⊗ P_v - P_v ⊗ P_u` for `w = uv`, `v` the longest proper
+/// suffix that is a Lyndon word (found by brute force).
+pub(crate) fn bracket(w: &[usize], d: usize) -> Vec<f64> {
+    if w.len() == 1 {
+        let mut e = vec![0.0; d];
+        e[w[0]] = 1.0;
+        return e;
+    }
+    let is_lyndon = |v: &[usize]| {
+        (1..v.len()).all(|r| {
+            let rot: Vec<usize> = v[r..].iter().chain(&v[..r]).copied().collect();
+            v < &rot[..]
+        })
+    };
+    let split = (1..w.len()).find(|&s| is_lyndon(&w[s..])).unwrap();
+    let (pu, pv) = (bracket(&w[..split], d), bracket(&w[split..], d));
+    let outer = |a: &[f64], b: &[f64]| -> Vec<f64> {
+        a.iter().flat_map(|&x| b.iter().map(move |&y| x * y)).collect()
+    };
+    outer(&pu, &pv).iter().zip(outer(&pv, &pu)).map(|(x, y)| x - y).collect()
+}
+
+/// Coordinates of a Lie element (an expanded log) in the Lyndon basis, level by level, by
+/// Gaussian elimination on the dense system "expansion at the Lyndon words = log there".
+pub(crate) fn lyndon_coordinates(log: &Tensor, d: usize, depth: usize) -> Vec<f64> {
+    let words = lyndon_brute(d, depth);
+    let mut out = Vec::new();
+    for k in 1..=depth {
+        let level: Vec<&Vec<usize>> = words.iter().filter(|w| w.len() == k).collect();
+        let index = |w: &[usize]| w.iter().fold(0, |acc, &l| acc * d + l);
+        let n = level.len();
+        let columns: Vec<Vec<f64>> = level.iter().map(|w| bracket(w, d)).collect();
+        // Augmented matrix rows: A[i][j] = P_{w_j} at word w_i, then the right-hand side.
+        let mut a: Vec<Vec<f64>> = level
+            .iter()
+            .map(|wi| {
+                let mut row: Vec<f64> = columns.iter().map(|p| p[index(wi)]).collect();
+                row.push(log[k][index(wi)]);
+                row
+            })
+            .collect();
+        for c in 0..n {
+            let pivot = (c..n).max_by(|&x, &y| a[x][c].abs().total_cmp(&a[y][c].abs())).unwrap();
+            a.swap(c, pivot);
+            for r in 0..n {
+                if r != c {
+                    let f = a[r][c] / a[c][c];
+                    for j in c..=n {
+                        a[r][j] -= f * a[c][j];
+                    }
+                }
+            }
+        }
+        out.extend((0..n).map(|i| a[i][n] / a[i][i]));
+    }
+    out
+}

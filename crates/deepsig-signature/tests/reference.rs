@@ -28,6 +28,9 @@ pub(crate) fn expected(points: &[Vec<f64>], opts: &SigOptions) -> Vec<f64> {
                     out.push(log[w.len()][index]);
                 }
             }
+            Some(LogMode::Brackets) => {
+                out.extend(naive::lyndon_coordinates(&naive::log(&sig, d, depth), d, depth));
+            }
         }
     }
     out
@@ -37,7 +40,7 @@ pub(crate) fn all_options(depth: usize) -> Vec<SigOptions> {
     let depth = Depth::new(depth).unwrap();
     let mut all = Vec::new();
     for bits in 0..32u32 {
-        for log in [None, Some(LogMode::Expand), Some(LogMode::Words)] {
+        for log in [None, Some(LogMode::Expand), Some(LogMode::Words), Some(LogMode::Brackets)] {
             all.push(SigOptions {
                 depth,
                 log,
@@ -94,7 +97,7 @@ fn depth_six_signature_and_log_of_a_longer_path() {
     let (d, length) = (3, 7);
     let x = rng.vec(length * d);
     let shape = PathShape { batch: 1, length, channels: d };
-    for log in [None, Some(LogMode::Words)] {
+    for log in [None, Some(LogMode::Words), Some(LogMode::Brackets)] {
         let opts = SigOptions { log, ..SigOptions::signature(Depth::new(6).unwrap()) };
         let err =
             max_rel_err(&signature(&x, shape, &opts).unwrap(), &expected(&rows(&x, d), &opts));
