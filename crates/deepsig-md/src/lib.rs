@@ -15,6 +15,7 @@
 mod align;
 pub mod bench;
 mod error;
+mod extract;
 mod graph;
 mod manifest;
 mod model;
@@ -32,6 +33,10 @@ mod window;
 pub use align::{
     AlignError, Aligner, PrincipalAxes, Superposition, center, centroid, principal_axes, rmsd,
     superpose,
+};
+pub use extract::{
+    BondOrigin, ExtractError, ExtractOptions, ExtractSummary, ExtractedFrame, SystemBonds, extract,
+    system_bonds,
 };
 pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
 pub use graph::{

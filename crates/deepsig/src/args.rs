@@ -94,6 +94,8 @@ pub(crate) enum LogArg {
     Words,
     /// The full truncated tensor logarithm, laid out like the signature.
     Expand,
+    /// Coordinates in the Lyndon basis (iisignature's "S", signatory's brackets).
+    Brackets,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub(crate) fn options(args: &SigArgs) -> Result<SigOptions> {
         log: args.log.map(|l| match l {
             LogArg::Words => LogMode::Words,
             LogArg::Expand => LogMode::Expand,
+            LogArg::Brackets => LogMode::Brackets,
         }),
         stream: args.stream,
         basepoint: args.basepoint,
