@@ -243,11 +243,8 @@ pub fn extract(
     } else {
         None
     };
-    let mut reference = if options.align {
-        topology_reference(topology, selected, whole.as_ref())?
-    } else {
-        None
-    };
+    let mut reference =
+        if options.align { topology_reference(topology, selected, whole.as_ref())? } else { None };
     let mut unwrapper = whole.map(Unwrapper::new);
     let n = selected.len();
     let mut summary = ExtractSummary::default();
@@ -258,7 +255,10 @@ pub fn extract(
         if let Some(unwrapper) = &mut unwrapper {
             match &frame.unit_cell {
                 Some(cell) => unwrapper.apply(&mut frame.positions, cell).map_err(|source| {
-                    ExtractError::Whole { what: format!("frame {index} of {}", files(paths)), source }
+                    ExtractError::Whole {
+                        what: format!("frame {index} of {}", files(paths)),
+                        source,
+                    }
                 })?,
                 None => summary.frames_without_box += 1,
             }
@@ -270,8 +270,10 @@ pub fn extract(
         if options.align {
             match &reference {
                 Some(target) => {
-                    let fit = superpose(&picked, target).map_err(|source| {
-                        ExtractError::Align { frame: index, files: files(paths), source }
+                    let fit = superpose(&picked, target).map_err(|source| ExtractError::Align {
+                        frame: index,
+                        files: files(paths),
+                        source,
                     })?;
                     points.iter_mut().for_each(|p| *p = fit.transform(*p));
                 }

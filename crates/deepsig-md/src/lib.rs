@@ -14,6 +14,7 @@
 
 mod align;
 pub mod bench;
+mod describe;
 mod error;
 mod extract;
 mod graph;
@@ -34,11 +35,12 @@ pub use align::{
     AlignError, Aligner, PrincipalAxes, Superposition, center, centroid, principal_axes, rmsd,
     superpose,
 };
+pub use describe::{DescribeError, Segment, SystemInfo, describe, frame_sources, segments};
+pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
 pub use extract::{
     BondOrigin, ExtractError, ExtractOptions, ExtractSummary, ExtractedFrame, SystemBonds, extract,
     system_bonds,
 };
-pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
 pub use graph::{
     BondOptions, BondSource, Graph, GraphError, GraphSummary, ResidueGraph, SelectionGraph,
     TRACE_MAX_DISTANCE, bond_graph, bonds, contact_graph, covalent_radius, guess_bonds,

@@ -1,101 +1,25 @@
 //! `deepsig info`: a short description of an MD system (topology plus trajectories).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
-use deepsig_md::{Format, Frame, FrameRange, ReadOptions, Topology, Trajectory};
+use deepsig_md::{BondOrigin, ReadOptions};
 use serde_json::{Value, json};
 
 use crate::args::InfoArgs;
-use crate::commands::md::{self, BondOrigin};
-
-/// Atoms and residues of one segment (atoms sharing a segid), in order of first appearance.
-struct Segment {
-    id: String,
-    atoms: usize,
-    residues: usize,
-}
-
-fn segments(topology: &Topology) -> Vec<Segment> {
-    fn find(id: &str, out: &mut Vec<Segment>) -> usize {
-        out.iter().position(|s| s.id == id).unwrap_or_else(|| {
-            out.push(Segment { id: id.to_string(), atoms: 0, residues: 0 });
-            out.len() - 1
-        })
-    }
-    let mut out = Vec::new();
-    for atom in &topology.atoms {
-        let k = find(&atom.segid, &mut out);
-        out[k].atoms += 1;
-    }
-    for residue in deepsig_md::residues(topology) {
-        let k = find(&topology.atoms[residue.start].segid, &mut out);
-        out[k].residues += 1;
-    }
-    out
-}
-
-/// What the trajectory files say: frame count, the first two frames, and reader warnings.
-struct Frames {
-    count: usize,
-    first: Option<Frame>,
-    time_step_ps: Option<f64>,
-}
-
-fn read_frames(
-    paths: &[PathBuf],
-    (topology, top_path): (&Topology, &Path),
-    options: ReadOptions,
-) -> Result<Frames> {
-    if paths.is_empty() {
-        return Ok(Frames { count: 0, first: None, time_step_ps: None });
-    }
-    let range = FrameRange { start: 0, stop: Some(2), stride: 1 };
-    let mut traj = Trajectory::open_with(paths, range, options)?;
-    deepsig_md::check_atom_count(topology, top_path, &traj)?;
-    let mut frames = [Frame::default(), Frame::default()];
-    let mut read = 0;
-    while read < 2 && traj.read_next(&mut frames[read])?.is_some() {
-        read += 1;
-    }
-    md::print_warnings(traj.warnings());
-    let count = match Trajectory::open_with(paths, FrameRange::default(), options)?.n_frames() {
-        Some(n) => n,
-        None => paths.iter().map(deepsig_md::count_frames).sum::<Result<usize, _>>()?,
-    };
-    let time_step_ps = match (read, frames[0].time_ps, frames[1].time_ps) {
-        (2, Some(t0), Some(t1)) => Some(t1 - t0),
-        _ => None,
-    };
-    let [first, _] = frames;
-    Ok(Frames { count, first: (read > 0).then_some(first), time_step_ps })
-}
-
-/// The files to take frames from: those given, else a PDB or GRO topology itself.
-fn trajectory_paths(args: &InfoArgs) -> Vec<PathBuf> {
-    if !args.trajectories.is_empty() {
-        return args.trajectories.clone();
-    }
-    let ext = args.topology.extension().and_then(|e| e.to_str()).unwrap_or("");
-    match Format::from_extension(ext) {
-        Some(Format::Pdb | Format::Gro) => vec![args.topology.clone()],
-        _ => Vec::new(),
-    }
-}
+use crate::commands::md;
 
 pub(crate) fn run(args: &InfoArgs) -> Result<()> {
     let selection = md::parse_selection(&args.select)?;
     let topology = md::read_topology(&args.topology)?;
     let selected = md::select_atoms(&selection, &topology, &args.topology)?;
-    let paths = trajectory_paths(args);
     let options = ReadOptions { allow_truncated: args.allow_truncated };
-    let frames = read_frames(&paths, (&topology, &args.topology), options)?;
-    let bonds = md::system_bonds(&topology, &args.topology, frames.first.as_ref())?;
-    let graph = model_graph(&topology, &selected, bonds.as_ref(), frames.first.as_ref())?;
-    let residues = deepsig_md::residues(&topology).len();
-    let segments = segments(&topology);
-    let dims =
-        frames.first.as_ref().and_then(|f| f.unit_cell).map(|c| deepsig_md::cell_dimensions(&c));
+    let info =
+        deepsig_md::describe(&topology, &args.topology, &selected, &args.trajectories, options)?;
+    md::print_warnings(&info.warnings);
+    let (paths, bonds, graph, segments) =
+        (&info.trajectories, &info.bonds, &info.graph, &info.segments);
+    let (residues, dims) = (info.residues, info.box_dimensions);
     let display = |p: &Path| p.display().to_string();
     if args.json {
         let json = json!({
@@ -109,8 +33,8 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
                 .collect::<Vec<_>>(),
             "bonds": bonds.as_ref().map(|b| b.pairs.len()),
             "bond_source": bonds.as_ref().map(|b| b.origin.name()),
-            "frames": frames.count,
-            "time_step_ps": frames.time_step_ps,
+            "frames": info.frames,
+            "time_step_ps": info.time_step_ps,
             "box": dims.map_or(Value::Null, |d| json!({
                 "a": d[0], "b": d[1], "c": d[2], "alpha": d[3], "beta": d[4], "gamma": d[5],
             })),
@@ -146,8 +70,8 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
             }
         },
     );
-    row("frames", frames.count.to_string());
-    let dt = frames.time_step_ps.map(significant);
+    row("frames", info.frames.to_string());
+    let dt = info.time_step_ps.map(significant);
     row("time step", dt.map_or("unknown".into(), |dt| format!("{dt} ps")));
     row(
         "box",
@@ -192,22 +116,6 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The graph the model uses over the selected atoms (deepsig_md::selection_graph), with
-/// the topology's coordinates or else the first frame as the reference structure.
-fn model_graph(
-    topology: &Topology,
-    selected: &deepsig_md::AtomSelection,
-    bonds: Option<&md::SystemBonds>,
-    first: Option<&Frame>,
-) -> Result<Option<(deepsig_md::SelectionGraph, deepsig_md::GraphSummary)>> {
-    let Some(bonds) = bonds else { return Ok(None) };
-    let all = deepsig_md::Graph::from_edges(topology.atoms.len(), &bonds.pairs)?;
-    let positions = topology.positions.as_deref().or(first.map(|f| f.positions.as_slice()));
-    let graph = deepsig_md::selection_graph(topology, &all, selected, positions)?;
-    let summary = graph.graph.summary();
-    Ok(Some((graph, summary)))
 }
 
 fn origin_words(origin: BondOrigin) -> &'static str {

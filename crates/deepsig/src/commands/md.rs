@@ -1,10 +1,10 @@
-//! What the MD subcommands share: reading a topology, applying a selection, building the
-//! bond graph (the file's bonds, else guessed), and printing the readers' warnings.
+//! What the MD subcommands share: reading a topology, applying a selection, and printing the
+//! readers' warnings.
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
-use deepsig_md::{AtomSelection, Frame, ReadWarning, SelectErrorKind, Selection, Topology};
+use anyhow::{Result, anyhow};
+use deepsig_md::{AtomSelection, ReadWarning, SelectErrorKind, Selection, Topology};
 
 /// Parses a `--select` expression; a syntax error names the column.
 pub(crate) fn parse_selection(expression: &str) -> Result<Selection> {
@@ -35,16 +35,4 @@ pub(crate) fn print_warnings(warnings: &[ReadWarning]) {
     for w in warnings {
         eprintln!("deepsig: warning: {} ({}): {}", w.path.display(), w.format, w.message);
     }
-}
-
-pub(crate) use deepsig_md::{BondOrigin, SystemBonds};
-
-/// The bonds of the whole topology ([`deepsig_md::system_bonds`]), the error naming the file.
-pub(crate) fn system_bonds(
-    topology: &Topology,
-    path: &Path,
-    first_frame: Option<&Frame>,
-) -> Result<Option<SystemBonds>> {
-    deepsig_md::system_bonds(topology, first_frame)
-        .with_context(|| format!("cannot build the bond graph of {}", path.display()))
 }

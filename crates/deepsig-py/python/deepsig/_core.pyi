@@ -1,0 +1,31 @@
+"""Type stubs of the extension module; the documented API is in deepsig/__init__.py."""
+
+from typing import List, Optional
+
+import numpy as np
+
+__version__: str
+
+class ReadError(OSError):
+    path: str
+    frame: Optional[int]
+    offset: Optional[int]
+    line: Optional[int]
+
+def signature(
+    path: np.ndarray, depth: int, mode: Optional[str], stream: bool, basepoint: bool,
+    inverse: bool, time: bool, lead_lag: bool, threads: Optional[int],
+) -> np.ndarray: ...
+def signature_backward(
+    path: np.ndarray, grad: np.ndarray, depth: int, mode: Optional[str], stream: bool,
+    basepoint: bool, inverse: bool, time: bool, lead_lag: bool, threads: Optional[int],
+) -> np.ndarray: ...
+def signature_combine(a: np.ndarray, b: np.ndarray, channels: int, depth: int) -> np.ndarray: ...
+def signature_channels(channels: int, depth: int) -> int: ...
+def logsignature_channels(channels: int, depth: int) -> int: ...
+def lyndon_words(channels: int, depth: int) -> List[List[int]]: ...
+def read(
+    topology: str, trajectories: List[str], select: str, start: int, stop: Optional[int],
+    stride: int, unwrap: bool, align: bool, center: bool, dtype: str, allow_truncated: bool,
+) -> dict: ...
+def info(topology: str, trajectories: List[str], select: str, allow_truncated: bool) -> dict: ...
