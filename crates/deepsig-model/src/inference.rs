@@ -323,3 +323,66 @@ impl TrainedRun {
         self.model.forward_window(&tensors, &self.config.model)
     }
 }
+
+/// One trajectory's predictions: the task's outputs per window (probabilities for a
+/// classifier, values for a regression) and their mean over windows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrajectoryPrediction {
+    /// The trajectory file.
+    pub path: PathBuf,
+    /// `[windows][outputs]`.
+    pub windows: Vec<Vec<f64>>,
+    /// `[outputs]`, the mean over windows.
+    pub mean: Vec<f64>,
+}
+
+/// One trajectory's sequence-head inputs: `[windows, sub_windows, channels]` row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrajectoryEmbedding {
+    /// The trajectory file.
+    pub path: PathBuf,
+    /// The features, row-major.
+    pub values: Vec<f32>,
+    /// `[windows, sub_windows, channels]`.
+    pub shape: [usize; 3],
+}
+
+impl TrainedRun {
+    /// Every window of every trajectory of `data` through the model, as the task's outputs.
+    pub fn predict(&self, data: &SystemInput) -> Vec<TrajectoryPrediction> {
+        data.trajectories
+            .iter()
+            .map(|(path, windows)| {
+                let per_window: Vec<Vec<f64>> = windows
+                    .iter()
+                    .map(|w| self.task.predictions(self.forward(&data.graph, w).logits).remove(0))
+                    .collect();
+                let width = per_window.first().map_or(0, Vec::len);
+                let n = per_window.len().max(1) as f64;
+                let mean =
+                    (0..width).map(|j| per_window.iter().map(|r| r[j]).sum::<f64>() / n).collect();
+                TrajectoryPrediction { path: path.clone(), windows: per_window, mean }
+            })
+            .collect()
+    }
+
+    /// The log-signature features (the sequence head's input) of every window of `data`.
+    pub fn embed(&self, data: &SystemInput) -> Result<Vec<TrajectoryEmbedding>, TrainError> {
+        let mut out = Vec::with_capacity(data.trajectories.len());
+        for (path, windows) in &data.trajectories {
+            let mut values: Vec<f32> = Vec::new();
+            let mut shape = [0usize; 3];
+            for w in windows {
+                let features = self.forward(&data.graph, w).encoding.features;
+                let [rows, cols] = features.dims();
+                shape = [shape[0] + 1, rows, cols];
+                let data = features.into_data().convert::<f32>();
+                values.extend(data.try_into_vec::<f32>().map_err(|e| {
+                    TrainError::Data(format!("cannot read the features of {}: {e:?}", path.display()))
+                })?);
+            }
+            out.push(TrajectoryEmbedding { path: path.clone(), values, shape });
+        }
+        Ok(out)
+    }
+}

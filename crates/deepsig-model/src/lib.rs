@@ -51,7 +51,9 @@ pub use checkpoint::CHECKPOINT_FILE;
 pub use config::{Method, ModelConfig, Preset, Schedule, TrainConfig};
 pub use dataset::Dataset;
 pub use error::{DataError, TrainError};
-pub use inference::{SystemInput, TrainedRun, evaluate_run};
+pub use inference::{
+    SystemInput, TrainedRun, TrajectoryEmbedding, TrajectoryPrediction, evaluate_run,
+};
 pub use model::{DeepSignature, InputShape};
 pub use sig_layer::{SigLayer, SigLayerError};
 pub use training::{BEST_MODEL_FILE, TrainOptions, train};

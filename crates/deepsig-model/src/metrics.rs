@@ -150,6 +150,27 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// Mean and population std over seeds of every numeric metric of the runs' `metrics.json`
+/// (`per_window.KEY` and `per_trajectory.KEY`), as `{"mean": m, "std": s}`.
+pub fn summarise_seeds(results: &[serde_json::Value]) -> serde_json::Value {
+    let mut summary = serde_json::Map::new();
+    for level in ["per_window", "per_trajectory"] {
+        let Some(first) = results.first().and_then(|r| r[level].as_object()) else { continue };
+        for key in first.keys() {
+            let values: Vec<f64> = results.iter().filter_map(|r| r[level][key].as_f64()).collect();
+            if values.len() == results.len() {
+                let (mean, std) = mean_std(&values);
+                summary.insert(
+                    format!("{level}.{key}"),
+                    serde_json::json!({ "mean": mean, "std": std }),
+                );
+            }
+        }
+    }
+    serde_json::Value::Object(summary)
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,5 @@
-//! The extension module `deepsig._core`: thin bindings over deepsig-signature and deepsig-md.
+//! The extension module `deepsig._core`: thin bindings over deepsig-signature, deepsig-md and
+//! deepsig-model.
 //!
 //! The public API, its argument checks and its docstrings live in the Python package
 //! (`python/deepsig`); this crate converts arrays without copying, releases the GIL around
@@ -8,6 +9,7 @@ use pyo3::prelude::*;
 
 mod errors;
 mod md;
+mod model;
 mod signatures;
 
 #[pymodule]
@@ -16,5 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     signatures::register(m)?;
     md::register(m)?;
+    model::register(m)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
   in signatory's conventions, on numpy arrays (no torch needed).
 - MD data: :func:`read` (positions, times, boxes, atoms, bonds and the model's graph) and
   :func:`info`, with the same readers, selections and messages as the ``deepsig`` CLI.
+- Models: :func:`train` on a manifest, :class:`Run` to predict and embed with a trained run.
 - MDAnalysis: :class:`deepsig.mdanalysis.LogSignature`, a parallelisable analysis.
 
 File errors raise :class:`ReadError` (an ``OSError``) with ``.path``, ``.frame``,
@@ -13,6 +14,7 @@ File errors raise :class:`ReadError` (an ``OSError``) with ``.path``, ``.frame``
 
 from ._core import ReadError, __version__
 from ._md import Atoms, DeepsigWarning, MDData, info, read
+from ._models import Prediction, Run, TrajectoryPrediction, train
 from ._signatures import (
     logsignature,
     logsignature_backward,
@@ -28,6 +30,9 @@ __all__ = [
     "Atoms",
     "DeepsigWarning",
     "MDData",
+    "Prediction",
+    "Run",
+    "TrajectoryPrediction",
     "ReadError",
     "__version__",
     "info",
@@ -40,4 +45,5 @@ __all__ = [
     "signature_backward",
     "signature_channels",
     "signature_combine",
+    "train",
 ]

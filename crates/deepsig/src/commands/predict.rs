@@ -55,24 +55,11 @@ fn class_name(task: &Task, prediction: &[f64]) -> Option<String> {
     task.class_of(prediction).and_then(|c| task.classes().get(c).cloned())
 }
 
-fn mean(rows: &[Vec<f64>]) -> Vec<f64> {
-    let width = rows.first().map_or(0, Vec::len);
-    let n = rows.len().max(1) as f64;
-    (0..width).map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n).collect()
-}
-
 pub(crate) fn run(args: &PredictArgs) -> Result<()> {
     let (run, data) = load(&args.input, &args.trajectories, false)?;
     let task = &run.task;
-    let mut trajectories = Vec::new();
-    for (path, windows) in &data.trajectories {
-        let per_window: Vec<Vec<f64>> = windows
-            .iter()
-            .map(|w| task.predictions(run.forward(&data.graph, w).logits).remove(0))
-            .collect();
-        let mean = mean(&per_window);
-        trajectories.push((path, per_window, mean));
-    }
+    let trajectories: Vec<_> =
+        run.predict(&data).into_iter().map(|t| (t.path, t.windows, t.mean)).collect();
     // Column names: P(class) for classification, the value for regression.
     let columns: Vec<String> = match task {
         Task::Binary { classes } => vec![format!("P({})", classes[1])],
@@ -129,16 +116,10 @@ pub(crate) fn embed(args: &EmbedArgs) -> Result<()> {
     let (run, data) = load(&args.input, &args.trajectories, false)?;
     let mut values: Vec<f32> = Vec::new();
     let mut shape = [0usize; 3];
-    for (path, windows) in &data.trajectories {
-        for w in windows {
-            let features = run.forward(&data.graph, w).encoding.features;
-            let [rows, cols] = features.dims();
-            shape = [shape[0] + 1, rows, cols];
-            values.extend(features.into_data().convert::<f32>().try_into_vec::<f32>().map_err(
-                |e| anyhow::anyhow!("cannot read the features of {}: {e:?}", path.display()),
-            )?);
-        }
-        eprintln!("{}: {} windows", path.display(), windows.len());
+    for t in run.embed(&data)? {
+        values.extend(t.values);
+        shape = [shape[0] + t.shape[0], t.shape[1], t.shape[2]];
+        eprintln!("{}: {} windows", t.path.display(), t.shape[0]);
     }
     npy::write(&args.output, args.force, &values, &shape)?;
     eprintln!("wrote {} of shape {shape:?}", args.output.display());

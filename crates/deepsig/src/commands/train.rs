@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use deepsig_model::metrics::mean_std;
+use deepsig_model::metrics::summarise_seeds;
 use deepsig_model::{TrainOptions, train};
 
 use crate::args::{EvalArgs, TrainArgs};
@@ -60,7 +60,7 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
         }
         results.push(metrics);
     }
-    let mut summary = summarise(&results);
+    let mut summary = summarise_seeds(&results);
     if config.folds > 0
         && let Some(map) = summary.as_object_mut()
     {
@@ -102,25 +102,6 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Mean and population std over seeds of every numeric metric.
-fn summarise(results: &[serde_json::Value]) -> serde_json::Value {
-    let mut summary = serde_json::Map::new();
-    for level in ["per_window", "per_trajectory"] {
-        let Some(first) = results.first().and_then(|r| r[level].as_object()) else { continue };
-        for key in first.keys() {
-            let values: Vec<f64> = results.iter().filter_map(|r| r[level][key].as_f64()).collect();
-            if values.len() == results.len() {
-                let (mean, std) = mean_std(&values);
-                summary.insert(
-                    format!("{level}.{key}"),
-                    serde_json::json!({ "mean": mean, "std": std }),
-                );
-            }
-        }
-    }
-    serde_json::Value::Object(summary)
 }
 
 pub(crate) fn eval(args: &EvalArgs) -> Result<()> {

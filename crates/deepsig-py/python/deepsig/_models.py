@@ -1,0 +1,161 @@
+"""Models: :func:`train` on a manifest, and :class:`Run` to apply a trained run."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _core
+from ._md import _paths
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _setting(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return f"{key}={value}"
+
+
+def train(
+    manifest: PathLike,
+    out: PathLike,
+    *,
+    preset: str = "paper",
+    seeds: int = 1,
+    seed: int = 0,
+    resume: bool = False,
+    resume_changed: bool = False,
+    device: str = "cpu",
+    cache: Optional[PathLike] = None,
+    progress: bool = False,
+    **settings: Any,
+) -> Dict[str, Any]:
+    """Trains on the TOML manifest ``manifest`` into the run folder ``out`` (as ``deepsig
+    train``): one run per seed (``out/seed-S`` when ``seeds > 1``), settings as ``--set``
+    keys (``train(m, out, preset="small", epochs=20, lr=3e-3)``).
+
+    Returns the run's ``metrics.json`` as a dict when ``seeds == 1``; else ``{"runs":
+    [metrics, ...], "summary": {"per_trajectory.accuracy": {"mean": m, "std": s}, ...}}``.
+    ``progress`` prints the per-epoch lines on stderr. The GIL is released while training.
+    """
+    if not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds: expected a positive integer, got {seeds!r}")
+    text = _core.train(
+        os.fspath(manifest), os.fspath(out), preset,
+        [_setting(k, v) for k, v in settings.items()], seeds, seed, bool(resume),
+        bool(resume_changed), device, None if cache is None else os.fspath(cache),
+        bool(progress),
+    )
+    result = json.loads(text)
+    if seeds == 1:
+        return result["runs"][0]
+    if seeds > 1:
+        summary_path = pathlib.Path(out) / "summary.json"
+        tmp = summary_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(result["summary"], indent=2))
+        os.replace(tmp, summary_path)
+    return result
+
+
+@dataclass(frozen=True)
+class TrajectoryPrediction:
+    """One trajectory: ``windows`` (W, outputs) float64 (class probabilities, or values for a
+    regression), their ``mean`` (outputs,), and the predicted class names."""
+
+    path: str
+    windows: np.ndarray
+    mean: np.ndarray
+    predicted: Optional[str]
+    window_predicted: List[Optional[str]]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What :meth:`Run.predict` returns (the content of ``deepsig predict --json``)."""
+
+    columns: List[str]
+    classes: List[str]
+    trajectories: List[TrajectoryPrediction]
+    reference: Optional[str]
+    static_topology: bool
+
+    def to_pandas(self):
+        """One row per window: trajectory, window, the output columns, predicted class."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("Prediction.to_pandas needs pandas: pip install pandas") from e
+        rows = []
+        for t in self.trajectories:
+            for w, values in enumerate(t.windows):
+                row = {"trajectory": t.path, "window": w}
+                row.update(dict(zip(self.columns, values)))
+                row["predicted"] = t.window_predicted[w]
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+
+class Run:
+    """A trained run folder (``deepsig train --out RUN``).
+
+    ``config``: its ``config.json``; ``metrics``: its ``metrics.json`` (None while training
+    has not finished). ``manifest`` overrides the manifest the run was trained from (for the
+    vocabulary of a moved data set); ``device`` is ``cpu``, ``cuda`` or ``wgpu`` (when built
+    with those features).
+    """
+
+    def __init__(self, path: PathLike, *, manifest: Optional[PathLike] = None,
+                 device: str = "cpu"):
+        self.path = pathlib.Path(path)
+        if not (self.path / "config.json").is_file():
+            raise FileNotFoundError(f"{self.path}: not a run folder (no config.json)")
+        self._manifest = None if manifest is None else os.fspath(manifest)
+        self._device = device
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        return json.loads((self.path / "config.json").read_text())
+
+    @property
+    def metrics(self) -> Optional[Dict[str, Any]]:
+        path = self.path / "metrics.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def predict(
+        self, topology: PathLike, trajectories: Union[PathLike, Sequence[PathLike]] = ()
+    ) -> Prediction:
+        """The run applied to ``trajectories`` of ``topology`` (for a graph run: the edge list
+        and ``(T, N, c)`` ``.npy``/``.npz`` arrays), window by window, aligned to the run's
+        own reference structure when it has one for these atoms."""
+        raw = _core.predict(os.fspath(self.path), self._manifest, self._device,
+                            os.fspath(topology), _paths(trajectories))
+        return Prediction(
+            columns=list(raw["columns"]),
+            classes=list(raw["classes"]),
+            trajectories=[TrajectoryPrediction(**t) for t in raw["trajectories"]],
+            reference=raw["reference"],
+            static_topology=raw["static_topology"],
+        )
+
+    def embed(
+        self, topology: PathLike, trajectories: Union[PathLike, Sequence[PathLike]] = ()
+    ) -> np.ndarray:
+        """The sequence head's inputs, (windows, sub_windows, C) float32, windows of all
+        ``trajectories`` in order (as ``deepsig embed``)."""
+        parts = _core.embed(os.fspath(self.path), self._manifest, self._device,
+                            os.fspath(topology), _paths(trajectories))
+        arrays = [features for _, features in parts]
+        if not arrays:
+            return np.zeros((0, 0, 0), dtype=np.float32)
+        return np.concatenate(arrays, axis=0)

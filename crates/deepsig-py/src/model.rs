@@ -1,0 +1,194 @@
+//! Models: `_core.train`, `_core.predict`, `_core.embed`.
+//!
+//! Training and inference run without the GIL. Metrics come back as the JSON text of the
+//! run's `metrics.json` (the Python side parses it), so Python sees exactly what the CLI
+//! writes.
+
+use std::path::PathBuf;
+
+use deepsig_model::DataError;
+use deepsig_model::metrics::summarise_seeds;
+use deepsig_model::reference::ReferenceOrigin;
+use deepsig_model::task::Task;
+use deepsig_model::{Preset, TrainError, TrainOptions, TrainedRun, train as train_run};
+use numpy::{PyArray1, PyArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::errors::{read_error, value_error};
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(predict, m)?)?;
+    m.add_function(wrap_pyfunction!(embed, m)?)?;
+    Ok(())
+}
+
+/// A file that cannot be read stays a `ReadError`; everything else names its file and key
+/// in a `ValueError`.
+fn train_error(py: Python<'_>, context: &str, e: &TrainError) -> PyErr {
+    if let TrainError::Prepare(data) = e
+        && let DataError::Read(read) = data.as_ref()
+    {
+        return read_error(py, read);
+    }
+    let err = value_error(e);
+    PyValueError::new_err(format!("{context}: {}", err.value(py)))
+}
+
+/// `_core.train(...)`: the JSON text `{"runs": [metrics...], "summary": {...}}`.
+#[pyfunction]
+#[pyo3(signature = (manifest, out, preset, settings, seeds, seed, resume, resume_changed, device, cache, progress))]
+#[allow(clippy::too_many_arguments)]
+fn train(
+    py: Python<'_>,
+    manifest: PathBuf,
+    out: PathBuf,
+    preset: &str,
+    settings: Vec<String>,
+    seeds: u64,
+    seed: u64,
+    resume: bool,
+    resume_changed: bool,
+    device: String,
+    cache: Option<PathBuf>,
+    progress: bool,
+) -> PyResult<String> {
+    let preset: Preset =
+        preset.parse().map_err(|e: deepsig_model::config::ConfigError| value_error(&e))?;
+    let config = preset
+        .config()
+        .with_overrides(&settings)
+        .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?;
+    if seeds == 0 {
+        return Err(PyValueError::new_err("seeds: must be at least 1"));
+    }
+    let cache = cache.unwrap_or_else(|| {
+        out.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .join(".deepsig-cache")
+    });
+    let mut runs = Vec::new();
+    for k in 0..seeds {
+        let seed = seed + k;
+        let run_out = if seeds == 1 { out.clone() } else { out.join(format!("seed-{seed}")) };
+        let opts = TrainOptions {
+            manifest: manifest.clone(),
+            out: run_out.clone(),
+            config: config.clone(),
+            seed,
+            device: device.clone(),
+            resume,
+            resume_changed,
+            progress,
+            cache_dir: Some(cache.clone()),
+        };
+        let metrics = py.detach(|| train_run(&opts)).map_err(|e| {
+            train_error(py, &format!("training seed {seed} into {}", run_out.display()), &e)
+        })?;
+        runs.push(metrics);
+    }
+    let summary = summarise_seeds(&runs);
+    Ok(serde_json::json!({ "runs": runs, "summary": summary }).to_string())
+}
+
+fn load(
+    py: Python<'_>,
+    run: &std::path::Path,
+    manifest: Option<&std::path::Path>,
+    device: &str,
+    topology: &std::path::Path,
+    trajectories: &[PathBuf],
+) -> PyResult<(TrainedRun, deepsig_model::SystemInput)> {
+    py.detach(|| {
+        let trained = TrainedRun::load(run, manifest, device, false)
+            .map_err(|e| (format!("loading the run {}", run.display()), e))?;
+        let data = trained
+            .input(topology, trajectories)
+            .map_err(|e| (format!("preparing {}", topology.display()), e))?;
+        Ok((trained, data))
+    })
+    .map_err(|(context, e): (String, TrainError)| train_error(py, &context, &e))
+}
+
+fn columns(task: &Task) -> Vec<String> {
+    match task {
+        Task::Binary { classes } => vec![format!("P({})", classes[1])],
+        Task::MultiClass { classes } => classes.iter().map(|c| format!("P({c})")).collect(),
+        Task::Regression => vec!["value".into()],
+    }
+}
+
+/// `_core.predict(run, manifest, device, topology, trajectories)`: a dict with `columns`,
+/// `classes`, `task`, `reference`, `static_topology` and per trajectory `path`, `windows`
+/// (W, outputs) float64, `mean` (outputs,), `predicted` and `window_predicted` class names.
+#[pyfunction]
+#[pyo3(signature = (run, manifest, device, topology, trajectories))]
+fn predict<'py>(
+    py: Python<'py>,
+    run: PathBuf,
+    manifest: Option<PathBuf>,
+    device: &str,
+    topology: PathBuf,
+    trajectories: Vec<PathBuf>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (trained, data) = load(py, &run, manifest.as_deref(), device, &topology, &trajectories)?;
+    let predictions = py.detach(|| trained.predict(&data));
+    let task = &trained.task;
+    let class_name = |p: &[f64]| task.class_of(p).and_then(|c| task.classes().get(c).cloned());
+    let out = PyDict::new(py);
+    out.set_item("columns", columns(task))?;
+    out.set_item("classes", task.classes().to_vec())?;
+    out.set_item("task", serde_json::to_string(task).unwrap_or_default())?;
+    out.set_item("static_topology", data.static_topology)?;
+    out.set_item(
+        "reference",
+        match data.reference {
+            Some(ReferenceOrigin::Shared) => Some("run"),
+            Some(ReferenceOrigin::Own) => Some("topology"),
+            None => None,
+        },
+    )?;
+    let list = PyList::empty(py);
+    for t in predictions {
+        let d = PyDict::new(py);
+        let (n, width) = (t.windows.len(), t.mean.len());
+        d.set_item("path", t.path.display().to_string())?;
+        d.set_item(
+            "window_predicted",
+            t.windows.iter().map(|p| class_name(p)).collect::<Vec<_>>(),
+        )?;
+        d.set_item("predicted", class_name(&t.mean))?;
+        let flat: Vec<f64> = t.windows.into_iter().flatten().collect();
+        d.set_item("windows", PyArray1::from_vec(py, flat).reshape([n, width])?)?;
+        d.set_item("mean", PyArray1::from_vec(py, t.mean))?;
+        list.append(d)?;
+    }
+    out.set_item("trajectories", list)?;
+    Ok(out)
+}
+
+/// `_core.embed(run, manifest, device, topology, trajectories)`: per trajectory `(path,
+/// features)` with features (windows, sub_windows, C) float32.
+#[pyfunction]
+#[pyo3(signature = (run, manifest, device, topology, trajectories))]
+fn embed<'py>(
+    py: Python<'py>,
+    run: PathBuf,
+    manifest: Option<PathBuf>,
+    device: &str,
+    topology: PathBuf,
+    trajectories: Vec<PathBuf>,
+) -> PyResult<Bound<'py, PyList>> {
+    let (trained, data) = load(py, &run, manifest.as_deref(), device, &topology, &trajectories)?;
+    let embeddings =
+        py.detach(|| trained.embed(&data)).map_err(|e| train_error(py, "embedding", &e))?;
+    let list = PyList::empty(py);
+    for t in embeddings {
+        let features = PyArray1::from_vec(py, t.values).reshape(t.shape)?;
+        list.append((t.path.display().to_string(), features))?;
+    }
+    Ok(list)
+}

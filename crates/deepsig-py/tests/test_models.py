@@ -1,0 +1,98 @@
+"""deepsig.train and deepsig.Run against the CLI on a small generated data set."""
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import deepsig
+
+
+@pytest.fixture(scope="module")
+def motion(cli, tmp_path_factory):
+    """A small synthetic motion data set and a 2-epoch run trained on it from Python."""
+    root = tmp_path_factory.mktemp("motion")
+    subprocess.run(
+        [cli, "generate", "motion", "-o", str(root / "data"), "--per-class", "4",
+         "--frames", "40", "--residues", "12"],
+        check=True, capture_output=True,
+    )
+    metrics = deepsig.train(root / "data" / "manifest.toml", root / "run", preset="small",
+                            epochs=2)
+    return root, metrics
+
+
+def test_train_returns_the_runs_metrics(motion):
+    root, metrics = motion
+    assert metrics == json.loads((root / "run" / "metrics.json").read_text())
+    run = deepsig.Run(root / "run")
+    assert run.metrics == metrics
+    assert run.config["config"]["epochs"] == 2 and run.config["seed"] == 0
+
+
+def test_predict_equals_the_cli(motion, cli):
+    root, _ = motion
+    data = root / "data"
+    trajectories = [str(data / "a-first-000.pdb"), str(data / "b-first-001.pdb")]
+    ours = deepsig.Run(root / "run").predict(data / "topology.pdb", trajectories)
+    out = subprocess.run(
+        [cli, "predict", "--run", str(root / "run"), str(data / "topology.pdb"), *trajectories,
+         "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    theirs = json.loads(out.stdout)
+    assert ours.columns == theirs["columns"]
+    assert ours.reference == theirs["reference"] == "run"
+    for t, want in zip(ours.trajectories, theirs["trajectories"]):
+        assert t.path == want["trajectory"]
+        np.testing.assert_array_equal(t.windows, [w["outputs"] for w in want["windows"]])
+        np.testing.assert_array_equal(t.mean, want["mean"]["outputs"])
+        assert t.predicted == want["mean"]["predicted"]
+        assert t.window_predicted == [w["predicted"] for w in want["windows"]]
+
+
+def test_embed_equals_the_cli(motion, cli, tmp_path):
+    root, _ = motion
+    data = root / "data"
+    trajectories = [str(data / "a-first-000.pdb"), str(data / "a-first-001.pdb")]
+    ours = deepsig.Run(root / "run").embed(data / "topology.pdb", trajectories)
+    subprocess.run(
+        [cli, "embed", "--run", str(root / "run"), str(data / "topology.pdb"), *trajectories,
+         "-o", str(tmp_path / "f.npy")],
+        check=True, capture_output=True,
+    )
+    theirs = np.load(tmp_path / "f.npy")
+    assert ours.dtype == np.float32 and ours.ndim == 3
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_seeds_write_a_summary(motion, tmp_path):
+    root, _ = motion
+    result = deepsig.train(root / "data" / "manifest.toml", tmp_path / "runs", preset="small",
+                           epochs=1, seeds=2)
+    assert len(result["runs"]) == 2
+    assert (tmp_path / "runs" / "seed-0" / "metrics.json").is_file()
+    assert (tmp_path / "runs" / "seed-1" / "metrics.json").is_file()
+    summary = json.loads((tmp_path / "runs" / "summary.json").read_text())
+    assert summary == result["summary"]
+    assert set(summary["per_trajectory.accuracy"]) == {"mean", "std"}
+
+
+def test_errors(motion, tmp_path):
+    root, _ = motion
+    manifest = root / "data" / "manifest.toml"
+    with pytest.raises(ValueError, match="clustres"):
+        deepsig.train(manifest, tmp_path / "x", preset="small", clustres=4)
+    with pytest.raises(ValueError, match="preset"):
+        deepsig.train(manifest, tmp_path / "x", preset="huge")
+    with pytest.raises(ValueError, match="nope.toml"):
+        deepsig.train(tmp_path / "nope.toml", tmp_path / "x", preset="small")
+    with pytest.raises(ValueError, match="epochs"):
+        deepsig.train(manifest, root / "run", preset="small", epochs=3, resume=True)
+    with pytest.raises(FileNotFoundError, match="not a run folder"):
+        deepsig.Run(tmp_path)
+    with pytest.raises(deepsig.ReadError) as e:
+        deepsig.Run(root / "run").predict(root / "data" / "topology.pdb",
+                                          [tmp_path / "missing.pdb"])
+    assert e.value.path == str(tmp_path / "missing.pdb")
