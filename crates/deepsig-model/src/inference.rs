@@ -378,7 +378,10 @@ impl TrainedRun {
                 shape = [shape[0] + 1, rows, cols];
                 let data = features.into_data().convert::<f32>();
                 values.extend(data.try_into_vec::<f32>().map_err(|e| {
-                    TrainError::Data(format!("cannot read the features of {}: {e:?}", path.display()))
+                    TrainError::Data(format!(
+                        "cannot read the features of {}: {e:?}",
+                        path.display()
+                    ))
                 })?);
             }
             out.push(TrajectoryEmbedding { path: path.clone(), values, shape });

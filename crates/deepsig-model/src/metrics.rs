@@ -170,7 +170,6 @@ pub fn summarise_seeds(results: &[serde_json::Value]) -> serde_json::Value {
     serde_json::Value::Object(summary)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,7 +69,10 @@ fn bonds_of(
         .map_err(|source| ExtractError::Bonds { path: path.to_path_buf(), source })
 }
 
-fn edges_array<'py>(py: Python<'py>, edges: impl Iterator<Item = (u32, u32)>) -> PyResult<Py<PyAny>> {
+fn edges_array<'py>(
+    py: Python<'py>,
+    edges: impl Iterator<Item = (u32, u32)>,
+) -> PyResult<Py<PyAny>> {
     let flat: Vec<i64> = edges.flat_map(|(i, j)| [i64::from(i), i64::from(j)]).collect();
     let n = flat.len() / 2;
     Ok(PyArray1::from_vec(py, flat).reshape([n, 2])?.into_any().unbind())
@@ -132,7 +135,8 @@ fn read<'py>(
             let graph = match &bonds {
                 None => None,
                 Some(b) => {
-                    let bonds_error = |source| ExtractError::Bonds { path: topology.clone(), source };
+                    let bonds_error =
+                        |source| ExtractError::Bonds { path: topology.clone(), source };
                     let all = Graph::from_edges(top.atoms.len(), &b.pairs).map_err(bonds_error)?;
                     let positions = top.positions.as_deref();
                     let model = deepsig_md::selection_graph(&top, &all, &selected, positions)

@@ -98,7 +98,11 @@ fn compute<R: Send>(
     })
 }
 
-fn to_numpy<'py, T: Element>(py: Python<'py>, data: Vec<T>, shape: &[usize]) -> PyResult<Py<PyAny>> {
+fn to_numpy<'py, T: Element>(
+    py: Python<'py>,
+    data: Vec<T>,
+    shape: &[usize],
+) -> PyResult<Py<PyAny>> {
     Ok(PyArray1::from_vec(py, data).reshape(shape)?.into_any().unbind())
 }
 
@@ -111,7 +115,8 @@ fn typed_signature<'py, T: Scalar + Element>(
     let shape = shape_of(path.shape(), "path")?;
     let out_shape = opts.output_shape(shape).map_err(engine_error)?;
     let data = path.as_slice()?;
-    let out = compute(py, threads, || engine::signature(data, shape, &opts))?.map_err(engine_error)?;
+    let out =
+        compute(py, threads, || engine::signature(data, shape, &opts))?.map_err(engine_error)?;
     to_numpy(py, out, &out_shape)
 }
 
@@ -152,9 +157,9 @@ fn typed_backward<'py, T: Scalar + Element>(
 ) -> PyResult<Py<PyAny>> {
     let shape = shape_of(path.shape(), "path")?;
     let out_shape = opts.output_shape(shape).map_err(engine_error)?;
-    let grad = grad.extract::<PyReadonlyArrayDyn<'_, T>>().map_err(|_| {
-        PyTypeError::new_err("grad: expected a numpy array of the path's dtype")
-    })?;
+    let grad = grad
+        .extract::<PyReadonlyArrayDyn<'_, T>>()
+        .map_err(|_| PyTypeError::new_err("grad: expected a numpy array of the path's dtype"))?;
     if grad.shape() != out_shape.as_slice() {
         return Err(PyValueError::new_err(format!(
             "grad: expected the output's shape {out_shape:?}, got {:?}",
@@ -251,4 +256,3 @@ fn logsignature_channels(channels: usize, depth: usize) -> PyResult<usize> {
 fn lyndon_words(channels: usize, depth: usize) -> PyResult<Vec<Vec<usize>>> {
     engine::lyndon_words(channels, self::depth(depth)?).map_err(engine_error)
 }
-

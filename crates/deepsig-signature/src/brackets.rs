@@ -4,7 +4,7 @@
 //! where $P_w$ is the standard bracketing ($P_a = a$ for a letter; $P_w = [P_u, P_v]$ for the
 //! standard factorisation $w = uv$, $v$ the longest proper Lyndon suffix). Expanded as a
 //! polynomial, $P_w = w + \sum_{v > w} c_{w,v}\, v$ over words $v$ of the same length that are
-//! lexicographically larger (docs/method.md, "Log-signature coordinates"). So the `words`
+//! lexicographically larger (docs/method.md, "Log-signature coordinates", eq. L1). So the `words`
 //! coordinates $\ell_v$ (the expanded log at the Lyndon words) and the bracket coordinates are
 //! related by a unit triangular system, $\ell_v = \lambda_v + \sum_{u < v} c_{u,v} \lambda_u$,
 //! solved by forward substitution; its transpose gives the backward.
@@ -47,14 +47,14 @@ impl Brackets {
     }
 
     /// `words` coordinates → bracket coordinates, in place.
-    pub(crate) fn from_words<T: Scalar>(&self, out: &mut [T]) {
+    pub(crate) fn words_to_brackets<T: Scalar>(&self, out: &mut [T]) {
         for &(u, v, c) in &self.entries {
             let source = out[u];
             out[v] -= T::from_f64(c) * source;
         }
     }
 
-    /// The adjoint of [`Brackets::from_words`], in place: bracket gradient → `words` gradient.
+    /// The adjoint of [`Brackets::words_to_brackets`], in place: bracket gradient → `words` gradient.
     pub(crate) fn backward<T: Scalar>(&self, grad: &mut [T]) {
         for &(u, v, c) in self.entries.iter().rev() {
             let target = grad[v];

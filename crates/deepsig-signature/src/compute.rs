@@ -153,7 +153,7 @@ fn write_output<T: Scalar>(
                 *o = expanded[w];
             }
             if let Some(brackets) = &plan.brackets {
-                brackets.from_words(out);
+                brackets.words_to_brackets(out);
             }
         }
     }

@@ -201,7 +201,7 @@ pub(crate) fn bracket(w: &[usize], d: usize) -> Vec<f64> {
 pub(crate) fn lyndon_coordinates(log: &Tensor, d: usize, depth: usize) -> Vec<f64> {
     let words = lyndon_brute(d, depth);
     let mut out = Vec::new();
-    for k in 1..=depth {
+    for (k, log_k) in log.iter().enumerate().skip(1) {
         let level: Vec<&Vec<usize>> = words.iter().filter(|w| w.len() == k).collect();
         let index = |w: &[usize]| w.iter().fold(0, |acc, &l| acc * d + l);
         let n = level.len();
@@ -211,7 +211,7 @@ pub(crate) fn lyndon_coordinates(log: &Tensor, d: usize, depth: usize) -> Vec<f6
             .iter()
             .map(|wi| {
                 let mut row: Vec<f64> = columns.iter().map(|p| p[index(wi)]).collect();
-                row.push(log[k][index(wi)]);
+                row.push(log_k[index(wi)]);
                 row
             })
             .collect();
@@ -221,8 +221,9 @@ pub(crate) fn lyndon_coordinates(log: &Tensor, d: usize, depth: usize) -> Vec<f6
             for r in 0..n {
                 if r != c {
                     let f = a[r][c] / a[c][c];
-                    for j in c..=n {
-                        a[r][j] -= f * a[c][j];
+                    let pivot_row = a[c].clone();
+                    for (x, p) in a[r][c..].iter_mut().zip(&pivot_row[c..]) {
+                        *x -= f * p;
                     }
                 }
             }
