@@ -77,6 +77,24 @@ def main():
             theirs = timed(lambda: f(x, n), args.repeats)
             row += [f"{theirs[0]*1e3:.2f} / {theirs[1]*1e3:.2f}", f"{theirs[0] / ours[0]:.2f}×"]
         print("| " + " | ".join(row) + " |")
+    # The wrapper's fixed cost (checks, batch axis, result array), measured on a path whose
+    # arithmetic is nil, against the engine's time at the first (B = 32, L = 1000) shape.
+    tiny = np.zeros((1, 2, 1))
+    calls = 2000
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        deepsig.signature(tiny, 1, threads=args.threads)
+    per_call = (time.perf_counter() - t0) / calls
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        _core.signature(tiny, 1, None, False, False, False, False, False, args.threads)
+    per_core_call = (time.perf_counter() - t0) / calls
+    x = rng.standard_normal(SHAPES[0][:3]) * 0.1
+    engine, _ = timed(lambda: _core.signature(x, SHAPES[0][3], None, False, False, False, False,
+                                              False, args.threads), args.repeats)
+    print(f"\nfixed cost per call: deepsig.signature {per_call*1e6:.1f} µs, _core.signature "
+          f"{per_core_call*1e6:.1f} µs; at B, L, d, N = {SHAPES[0]} the whole call costs "
+          f"{per_call / engine * 100:.3f} % of the engine's {engine*1e3:.2f} ms")
 
 
 if __name__ == "__main__":
