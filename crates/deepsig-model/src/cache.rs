@@ -9,7 +9,7 @@
 //! entry that is truncated or altered is ignored and rebuilt. Entries are written atomically.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::dataset::{CacheStats, WindowData};
@@ -141,16 +141,11 @@ pub(crate) fn store(
         payload.extend_from_slice(w.as_bytes());
     }
     let digest = blake3::hash(&payload);
-    let write = || -> std::io::Result<()> {
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        {
-            let mut w = BufWriter::new(tmp.as_file_mut());
-            w.write_all(&payload)?;
-            w.write_all(digest.as_bytes())?;
-            w.flush()?;
-        }
-        tmp.persist(entry_path(dir, key)).map_err(|e| e.error)?;
-        Ok(())
-    };
-    write().map_err(|e| DataError::io(dir, "cannot write a cache entry in", e))
+    // Concurrent writers of one entry (shards on a shared file system) both rename a whole
+    // file over the same name: a reader sees one of two identical complete files.
+    crate::io::write_atomically(&entry_path(dir, key), |w| {
+        w.write_all(&payload)?;
+        w.write_all(digest.as_bytes())
+    })
+    .map_err(|e| DataError::io(dir, "cannot write a cache entry in", e))
 }

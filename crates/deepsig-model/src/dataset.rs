@@ -128,6 +128,26 @@ pub struct CacheStats {
     pub read: Vec<PathBuf>,
 }
 
+/// A deterministic share of a manifest's trajectories: those whose index in manifest order
+/// is `index` modulo `count` (round robin, so shards of a sorted manifest get similar sizes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This share, `0..count`.
+    pub index: usize,
+    /// How many shares.
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole manifest.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Whether trajectory `t` (manifest order) belongs to this share.
+    pub fn contains(self, t: usize) -> bool {
+        t % self.count.max(1) == self.index
+    }
+}
+
 impl Dataset {
     /// Reads and preprocesses every trajectory of `manifest`; with `cache_dir`, each
     /// trajectory's result is stored there under a key made of the topology's and the
@@ -137,14 +157,31 @@ impl Dataset {
         options: &DatasetOptions,
         cache_dir: Option<&Path>,
     ) -> Result<(Dataset, CacheStats), DataError> {
+        Dataset::load_shard(manifest, options, cache_dir, Shard::ALL)
+    }
+
+    /// [`Dataset::load`] for the trajectories of `shard` only (the others are left out of
+    /// `trajectories`; every system is still opened, because a system's alignment reference
+    /// may come from an earlier one with the same atoms). With a cache, the shard's entries
+    /// are exactly those a whole load would store: the keys do not depend on the shard.
+    pub fn load_shard(
+        manifest: &Manifest,
+        options: &DatasetOptions,
+        cache_dir: Option<&Path>,
+        shard: Shard,
+    ) -> Result<(Dataset, CacheStats), DataError> {
         let mut stats = CacheStats::default();
+        let mut index = 0usize;
         let mut kept = References::default();
         let mut systems = Vec::with_capacity(manifest.systems().len());
         let mut trajectories = Vec::new();
         for (k, system) in manifest.systems().iter().enumerate() {
             let deepsig_md::SystemSource::Molecule { topology, .. } = &system.source else {
+                let first = index;
+                index += system.trajectories.len();
+                let keep = |j: usize| shard.contains(first + j);
                 let (data, windowed) =
-                    crate::nodes::load_graph_system(manifest, k, cache_dir, &mut stats)?;
+                    crate::nodes::load_graph_system(manifest, k, cache_dir, &mut stats, &keep)?;
                 systems.push(data);
                 trajectories.extend(windowed);
                 continue;
@@ -161,6 +198,10 @@ impl Dataset {
                 ..opened.data.clone()
             });
             for path in &system.trajectories {
+                index += 1;
+                if !shard.contains(index - 1) {
+                    continue;
+                }
                 let key = cache::key(
                     &[topology, path],
                     &format!("{expression}|{options:?}|{:?}", manifest.windowing()),

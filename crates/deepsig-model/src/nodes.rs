@@ -24,6 +24,7 @@ pub(crate) fn load_graph_system(
     index: usize,
     cache_dir: Option<&Path>,
     stats: &mut CacheStats,
+    keep: &dyn Fn(usize) -> bool,
 ) -> Result<(SystemData, Vec<TrajectoryData>), DataError> {
     let system = &manifest.systems()[index];
     // Fails for a molecule system, so what follows is a graph system's.
@@ -36,7 +37,10 @@ pub(crate) fn load_graph_system(
     let data = system_data(system, edge_file, &graph);
     let windowing = manifest.windowing();
     let mut trajectories = Vec::with_capacity(system.trajectories.len());
-    for path in &system.trajectories {
+    for (j, path) in system.trajectories.iter().enumerate() {
+        if !keep(j) {
+            continue;
+        }
         let options =
             format!("graph|nodes={nodes:?}|n={}|c={}|{windowing:?}", graph.nodes, graph.channels);
         let key = cache::key(&[edge_file, path], &options, &[])?;

@@ -60,6 +60,31 @@ pub struct Prepared {
     pub warnings: Vec<DataWarning>,
 }
 
+/// How the frames of `manifest` are prepared for a run with `config`: everything that goes
+/// into the cache key besides the files.
+pub fn dataset_options(manifest: &Manifest, config: &TrainConfig) -> DatasetOptions {
+    let mut options = DatasetOptions::default();
+    options.prep.align = config.align;
+    options.read.allow_truncated = manifest.allow_truncated();
+    options
+}
+
+/// Preprocesses `shard`'s trajectories of the manifest at `manifest` into `cache_dir`, under
+/// the keys a run with `config` looks up, so that `train` finds them there (`deepsig
+/// prepare`). Shards can run at once, in processes on other machines that share the folder:
+/// every entry is written to a temporary file and renamed into place.
+pub fn prepare_shard(
+    manifest: &Path,
+    config: &TrainConfig,
+    cache_dir: &Path,
+    shard: crate::dataset::Shard,
+) -> Result<CacheStats, TrainError> {
+    let manifest = Manifest::load(manifest).map_err(crate::error::DataError::from)?;
+    let options = dataset_options(&manifest, config);
+    let (_, stats) = Dataset::load_shard(&manifest, &options, Some(cache_dir), shard)?;
+    Ok(stats)
+}
+
 impl Prepared {
     /// Loads `manifest` (through the cache in `cache_dir`) and splits it by trajectory for the
     /// run with `seed` ([`split_trajectories`]).
@@ -70,9 +95,7 @@ impl Prepared {
         cache_dir: Option<&Path>,
     ) -> Result<Prepared, TrainError> {
         let manifest = Manifest::load(manifest).map_err(crate::error::DataError::from)?;
-        let mut options = DatasetOptions::default();
-        options.prep.align = config.align;
-        options.read.allow_truncated = manifest.allow_truncated();
+        let options = dataset_options(&manifest, config);
         let (dataset, cache) = Dataset::load(&manifest, &options, cache_dir)?;
         let task =
             Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;

@@ -22,6 +22,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(predict, m)?)?;
     m.add_function(wrap_pyfunction!(embed, m)?)?;
+    m.add_function(wrap_pyfunction!(prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(manifest_trajectories, m)?)?;
     Ok(())
 }
 
@@ -35,6 +37,46 @@ fn train_error(py: Python<'_>, context: &str, e: &TrainError) -> PyErr {
     }
     let err = value_error(e);
     PyValueError::new_err(format!("{context}: {}", err.value(py)))
+}
+
+fn config_of(preset: &str, settings: &[String]) -> PyResult<deepsig_model::TrainConfig> {
+    let preset: Preset =
+        preset.parse().map_err(|e: deepsig_model::config::ConfigError| value_error(&e))?;
+    preset
+        .config()
+        .with_overrides(settings)
+        .map_err(|e| PyValueError::new_err(format!("settings: {e}")))
+}
+
+/// `_core.prepare(manifest, cache, index, count, preset, settings)`: `(read, cached)`.
+#[pyfunction]
+fn prepare(
+    py: Python<'_>,
+    manifest: PathBuf,
+    cache: PathBuf,
+    index: usize,
+    count: usize,
+    preset: &str,
+    settings: Vec<String>,
+) -> PyResult<(usize, usize)> {
+    if count == 0 || index >= count {
+        return Err(PyValueError::new_err(format!(
+            "shard: expected (index, count) with 0 <= index < count, got ({index}, {count})"
+        )));
+    }
+    let config = config_of(preset, &settings)?;
+    let shard = deepsig_model::dataset::Shard { index, count };
+    let stats = py
+        .detach(|| deepsig_model::prepare::prepare_shard(&manifest, &config, &cache, shard))
+        .map_err(|e| train_error(py, &format!("preparing {}", manifest.display()), &e))?;
+    Ok((stats.misses, stats.hits))
+}
+
+/// `_core.manifest_trajectories(manifest)`: the manifest's trajectory files in order.
+#[pyfunction]
+fn manifest_trajectories(manifest: PathBuf) -> PyResult<Vec<String>> {
+    let m = deepsig_md::Manifest::load(&manifest).map_err(|e| value_error(&e))?;
+    Ok(m.trajectories().iter().map(|(_, path)| path.display().to_string()).collect())
 }
 
 /// `_core.train(...)`: the JSON text `{"runs": [metrics...], "summary": {...}}`.
@@ -55,12 +97,7 @@ fn train(
     cache: Option<PathBuf>,
     progress: bool,
 ) -> PyResult<String> {
-    let preset: Preset =
-        preset.parse().map_err(|e: deepsig_model::config::ConfigError| value_error(&e))?;
-    let config = preset
-        .config()
-        .with_overrides(&settings)
-        .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?;
+    let config = config_of(preset, &settings)?;
     if seeds == 0 {
         return Err(PyValueError::new_err("seeds: must be at least 1"));
     }

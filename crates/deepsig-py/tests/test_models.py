@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import deepsig
+import deepsig.dask
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +97,24 @@ def test_errors(motion, tmp_path):
         deepsig.Run(root / "run").predict(root / "data" / "topology.pdb",
                                           [tmp_path / "missing.pdb"])
     assert e.value.path == str(tmp_path / "missing.pdb")
+
+
+def test_prepare_shards_and_dask_fill_the_cache_train_reads(motion, tmp_path):
+    root, _ = motion
+    manifest = root / "data" / "manifest.toml"
+    first = deepsig.prepare(manifest, tmp_path / "c", shard=(0, 2), preset="small")
+    second = deepsig.prepare(manifest, tmp_path / "c", shard=(1, 2), preset="small")
+    assert first["read"] + second["read"] == 8 and first["cached"] == second["cached"] == 0
+    assert deepsig.prepare(manifest, tmp_path / "c", preset="small") == {"read": 0, "cached": 8}
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            done = deepsig.dask.prepare(manifest, tmp_path / "d", client, preset="small")
+            again = deepsig.dask.prepare(manifest, tmp_path / "d", client, preset="small")
+    assert done == {"trajectories": 8, "read": 8, "cached": 0}
+    assert again == {"trajectories": 8, "read": 0, "cached": 8}
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == sorted(
+        p.name for p in (tmp_path / "d").iterdir())
+    with pytest.raises(ValueError, match="shard"):
+        deepsig.prepare(manifest, tmp_path / "c", shard=(2, 2))

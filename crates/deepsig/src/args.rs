@@ -10,7 +10,7 @@ mod model;
 
 pub(crate) use model::{
     BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCommand, GenerateGrnArgs, GenerateMotionArgs,
-    ModelChoice, TrainArgs,
+    ModelChoice, PrepareArgs, TrainArgs,
 };
 
 pub(crate) use apply::{EmbedArgs, ExplainArgs, PredictArgs, RunInput};
@@ -42,6 +42,8 @@ pub(crate) enum Command {
     /// Write synthetic benchmark datasets as real MD files.
     #[command(subcommand)]
     Generate(GenerateCommand),
+    /// Preprocess a manifest's trajectories (or a share of them) into the cache `train` reads.
+    Prepare(PrepareArgs),
     /// Train Deep Signature on a dataset manifest and write a run folder.
     Train(TrainArgs),
     /// Recompute a run's test metrics from its folder.

@@ -1,6 +1,6 @@
 //! Reading and writing float arrays as `.npy`, and writing output files safely.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -23,20 +23,18 @@ pub(crate) fn write_atomic(
     if path.exists() && !force {
         bail!("{} already exists; pass --force to overwrite it", path.display());
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    {
-        let mut writer = BufWriter::new(tmp.as_file_mut());
-        contents(&mut writer)?;
-        writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    tmp.persist(path)
-        .with_context(|| format!("cannot move the output into place at {}", path.display()))?;
-    Ok(())
+    let mut failure = None;
+    deepsig_model::io::write_atomically(path, |w| {
+        contents(w).map_err(|e| {
+            let io = std::io::Error::other(format!("{e:#}"));
+            failure = Some(e);
+            io
+        })
+    })
+    .map_err(|e| match failure.take() {
+        Some(original) => original,
+        None => anyhow::Error::new(e).context(format!("cannot write {}", path.display())),
+    })
 }
 
 /// Writes a float array as `.npy` (atomically; see [`write_atomic`]).

@@ -5,6 +5,7 @@
 //! - `kill_resume`: training killed with SIGKILL at random moments and resumed ends exactly
 //!   as an uninterrupted run.
 //! - `md`, `md_real`: the MD subcommands on generated fixtures and on `../shared/data`.
+//! - `prepare`: sharded preprocessing into the cache.
 //! - `reference`: predictions independent of the topology's frame and atom order.
 //! - `tidy`: house rules checked on the source tree (module docs, file size, crate graph).
 
@@ -15,6 +16,7 @@ mod kill_resume;
 mod md;
 mod md_real;
 mod model;
+mod prepare;
 mod reference;
 mod tidy;
 

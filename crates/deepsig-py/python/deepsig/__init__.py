@@ -14,7 +14,7 @@ File errors raise :class:`ReadError` (an ``OSError``) with ``.path``, ``.frame``
 
 from ._core import ReadError, __version__
 from ._md import Atoms, DeepsigWarning, MDData, info, read
-from ._models import Prediction, Run, TrajectoryPrediction, train
+from ._models import Prediction, Run, TrajectoryPrediction, prepare, train
 from ._signatures import (
     logsignature,
     logsignature_backward,
@@ -40,6 +40,7 @@ __all__ = [
     "logsignature_backward",
     "logsignature_channels",
     "lyndon_words",
+    "prepare",
     "read",
     "signature",
     "signature_backward",

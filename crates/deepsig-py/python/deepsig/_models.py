@@ -65,6 +65,24 @@ def train(
     return result
 
 
+def prepare(
+    manifest: PathLike,
+    cache: PathLike,
+    *,
+    shard: tuple = (0, 1),
+    preset: str = "paper",
+    **settings: Any,
+) -> Dict[str, int]:
+    """Preprocesses share ``shard = (index, count)`` of ``manifest``'s trajectories (those at
+    ``index``, ``index + count``, ... in manifest order) into the cache folder ``cache``, as
+    ``deepsig prepare``; a later :func:`train` with the same ``cache``, ``preset`` and
+    ``settings`` starts from it. Returns ``{"read": n, "cached": m}``."""
+    index, count = shard
+    read, cached = _core.prepare(os.fspath(manifest), os.fspath(cache), int(index), int(count),
+                                 preset, [_setting(k, v) for k, v in settings.items()])
+    return {"read": read, "cached": cached}
+
+
 @dataclass(frozen=True)
 class TrajectoryPrediction:
     """One trajectory: ``windows`` (W, outputs) float64 (class probabilities, or values for a

@@ -139,6 +139,27 @@ pub(crate) struct BenchTrainArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct PrepareArgs {
+    /// Read the dataset from the manifest M.toml.
+    #[arg(long, value_name = "M.toml", help_heading = "INPUT")]
+    pub(crate) manifest: PathBuf,
+    /// Store the preprocessed windows in the content-keyed cache DIR (give `train` the same
+    /// --cache).
+    #[arg(long, value_name = "DIR", help_heading = "OUTPUT")]
+    pub(crate) cache: PathBuf,
+    /// Preprocess only share I of N (trajectories I, I+N, I+2N, ... in manifest order), or
+    /// `auto`: the share of this Slurm array task (SLURM_ARRAY_TASK_ID, _COUNT, _MIN).
+    #[arg(long, value_name = "I/N|auto", default_value = "0/1", help_heading = "INPUT")]
+    pub(crate) shard: String,
+    /// The settings the run will use (only those that shape the cached windows matter).
+    #[command(flatten)]
+    pub(crate) model: ModelChoice,
+    /// Print the counts as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct EvalArgs {
     /// Evaluate the run folder RUN (its best-validation model on its test split).
     #[arg(long, value_name = "RUN")]

@@ -9,5 +9,6 @@ pub(crate) mod generate;
 pub(crate) mod info;
 mod md;
 pub(crate) mod predict;
+pub(crate) mod prepare;
 pub(crate) mod signature;
 pub(crate) mod train;
