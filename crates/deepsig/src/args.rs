@@ -10,7 +10,7 @@ mod model;
 
 pub(crate) use model::{
     BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCommand, GenerateGrnArgs, GenerateMotionArgs,
-    ModelChoice, PrepareArgs, TrainArgs,
+    ModelChoice, PrepareArgs, SlurmArgs, TrainArgs,
 };
 
 pub(crate) use apply::{EmbedArgs, ExplainArgs, PredictArgs, RunInput};
@@ -58,6 +58,9 @@ pub(crate) enum Command {
     /// Train and test every method (Deep Signature and the baselines) on one manifest over
     /// several seeds, and write a comparison table (Markdown, JSON, SVG).
     Benchmark(BenchmarkArgs),
+    /// Write Slurm job scripts for a benchmark: array jobs that preprocess and train shards,
+    /// and a merge job after them; prints the sbatch commands.
+    Slurm(SlurmArgs),
 }
 
 /// The signature options shared by `signature` and `bench signature`.

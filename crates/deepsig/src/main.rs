@@ -29,6 +29,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Embed(a) => commands::predict::embed(a),
         Command::Explain(a) => commands::explain::run(a),
         Command::Benchmark(a) => commands::benchmark::run(a),
+        Command::Slurm(a) => commands::slurm::run(a),
     }
 }
 

@@ -7,6 +7,7 @@
 //! - `md`, `md_real`: the MD subcommands on generated fixtures and on `../shared/data`.
 //! - `prepare`: sharded preprocessing into the cache.
 //! - `reference`: predictions independent of the topology's frame and atom order.
+//! - `slurm`: the generated Slurm scripts run task by task, merged, equal one benchmark.
 //! - `tidy`: house rules checked on the source tree (module docs, file size, crate graph).
 
 mod apply;
@@ -18,6 +19,7 @@ mod md_real;
 mod model;
 mod prepare;
 mod reference;
+mod slurm;
 mod tidy;
 
 use std::path::Path;

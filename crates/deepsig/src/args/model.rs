@@ -208,4 +208,52 @@ pub(crate) struct BenchmarkArgs {
     /// Print the table as JSON on stdout.
     #[arg(long, help_heading = "OUTPUT")]
     pub(crate) json: bool,
+    /// Train only share I of N of the (method, seed) runs (runs I, I+N, ... in the order the
+    /// table lists them), or `auto` for this Slurm array task; write no table (see --merge).
+    #[arg(long, value_name = "I/N|auto", help_heading = "SCALE-OUT", conflicts_with = "merge")]
+    pub(crate) shard: Option<String>,
+    /// Train nothing: write the table from the runs in OUT once every one has finished, else
+    /// list the missing or unfinished runs and exit 1.
+    #[arg(long, help_heading = "SCALE-OUT")]
+    pub(crate) merge: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SlurmArgs {
+    /// The benchmark's manifest M.toml.
+    #[arg(long, value_name = "M.toml", help_heading = "INPUT")]
+    pub(crate) manifest: PathBuf,
+    /// The benchmark's output folder OUT (run folders, cache, table); the scripts go to
+    /// OUT/slurm.
+    #[arg(long, value_name = "OUT", help_heading = "OUTPUT")]
+    pub(crate) out: PathBuf,
+    /// Array tasks per job (preprocessing shards and benchmark shards).
+    #[arg(long, value_name = "N", default_value_t = 4, help_heading = "SLURM")]
+    pub(crate) array: usize,
+    /// Partition to submit to (default: the cluster's).
+    #[arg(long, value_name = "P", help_heading = "SLURM")]
+    pub(crate) partition: Option<String>,
+    /// Time limit per task (Slurm syntax, e.g. 02:00:00).
+    #[arg(long, value_name = "T", help_heading = "SLURM")]
+    pub(crate) time: Option<String>,
+    /// CPUs per task (each task trains with this many threads).
+    #[arg(long, value_name = "C", default_value_t = 2, help_heading = "SLURM")]
+    pub(crate) cpus: usize,
+    /// Memory per task (Slurm syntax, e.g. 4G).
+    #[arg(long, value_name = "M", help_heading = "SLURM")]
+    pub(crate) mem: Option<String>,
+    /// The benchmark's methods (comma-separated; default: all).
+    #[arg(long, value_name = "LIST", help_heading = "BENCHMARK")]
+    pub(crate) methods: Option<String>,
+    /// Seeds per method.
+    #[arg(long, value_name = "NUM", default_value_t = 5, help_heading = "BENCHMARK")]
+    pub(crate) seeds: u64,
+    /// First seed.
+    #[arg(long, value_name = "S", default_value_t = 0, help_heading = "BENCHMARK")]
+    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) model: ModelChoice,
+    /// Replace existing scripts in OUT/slurm.
+    #[arg(long)]
+    pub(crate) force: bool,
 }

@@ -32,6 +32,19 @@ pub(crate) struct Plan {
     /// `--tune KEY=V1,V2,...`: each method runs every seed at every value, and the value with
     /// the lowest mean best validation loss is the one reported.
     pub(crate) tune: Option<(String, Vec<String>)>,
+    /// All runs, one share of them (`--shard`), or none (`--merge`).
+    pub(crate) mode: Mode,
+}
+
+/// Which of a plan's runs this process trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every run, then the table.
+    All,
+    /// The runs whose index (in table order) is in the share; no table.
+    Shard(deepsig_model::dataset::Shard),
+    /// No run: the table from the finished runs, or the list of those missing.
+    Merge,
 }
 
 pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
@@ -48,8 +61,35 @@ pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
         device: args.device.clone(),
         threads: 0,
         tune: args.tune.as_deref().map(parse_tune).transpose()?,
+        mode: match (&args.shard, args.merge) {
+            (Some(shard), _) => Mode::Shard(crate::commands::prepare::parse_shard(shard)?),
+            (None, true) => Mode::Merge,
+            (None, false) => Mode::All,
+        },
     };
+    if let Mode::Merge = plan.mode {
+        check_finished(&plan)?;
+    }
     let results = run_plan(&plan, !args.json)?;
+    if let Mode::Shard(shard) = plan.mode {
+        drop(results);
+        let done = (0..all_runs(&plan).len()).filter(|&i| shard.contains(i)).count();
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"shard": format!("{}/{}", shard.index, shard.count), "runs": done})
+            );
+        } else {
+            println!(
+                "shard {}/{}: {done} runs finished in {}; `deepsig benchmark ... --merge` writes \
+                 the table once every shard has",
+                shard.index,
+                shard.count,
+                plan.out.display()
+            );
+        }
+        return Ok(());
+    }
     let written = write_table(&plan, &results)?;
     if args.json {
         println!("{}", table::json(&plan, &results));
@@ -93,6 +133,49 @@ fn parse_tune(text: &str) -> Result<(String, Vec<String>)> {
     Ok((key.trim().to_string(), values))
 }
 
+/// Every run of `plan` as (method, tuning setting, seed), in table order: the order the
+/// runs are trained in, and the index a `--shard` takes its share of.
+fn all_runs(plan: &Plan) -> Vec<(Method, Option<String>, u64)> {
+    let settings: Vec<Option<String>> = match &plan.tune {
+        None => vec![None],
+        Some((key, values)) => values.iter().map(|v| Some(format!("{key}={v}"))).collect(),
+    };
+    let mut runs = Vec::new();
+    for &method in &plan.methods {
+        for setting in &settings {
+            for &seed in &plan.seeds {
+                runs.push((method, setting.clone(), seed));
+            }
+        }
+    }
+    runs
+}
+
+/// `--merge`: every run must have its `metrics.json`; else the missing ones, by folder.
+fn check_finished(plan: &Plan) -> Result<()> {
+    let mut missing = Vec::new();
+    for (method, setting, seed) in all_runs(plan) {
+        let dir = run_dir(plan, method, setting.as_deref(), seed);
+        if !dir.join("metrics.json").is_file() {
+            let state = if dir.join(deepsig_model::CHECKPOINT_FILE).is_file() {
+                "unfinished (a checkpoint, no metrics.json: failed or still running)"
+            } else {
+                "missing"
+            };
+            missing.push(format!("  {}: {state}", dir.display()));
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "{} of {} runs are not finished, so no table was written:\n{}",
+            missing.len(),
+            all_runs(plan).len(),
+            missing.join("\n")
+        );
+    }
+    Ok(())
+}
+
 /// The best (lowest) validation loss of the run in `dir`, from its `curves.csv`.
 fn best_validation_loss(dir: &Path) -> Result<f64> {
     let path = dir.join("curves.csv");
@@ -128,6 +211,9 @@ pub(crate) fn run_plan(plan: &Plan, verbose: bool) -> Result<Vec<MethodResult>> 
         for value in values {
             let setting = format!("{key}={value}");
             let runs = run_seeds(plan, method, Some(&setting), &mut counter, verbose)?;
+            if let Mode::Shard(_) = plan.mode {
+                continue;
+            }
             let dirs = plan.seeds.iter().map(|&s| run_dir(plan, method, Some(&setting), s));
             let losses: Vec<f64> = dirs.map(|d| best_validation_loss(&d)).collect::<Result<_>>()?;
             let mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;
@@ -135,6 +221,10 @@ pub(crate) fn run_plan(plan: &Plan, verbose: bool) -> Result<Vec<MethodResult>> 
             if best.as_ref().is_none_or(|(b, _, _)| mean < *b) {
                 best = Some((mean, setting, runs));
             }
+        }
+        if let Mode::Shard(_) = plan.mode {
+            results.push(MethodResult { method, runs: Vec::new(), tuned: None });
+            continue;
         }
         let Some((_, chosen, runs)) = best else { bail!("--tune gave no value") };
         if verbose {
@@ -174,6 +264,11 @@ fn run_seeds(
     let mut runs = Vec::new();
     for &seed in &plan.seeds {
         *done += 1;
+        if let Mode::Shard(shard) = plan.mode
+            && !shard.contains(*done - 1)
+        {
+            continue;
+        }
         let dir = run_dir(plan, method, setting, seed);
         if verbose {
             let with = setting.map(|s| format!(" {s}")).unwrap_or_default();

@@ -101,6 +101,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<()> {
             device: "cpu".into(),
             threads: args.threads,
             tune: None,
+            mode: benchmark::Mode::All,
         };
         let results = benchmark::run_plan(&plan, true)?;
         let written = benchmark::write_table(&plan, &results)?;

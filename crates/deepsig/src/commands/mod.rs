@@ -11,4 +11,5 @@ mod md;
 pub(crate) mod predict;
 pub(crate) mod prepare;
 pub(crate) mod signature;
+pub(crate) mod slurm;
 pub(crate) mod train;
