@@ -24,6 +24,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(embed, m)?)?;
     m.add_function(wrap_pyfunction!(prepare, m)?)?;
     m.add_function(wrap_pyfunction!(manifest_trajectories, m)?)?;
+    m.add_function(wrap_pyfunction!(summarise_runs, m)?)?;
+    m.add("METHODS", deepsig_model::Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>())?;
     Ok(())
 }
 
@@ -77,6 +79,14 @@ fn prepare(
 fn manifest_trajectories(manifest: PathBuf) -> PyResult<Vec<String>> {
     let m = deepsig_md::Manifest::load(&manifest).map_err(|e| value_error(&e))?;
     Ok(m.trajectories().iter().map(|(_, path)| path.display().to_string()).collect())
+}
+
+/// `_core.summarise_runs(json_list)`: the mean ± std over runs (as `deepsig train --seeds`).
+#[pyfunction]
+fn summarise_runs(runs: &str) -> PyResult<String> {
+    let runs: Vec<serde_json::Value> = serde_json::from_str(runs)
+        .map_err(|e| PyValueError::new_err(format!("runs: not a JSON list of metrics: {e}")))?;
+    Ok(summarise_seeds(&runs).to_string())
 }
 
 /// `_core.train(...)`: the JSON text `{"runs": [metrics...], "summary": {...}}`.

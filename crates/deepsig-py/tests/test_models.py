@@ -118,3 +118,37 @@ def test_prepare_shards_and_dask_fill_the_cache_train_reads(motion, tmp_path):
         p.name for p in (tmp_path / "d").iterdir())
     with pytest.raises(ValueError, match="shard"):
         deepsig.prepare(manifest, tmp_path / "c", shard=(2, 2))
+
+
+def test_benchmark_in_process_and_on_dask_equal_the_cli(motion, cli, tmp_path):
+    root, _ = motion
+    manifest = root / "data" / "manifest.toml"
+    kwargs = dict(methods=["deepsig", "frame-head"], seeds=2, preset="small", epochs=2)
+    ours = deepsig.benchmark(manifest, tmp_path / "py", **kwargs)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            on_dask = deepsig.dask.benchmark(manifest, tmp_path / "dask", client, **kwargs)
+    out = subprocess.run(
+        [cli, "benchmark", "--manifest", str(manifest), "--out", str(tmp_path / "cli"),
+         "--methods", "deepsig,frame-head", "--seeds", "2", "--preset", "small", "--set",
+         "epochs=2", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    theirs = json.loads(out.stdout)["methods"]
+
+    def scores(table):
+        return [[(r["per_trajectory"], r["per_window"]) for r in m["metrics"]] for m in table]
+
+    assert scores(ours) == scores(on_dask)
+    assert scores(ours) == [[(r["per_trajectory"], r["per_window"]) for r in m["runs"]]
+                            for m in theirs]
+    assert [m["method"] for m in ours] == ["deepsig", "frame-head"]
+    assert set(ours[0]["summary"]) >= {"per_trajectory.accuracy", "per_window.accuracy"}
+    # A finished benchmark is reused, not retrained.
+    stamp = (tmp_path / "py" / "deepsig" / "seed-0" / "metrics.json").stat().st_mtime_ns
+    assert deepsig.benchmark(manifest, tmp_path / "py", **kwargs) == ours
+    assert (tmp_path / "py" / "deepsig" / "seed-0" / "metrics.json").stat().st_mtime_ns == stamp
+    with pytest.raises(ValueError, match="methods: unknown"):
+        deepsig.benchmark(manifest, tmp_path / "x", methods=["nope"])

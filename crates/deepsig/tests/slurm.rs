@@ -13,7 +13,9 @@ use crate::{deepsig, stderr};
 fn without_timings(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
-            map.retain(|k, _| !(k.contains("seconds") || k.starts_with("peak_rss") || k == "manifest"));
+            map.retain(|k, _| {
+                !(k.contains("seconds") || k.starts_with("peak_rss") || k == "manifest")
+            });
             map.values_mut().for_each(without_timings);
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(without_timings),

@@ -14,7 +14,7 @@ File errors raise :class:`ReadError` (an ``OSError``) with ``.path``, ``.frame``
 
 from ._core import ReadError, __version__
 from ._md import Atoms, DeepsigWarning, MDData, info, read
-from ._models import Prediction, Run, TrajectoryPrediction, prepare, train
+from ._models import Prediction, Run, TrajectoryPrediction, benchmark, prepare, train
 from ._signatures import (
     logsignature,
     logsignature_backward,
@@ -35,6 +35,7 @@ __all__ = [
     "TrajectoryPrediction",
     "ReadError",
     "__version__",
+    "benchmark",
     "info",
     "logsignature",
     "logsignature_backward",

@@ -5,6 +5,7 @@ from typing import List, Optional
 import numpy as np
 
 __version__: str
+METHODS: List[str]
 
 class ReadError(OSError):
     path: str
@@ -43,3 +44,4 @@ def prepare(
     manifest: str, cache: str, index: int, count: int, preset: str, settings: List[str],
 ) -> tuple: ...
 def manifest_trajectories(manifest: str) -> List[str]: ...
+def summarise_runs(runs: str) -> str: ...

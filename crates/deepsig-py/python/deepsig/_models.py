@@ -83,6 +83,73 @@ def prepare(
     return {"read": read, "cached": cached}
 
 
+#: Deep Signature and the baselines, in the order tables list them.
+METHODS = tuple(_core.METHODS)
+
+
+def _benchmark_run(manifest: str, out: str, method: str, seed: int, preset: str,
+                   settings: list, device: str) -> Dict[str, Any]:
+    """One (method, seed) run of a benchmark, in ``OUT/METHOD/seed-S`` with the benchmark's
+    cache, exactly as ``deepsig benchmark`` trains it: a finished run is reused, an
+    interrupted one resumed."""
+    run = pathlib.Path(out) / method / f"seed-{seed}"
+    metrics = run / "metrics.json"
+    if metrics.is_file():
+        return json.loads(metrics.read_text())
+    resume = (run / "checkpoint.bin").is_file()
+    text = _core.train(
+        manifest, os.fspath(run), preset, list(settings) + [f"method={method}"], 1, seed,
+        resume, False, device, os.fspath(pathlib.Path(out) / ".deepsig-cache"), False,
+    )
+    return json.loads(text)["runs"][0]
+
+
+def _benchmark_plan(manifest, out, methods, seeds, seed, preset, settings):
+    methods = list(METHODS) if methods is None else [methods] if isinstance(methods, str) \
+        else list(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"methods: unknown {unknown!r} (known: {', '.join(METHODS)})")
+    if not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds: expected a positive integer, got {seeds!r}")
+    listed = [_setting(k, v) for k, v in settings.items()]
+    runs = [(m, s) for m in methods for s in range(seed, seed + seeds)]
+    return os.fspath(manifest), os.fspath(out), methods, runs, listed
+
+
+def _benchmark_table(methods, runs, results) -> List[Dict[str, Any]]:
+    table = []
+    for method in methods:
+        mine = [r for (m, _), r in zip(runs, results) if m == method]
+        summary = json.loads(_core.summarise_runs(json.dumps(mine)))
+        table.append({"method": method, "runs": len(mine), "summary": summary,
+                      "seeds": [s for (m, s) in runs if m == method], "metrics": mine})
+    return table
+
+
+def benchmark(
+    manifest: PathLike,
+    out: PathLike,
+    *,
+    methods: Union[str, Sequence[str], None] = None,
+    seeds: int = 5,
+    seed: int = 0,
+    preset: str = "paper",
+    device: str = "cpu",
+    **settings: Any,
+) -> List[Dict[str, Any]]:
+    """Every method on the same splits over ``seeds`` seeds, as ``deepsig benchmark``: the
+    runs go to ``out/METHOD/seed-S`` (finished ones reused, interrupted ones resumed), the
+    same runs the CLI makes. Returns the table, one dict per method: ``method``, ``runs``,
+    ``seeds``, ``summary`` (``{"per_trajectory.accuracy": {"mean": m, "std": s}, ...}``) and
+    each run's ``metrics``. (``deepsig benchmark --merge --out OUT`` writes the Markdown/SVG
+    table of the same folder.)"""
+    manifest, out, methods, runs, listed = _benchmark_plan(
+        manifest, out, methods, seeds, seed, preset, settings)
+    results = [_benchmark_run(manifest, out, m, s, preset, listed, device) for m, s in runs]
+    return _benchmark_table(methods, runs, results)
+
+
 @dataclass(frozen=True)
 class TrajectoryPrediction:
     """One trajectory: ``windows`` (W, outputs) float64 (class probabilities, or values for a

@@ -1,5 +1,6 @@
-"""Preprocessing on a Dask cluster: one task per trajectory, the same Rust code as
-``deepsig prepare``, into a content-keyed cache folder every worker can reach.
+"""Preprocessing and benchmarks on a Dask cluster: one task per trajectory (the same Rust
+code as ``deepsig prepare``, into a content-keyed cache folder every worker can reach) or
+per (method, seed) run.
 
     from distributed import Client
     import deepsig.dask
@@ -17,7 +18,7 @@ import os
 from typing import Any, Dict
 
 from . import _core
-from ._models import _setting
+from ._models import _benchmark_plan, _benchmark_run, _benchmark_table, _setting
 
 
 def _prepare_one(manifest: str, cache: str, index: int, count: int, preset: str,
@@ -47,3 +48,16 @@ def prepare(manifest, cache, client, *, preset: str = "paper", **settings: Any) 
         "read": sum(r["read"] for r in results),
         "cached": sum(r["cached"] for r in results),
     }
+
+
+def benchmark(manifest, out, client, *, methods=None, seeds: int = 5, seed: int = 0,
+              preset: str = "paper", device: str = "cpu", **settings: Any) -> list:
+    """:func:`deepsig.benchmark` with one Dask task per (method, seed) run, on a folder every
+    worker can reach: the same runs, folders and table as in one process."""
+    manifest, out, methods, runs, listed = _benchmark_plan(
+        manifest, out, methods, seeds, seed, preset, settings)
+    futures = [
+        client.submit(_benchmark_run, manifest, out, m, s, preset, listed, device, pure=False)
+        for m, s in runs
+    ]
+    return _benchmark_table(methods, runs, client.gather(futures))
