@@ -22,6 +22,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(predict, m)?)?;
     m.add_function(wrap_pyfunction!(embed, m)?)?;
+    m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(prepare, m)?)?;
     m.add_function(wrap_pyfunction!(manifest_trajectories, m)?)?;
     m.add_function(wrap_pyfunction!(summarise_runs, m)?)?;
@@ -141,16 +142,17 @@ fn train(
     Ok(serde_json::json!({ "runs": runs, "summary": summary }).to_string())
 }
 
+/// Where a run is and how to load it: folder, manifest override, device, autodiff.
+type RunAt<'a> = (&'a std::path::Path, Option<&'a std::path::Path>, &'a str, bool);
+
 fn load(
     py: Python<'_>,
-    run: &std::path::Path,
-    manifest: Option<&std::path::Path>,
-    device: &str,
+    (run, manifest, device, autodiff): RunAt<'_>,
     topology: &std::path::Path,
     trajectories: &[PathBuf],
 ) -> PyResult<(TrainedRun, deepsig_model::SystemInput)> {
     py.detach(|| {
-        let trained = TrainedRun::load(run, manifest, device, false)
+        let trained = TrainedRun::load(run, manifest, device, autodiff)
             .map_err(|e| (format!("loading the run {}", run.display()), e))?;
         let data = trained
             .input(topology, trajectories)
@@ -181,7 +183,8 @@ fn predict<'py>(
     topology: PathBuf,
     trajectories: Vec<PathBuf>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (trained, data) = load(py, &run, manifest.as_deref(), device, &topology, &trajectories)?;
+    let at = (run.as_path(), manifest.as_deref(), device, false);
+    let (trained, data) = load(py, at, &topology, &trajectories)?;
     let predictions = py.detach(|| trained.predict(&data));
     let task = &trained.task;
     let class_name = |p: &[f64]| task.class_of(p).and_then(|c| task.classes().get(c).cloned());
@@ -229,7 +232,8 @@ fn embed<'py>(
     topology: PathBuf,
     trajectories: Vec<PathBuf>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let (trained, data) = load(py, &run, manifest.as_deref(), device, &topology, &trajectories)?;
+    let at = (run.as_path(), manifest.as_deref(), device, false);
+    let (trained, data) = load(py, at, &topology, &trajectories)?;
     let embeddings =
         py.detach(|| trained.embed(&data)).map_err(|e| train_error(py, "embedding", &e))?;
     let list = PyList::empty(py);
@@ -238,4 +242,65 @@ fn embed<'py>(
         list.append((t.path.display().to_string(), features))?;
     }
     Ok(list)
+}
+
+/// `_core.explain(run, manifest, device, topology, trajectories, top)`: a dict with
+/// `clusters`, `assignment` (A, K), `hard` (A,), `top_membership` (A,), `indices` (A,) the
+/// atoms' topology indices, `prediction`, `predicted`, `windows`, `explained_output`,
+/// `terms` (None for methods without log-signature terms) and `static_topology`.
+#[pyfunction]
+#[pyo3(signature = (run, manifest, device, topology, trajectories, top))]
+fn explain<'py>(
+    py: Python<'py>,
+    run: PathBuf,
+    manifest: Option<PathBuf>,
+    device: &str,
+    topology: PathBuf,
+    trajectories: Vec<PathBuf>,
+    top: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let at = (run.as_path(), manifest.as_deref(), device, true);
+    let (trained, data) = load(py, at, &topology, &trajectories)?;
+    if trained.selection.is_none() {
+        return Err(PyValueError::new_err(format!(
+            "{}: the run was trained on graph systems, which have no atoms to cluster; use \
+             predict or embed",
+            run.display()
+        )));
+    }
+    let e = py
+        .detach(|| deepsig_model::explain::explain(&trained, &data, top))
+        .map_err(|message| PyValueError::new_err(format!("explaining {}: {message}", run.display())))?;
+    let out = PyDict::new(py);
+    let atoms = e.hard.len();
+    out.set_item("clusters", e.clusters)?;
+    out.set_item("assignment", PyArray1::from_vec(py, e.assignment).reshape([atoms, e.clusters])?)?;
+    let hard: Vec<i64> = e.hard.iter().map(|&c| c as i64).collect();
+    out.set_item("hard", PyArray1::from_vec(py, hard))?;
+    out.set_item("top_membership", PyArray1::from_vec(py, e.top_membership))?;
+    let indices: Vec<i64> = data.system.topology_indices.iter().map(|&i| i64::from(i)).collect();
+    out.set_item("indices", PyArray1::from_vec(py, indices))?;
+    let task = &trained.task;
+    let predicted = task.class_of(&e.prediction).and_then(|c| task.classes().get(c).cloned());
+    out.set_item("predicted", predicted)?;
+    out.set_item("prediction", e.prediction)?;
+    out.set_item("windows", e.windows)?;
+    out.set_item("explained_output", e.output)?;
+    out.set_item("static_topology", data.static_topology)?;
+    match e.terms {
+        None => out.set_item("terms", py.None())?,
+        Some(terms) => {
+            let list = PyList::empty(py);
+            for t in terms {
+                let d = PyDict::new(py);
+                d.set_item("channel", t.channel)?;
+                d.set_item("letters", t.letters)?;
+                d.set_item("attribution", t.attribution)?;
+                d.set_item("per_sub_window", t.per_sub_window)?;
+                list.append(d)?;
+            }
+            out.set_item("terms", list)?;
+        }
+    }
+    Ok(out)
 }

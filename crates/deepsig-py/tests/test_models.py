@@ -152,3 +152,25 @@ def test_benchmark_in_process_and_on_dask_equal_the_cli(motion, cli, tmp_path):
     assert (tmp_path / "py" / "deepsig" / "seed-0" / "metrics.json").stat().st_mtime_ns == stamp
     with pytest.raises(ValueError, match="methods: unknown"):
         deepsig.benchmark(manifest, tmp_path / "x", methods=["nope"])
+
+
+def test_explain_matches_the_cli(motion, cli, tmp_path):
+    root, _ = motion
+    data = root / "data"
+    trajectory = str(data / "a-first-000.pdb")
+    ours = deepsig.Run(root / "run").explain(data / "topology.pdb", [trajectory], top=5)
+    subprocess.run(
+        [cli, "explain", "--run", str(root / "run"), str(data / "topology.pdb"), trajectory,
+         "-o", str(tmp_path / "c.pdb"), "--top", "5"],
+        check=True, capture_output=True,
+    )
+    theirs = json.loads((tmp_path / "c.json").read_text())
+    assert ours["clusters"] == len(theirs["clusters"])
+    assert ours["assignment"].shape == (len(ours["hard"]), ours["clusters"])
+    np.testing.assert_allclose(ours["assignment"].sum(axis=1), 1.0, atol=1e-5)
+    sizes = np.bincount(ours["hard"], minlength=ours["clusters"])
+    assert list(sizes) == [c["atoms"] for c in theirs["clusters"]]
+    assert [t["channel"] for t in ours["terms"]] == [t["channel"] for t in theirs["attributions"]]
+    np.testing.assert_allclose([t["attribution"] for t in ours["terms"]],
+                               [t["attribution"] for t in theirs["attributions"]], rtol=1e-6)
+    assert ours["predicted"] == theirs["prediction"]["predicted"]

@@ -244,3 +244,22 @@ class Run:
         if not arrays:
             return np.zeros((0, 0, 0), dtype=np.float32)
         return np.concatenate(arrays, axis=0)
+
+    def explain(
+        self,
+        topology: PathLike,
+        trajectories: Union[PathLike, Sequence[PathLike]] = (),
+        *,
+        top: int = 10,
+    ) -> Dict[str, Any]:
+        """The run's atom clusters and the ``top`` log-signature terms its prediction rests on
+        (as ``deepsig explain``, without the files): ``clusters`` K, ``assignment`` (A, K)
+        mean soft assignment, ``hard`` (A,) each selected atom's cluster, ``top_membership``
+        (A,), ``indices`` (A,) the atoms' topology indices, ``prediction``/``predicted``,
+        and ``terms``: dicts with ``channel``, ``letters`` (``(cluster, axis)`` pairs: one
+        letter is a cluster's displacement, two a Lévy area), ``attribution`` (gradient ×
+        input, summed over sub-windows, averaged over windows) and ``per_sub_window``."""
+        if not isinstance(top, int) or top < 0:
+            raise ValueError(f"top: expected a non-negative integer, got {top!r}")
+        return _core.explain(os.fspath(self.path), self._manifest, self._device,
+                             os.fspath(topology), _paths(trajectories), top)
