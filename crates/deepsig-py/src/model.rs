@@ -268,9 +268,10 @@ fn explain<'py>(
             run.display()
         )));
     }
-    let e = py
-        .detach(|| deepsig_model::explain::explain(&trained, &data, top))
-        .map_err(|message| PyValueError::new_err(format!("explaining {}: {message}", run.display())))?;
+    let e =
+        py.detach(|| deepsig_model::explain::explain(&trained, &data, top)).map_err(|message| {
+            PyValueError::new_err(format!("explaining {}: {message}", run.display()))
+        })?;
     let out = PyDict::new(py);
     let atoms = e.hard.len();
     out.set_item("clusters", e.clusters)?;
