@@ -24,6 +24,7 @@ mod nodes;
 mod npy;
 mod pbc;
 mod pdb_write;
+mod periodic;
 mod prepare;
 mod select;
 mod split;

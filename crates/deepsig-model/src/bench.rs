@@ -12,7 +12,7 @@ use deepsig_md::Label;
 use serde::Serialize;
 
 use crate::config::TrainConfig;
-use crate::dataset::{SystemData, WindowData};
+use crate::data::{SystemData, WindowData};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{DeepSignature, InputShape};
 use crate::prepare::window_tensors;
@@ -100,7 +100,7 @@ fn synthetic_system(atoms: usize) -> SystemData {
         reference: Vec::new(),
         topology_indices: (0..atoms as u32).collect(),
         edges,
-        kind: crate::dataset::SystemKind::Molecule,
+        kind: crate::data::SystemKind::Molecule,
         channels: 3,
     }
 }

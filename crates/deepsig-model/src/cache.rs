@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use crate::dataset::{CacheStats, WindowData};
+use crate::data::{CacheStats, WindowData};
 use crate::error::DataError;
 
 /// Bump when the preprocessing or the entry layout changes.

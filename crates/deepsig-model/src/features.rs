@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{EdgeSet, ModelConfig};
-use crate::dataset::{SystemData, WindowData};
+use crate::data::{SystemData, WindowData};
 
 /// Indices of atom names and residue names; index 0 stands for "not seen in training".
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

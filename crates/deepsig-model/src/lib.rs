@@ -26,6 +26,7 @@ pub mod bench;
 mod cache;
 mod checkpoint;
 pub mod config;
+pub mod data;
 pub mod dataset;
 pub mod encoder;
 mod error;

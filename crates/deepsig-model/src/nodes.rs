@@ -13,7 +13,7 @@ use std::path::Path;
 use deepsig_md::{Manifest, NodeGraph, NodeSeries, SystemSource, Windowing};
 
 use crate::cache;
-use crate::dataset::{CacheStats, SystemData, SystemKind, TrajectoryData, WindowData};
+use crate::data::{CacheStats, SystemData, SystemKind, TrajectoryData, WindowData};
 use crate::error::DataError;
 
 /// The system data and windowed trajectories of graph system `index` of `manifest`, each

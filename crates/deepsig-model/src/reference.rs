@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::SystemData;
+use crate::data::SystemData;
 
 /// What identifies an atom across topology files: segment, residue number and name, atom name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

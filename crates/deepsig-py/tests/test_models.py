@@ -174,3 +174,29 @@ def test_explain_matches_the_cli(motion, cli, tmp_path):
     np.testing.assert_allclose([t["attribution"] for t in ours["terms"]],
                                [t["attribution"] for t in theirs["attributions"]], rtol=1e-6)
     assert ours["predicted"] == theirs["prediction"]["predicted"]
+
+
+def test_a_graph_run_takes_arrays_as_it_takes_files(cli, tmp_path):
+    subprocess.run(
+        [cli, "generate", "grn", "-o", str(tmp_path / "grn"), "--genes", "8", "--frames", "30",
+         "--trajectories-per-class", "4"],
+        check=True, capture_output=True,
+    )
+    deepsig.train(tmp_path / "grn" / "manifest.toml", tmp_path / "run", preset="small",
+                  epochs=2, clusters=2)
+    run = deepsig.Run(tmp_path / "run")
+    files = sorted((tmp_path / "grn").glob("*.npz"))[:2]
+    from_files = run.predict(tmp_path / "grn" / "edges.csv", files)
+    edges = np.loadtxt(tmp_path / "grn" / "edges.csv", delimiter=",", skiprows=1,
+                       dtype=np.int64, ndmin=2)
+    series = [np.load(f)["x"] for f in files]
+    from_arrays = run.predict(edges, series)
+    assert [t.path for t in from_arrays.trajectories] == ["series[0]", "series[1]"]
+    for a, b in zip(from_arrays.trajectories, from_files.trajectories):
+        np.testing.assert_array_equal(a.windows, b.windows)
+    np.testing.assert_array_equal(run.embed(edges, series),
+                                  run.embed(tmp_path / "grn" / "edges.csv", files))
+    with pytest.raises(ValueError, match="edges: expected an"):
+        run.predict(np.zeros((3, 3)), series)
+    with pytest.raises(ValueError, match=r"series\[0\]"):
+        run.predict(edges, [np.zeros((4, 8))])

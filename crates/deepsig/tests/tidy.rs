@@ -92,3 +92,93 @@ fn library_crates_depend_on_no_internal_crate_above_them() {
         }
     }
 }
+
+/// The top-level modules of `crate_dir/src` that each one names as `crate::MODULE`, outside
+/// comments and `#[cfg(test)]` blocks: module → the modules it uses.
+fn module_imports(crate_dir: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let src = crate_dir.join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let top = |p: &Path| -> String {
+        let rel = p.strip_prefix(&src).unwrap();
+        let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+        first.trim_end_matches(".rs").to_string()
+    };
+    let modules: std::collections::BTreeSet<String> = files.iter().map(|p| top(p)).collect();
+    let mut imports: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for path in &files {
+        let from = top(path);
+        if from == "lib" || from == "main" {
+            continue;
+        }
+        let text = fs::read_to_string(path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for line in code.lines() {
+            let line = line.split("//").next().unwrap_or("");
+            // `crate::a::b`, and the groups of `use crate::{a::x, b::{y, z}}`.
+            let mut rest = line;
+            while let Some(at) = rest.find("crate::") {
+                rest = &rest[at + "crate::".len()..];
+                let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+                    group
+                        .split(',')
+                        .map(|item| item.trim().split("::").next().unwrap_or(""))
+                        .collect()
+                } else {
+                    vec![rest.split("::").next().unwrap_or("")]
+                };
+                for name in names {
+                    let name: String = name
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if name != from && modules.contains(&name) {
+                        let list = imports.entry(from.clone()).or_default();
+                        if !list.contains(&name) {
+                            list.push(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    imports
+}
+
+#[test]
+fn the_modules_of_each_crate_form_layers_without_a_cycle() {
+    let root = workspace_root();
+    let mut cycles = Vec::new();
+    for name in ["deepsig-signature", "deepsig-md", "deepsig-model", "deepsig", "deepsig-py"] {
+        let imports = module_imports(&root.join("crates").join(name));
+        // Depth-first search; a module met again on the current path closes a cycle.
+        fn visit(
+            m: &str,
+            imports: &std::collections::BTreeMap<String, Vec<String>>,
+            path: &mut Vec<String>,
+            done: &mut std::collections::BTreeSet<String>,
+            cycles: &mut Vec<String>,
+        ) {
+            if let Some(at) = path.iter().position(|p| p == m) {
+                cycles.push(format!("{} -> {m}", path[at..].join(" -> ")));
+                return;
+            }
+            if !done.insert(m.to_string()) {
+                return;
+            }
+            path.push(m.to_string());
+            for next in imports.get(m).into_iter().flatten() {
+                visit(next, imports, path, done, cycles);
+            }
+            path.pop();
+        }
+        let mut done = Default::default();
+        for m in imports.keys() {
+            visit(m, &imports, &mut Vec::new(), &mut done, &mut cycles);
+        }
+        for c in cycles.iter_mut().filter(|c| !c.contains(':')) {
+            *c = format!("{name}: {c}");
+        }
+    }
+    assert!(cycles.is_empty(), "module import cycles:\n{}", cycles.join("\n"));
+}

@@ -19,7 +19,7 @@ use super::cells::{checked_points, for_each_pair};
 use super::residue::residues;
 use super::{Graph, GraphError};
 use crate::model::{Topology, UnitCell};
-use crate::pbc::PeriodicCell;
+use crate::periodic::PeriodicCell;
 use crate::select::is_protein;
 
 /// Where [`bonds`] takes bonds from.

@@ -8,7 +8,7 @@
 //! boundary, finds every pair in every image without O(N^2) work.
 
 use super::GraphError;
-use crate::pbc::PeriodicCell;
+use crate::periodic::PeriodicCell;
 
 /// Positions as f64, or the index of the first non-finite one.
 pub(crate) fn checked_points(positions: &[[f32; 3]]) -> Result<Vec<[f64; 3]>, GraphError> {

@@ -13,7 +13,7 @@ mod selection;
 use std::fmt;
 
 use crate::model::UnitCell;
-use crate::pbc::{PbcError, PeriodicCell};
+use crate::periodic::{PbcError, PeriodicCell};
 use crate::select::AtomSelection;
 
 pub use bonds::{

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -188,6 +190,32 @@ class Prediction:
         return pd.DataFrame(rows)
 
 
+@contextlib.contextmanager
+def _graph_files(edges, series):
+    """A graph run's in-memory inputs as the files the engine reads: ``edges`` (E, 2) node
+    index pairs as an edge list, each ``(T, N, c)`` series as ``.npy``, in a temporary
+    folder removed afterwards."""
+    edges = np.asarray(edges)
+    if edges.ndim != 2 or edges.shape[1] != 2 or not np.issubdtype(edges.dtype, np.integer):
+        raise ValueError(f"edges: expected an (E, 2) integer array, got {edges.dtype} "
+                         f"{edges.shape}")
+    if isinstance(series, np.ndarray):
+        series = [series]
+    with tempfile.TemporaryDirectory(prefix="deepsig-") as tmp:
+        edge_file = os.path.join(tmp, "edges.csv")
+        np.savetxt(edge_file, edges, fmt="%d", delimiter=",", header="source,target",
+                   comments="")
+        paths = []
+        for i, array in enumerate(series):
+            array = np.asarray(array)
+            if array.ndim != 3 or array.dtype not in (np.float32, np.float64):
+                raise ValueError(f"series[{i}]: expected a (T, N, c) float32/float64 array, "
+                                 f"got {array.dtype} {array.shape}")
+            paths.append(os.path.join(tmp, f"series-{i}.npy"))
+            np.save(paths[-1], np.ascontiguousarray(array))
+        yield edge_file, paths
+
+
 class Run:
     """A trained run folder (``deepsig train --out RUN``).
 
@@ -222,7 +250,17 @@ class Run:
     ) -> Prediction:
         """The run applied to ``trajectories`` of ``topology`` (for a graph run: the edge list
         and ``(T, N, c)`` ``.npy``/``.npz`` arrays), window by window, aligned to the run's
-        own reference structure when it has one for these atoms."""
+        own reference structure when it has one for these atoms.
+
+        A graph run also takes arrays: ``run.predict(edges, [series, ...])`` with ``edges`` an
+        (E, 2) integer array of node pairs and each series a (T, N, c) float array (they are
+        passed to the engine as temporary files); trajectories are then named
+        ``series[i]``."""
+        if isinstance(topology, np.ndarray):
+            with _graph_files(topology, trajectories) as (edges, paths):
+                result = self.predict(edges, paths)
+            named = [replace(t, path=f"series[{i}]") for i, t in enumerate(result.trajectories)]
+            return replace(result, trajectories=named)
         raw = _core.predict(os.fspath(self.path), self._manifest, self._device,
                             os.fspath(topology), _paths(trajectories))
         return Prediction(
@@ -237,7 +275,11 @@ class Run:
         self, topology: PathLike, trajectories: Union[PathLike, Sequence[PathLike]] = ()
     ) -> np.ndarray:
         """The sequence head's inputs, (windows, sub_windows, C) float32, windows of all
-        ``trajectories`` in order (as ``deepsig embed``)."""
+        ``trajectories`` in order (as ``deepsig embed``); a graph run takes arrays as
+        :meth:`predict` does."""
+        if isinstance(topology, np.ndarray):
+            with _graph_files(topology, trajectories) as (edges, paths):
+                return self.embed(edges, paths)
         parts = _core.embed(os.fspath(self.path), self._manifest, self._device,
                             os.fspath(topology), _paths(trajectories))
         arrays = [features for _, features in parts]
