@@ -57,4 +57,4 @@ pub use inference::{
 };
 pub use model::{DeepSignature, InputShape};
 pub use sig_layer::{SigLayer, SigLayerError};
-pub use training::{BEST_MODEL_FILE, TrainOptions, train};
+pub use training::{BEST_MODEL_FILE, Quiet, TrainObserver, TrainOptions, train, train_observed};

@@ -39,8 +39,6 @@ pub struct TrainOptions {
     /// Resume even though the configuration differs from the saved one (else refused,
     /// naming the keys).
     pub resume_changed: bool,
-    /// Print one line per epoch on stderr.
-    pub progress: bool,
     /// Preprocessing cache folder.
     pub cache_dir: Option<PathBuf>,
 }
@@ -105,8 +103,31 @@ fn check_resumable(out: &Path, config: &TrainConfig, allowed: bool) -> Result<()
     ))
 }
 
+/// What a training run reports while it goes. This crate prints nothing: the CLI's observer
+/// writes one line per epoch on stderr, the Python package's hands each epoch to a callback.
+/// Every method has a default that ignores the event.
+pub trait TrainObserver {
+    /// A warning about the data, found before the first epoch (also saved in `config.json`).
+    fn warning(&mut self, _message: &str) {}
+    /// Epoch `record.epoch` of `epochs` has finished (validation included).
+    fn epoch(&mut self, _record: &EpochRecord, _epochs: usize) {}
+}
+
+/// An observer that reports nothing.
+pub struct Quiet;
+
+impl TrainObserver for Quiet {}
+
 /// Trains one model and writes the run folder; returns the test metrics.
 pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
+    train_observed(opts, &mut Quiet)
+}
+
+/// [`train`], reporting warnings and epochs to `observer` as they happen.
+pub fn train_observed(
+    opts: &TrainOptions,
+    observer: &mut dyn TrainObserver,
+) -> Result<serde_json::Value, TrainError> {
     let config = &opts.config;
     config.validate()?;
     let base = backend::device_from_str(&opts.device)?;
@@ -132,9 +153,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
         return Err(TrainError::Data("the split left no training or no validation trajectory; add trajectories or change the fractions".into()));
     }
     let warnings: Vec<String> = data.warnings.iter().map(|w| w.to_string()).collect();
-    if opts.progress {
-        warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-    }
+    warnings.iter().for_each(|w| observer.warning(w));
     let run_config = serde_json::json!({
         "warnings": warnings,
         "manifest": opts.manifest, "seed": opts.seed, "device": opts.device,
@@ -225,20 +244,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
             grad_norm: median(&mut norms),
             grad_norm_max: norms.iter().copied().fold(0.0, f64::max),
         };
-        if opts.progress {
-            eprintln!(
-                "epoch {:>3}/{}  train loss {:.4}  validation loss {:.4}  grad norm {:.3} (max \
-                 {:.3})  lr {:.2e}  {:.1}s",
-                epoch + 1,
-                config.epochs,
-                train_loss,
-                val.loss,
-                record.grad_norm,
-                record.grad_norm_max,
-                lr,
-                record.seconds
-            );
-        }
+        observer.epoch(&record, config.epochs);
         progress.curves.push(record);
         progress.epochs_done = epoch + 1;
         let improved = val.loss < progress.best_validation_loss;

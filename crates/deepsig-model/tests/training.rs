@@ -77,7 +77,6 @@ fn options(dir: &Path, out: &str, epochs: usize, resume: bool) -> TrainOptions {
         device: "cpu".into(),
         resume,
         resume_changed: false,
-        progress: false,
         cache_dir: Some(dir.join("cache")),
     }
 }

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use deepsig_model::DataError;
 use deepsig_model::metrics::summarise_seeds;
 use deepsig_model::reference::ReferenceOrigin;
+use deepsig_model::report::EpochRecord;
 use deepsig_model::task::Task;
-use deepsig_model::{Preset, TrainError, TrainOptions, TrainedRun, train as train_run};
+use deepsig_model::{Preset, TrainError, TrainObserver, TrainOptions, TrainedRun, train_observed};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -90,6 +91,53 @@ fn summarise_runs(runs: &str) -> PyResult<String> {
     Ok(summarise_seeds(&runs).to_string())
 }
 
+/// Hands each epoch and warning to a Python callable (with the GIL taken back for the call);
+/// the first exception it raises is kept and raised when training returns.
+struct Callback {
+    function: Option<Py<PyAny>>,
+    error: Option<PyErr>,
+}
+
+impl Callback {
+    fn call(&mut self, event: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyDict>>) {
+        let (Some(function), None) = (&self.function, &self.error) else { return };
+        let result = Python::attach(|py| -> PyResult<()> {
+            function.call1(py, (event(py)?,))?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl TrainObserver for Callback {
+    fn warning(&mut self, message: &str) {
+        self.call(|py| {
+            let d = PyDict::new(py);
+            d.set_item("event", "warning")?;
+            d.set_item("message", message)?;
+            Ok(d)
+        });
+    }
+
+    fn epoch(&mut self, r: &EpochRecord, epochs: usize) {
+        self.call(|py| {
+            let d = PyDict::new(py);
+            d.set_item("event", "epoch")?;
+            d.set_item("epoch", r.epoch)?;
+            d.set_item("epochs", epochs)?;
+            d.set_item("train_loss", r.train_loss)?;
+            d.set_item("validation_loss", r.validation_loss)?;
+            d.set_item("lr", r.lr)?;
+            d.set_item("grad_norm", r.grad_norm)?;
+            d.set_item("grad_norm_max", r.grad_norm_max)?;
+            d.set_item("seconds", r.seconds)?;
+            Ok(d)
+        });
+    }
+}
+
 /// `_core.train(...)`: the JSON text `{"runs": [metrics...], "summary": {...}}`.
 #[pyfunction]
 #[pyo3(signature = (manifest, out, preset, settings, seeds, seed, resume, resume_changed, device, cache, progress))]
@@ -106,7 +154,7 @@ fn train(
     resume_changed: bool,
     device: String,
     cache: Option<PathBuf>,
-    progress: bool,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let config = config_of(preset, &settings)?;
     if seeds == 0 {
@@ -130,12 +178,16 @@ fn train(
             device: device.clone(),
             resume,
             resume_changed,
-            progress,
             cache_dir: Some(cache.clone()),
         };
-        let metrics = py.detach(|| train_run(&opts)).map_err(|e| {
+        let mut observer =
+            Callback { function: progress.as_ref().map(|f| f.clone_ref(py)), error: None };
+        let metrics = py.detach(|| train_observed(&opts, &mut observer)).map_err(|e| {
             train_error(py, &format!("training seed {seed} into {}", run_out.display()), &e)
         })?;
+        if let Some(e) = observer.error {
+            return Err(e);
+        }
         runs.push(metrics);
     }
     let summary = summarise_seeds(&runs);

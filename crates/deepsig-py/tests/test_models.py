@@ -200,3 +200,23 @@ def test_a_graph_run_takes_arrays_as_it_takes_files(cli, tmp_path):
         run.predict(np.zeros((3, 3)), series)
     with pytest.raises(ValueError, match=r"series\[0\]"):
         run.predict(edges, [np.zeros((4, 8))])
+
+
+def test_progress_reaches_a_callback(motion, tmp_path):
+    root, _ = motion
+    events = []
+    deepsig.train(root / "data" / "manifest.toml", tmp_path / "r", preset="small", epochs=3,
+                  progress=events.append)
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3] and epochs[0]["epochs"] == 3
+    curves = (tmp_path / "r" / "curves.csv").read_text().splitlines()[1:]
+    assert [float(line.split(",")[1]) for line in curves] == [e["train_loss"] for e in epochs]
+
+    def fail(event):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        deepsig.train(root / "data" / "manifest.toml", tmp_path / "s", preset="small",
+                      epochs=1, progress=fail)
+    with pytest.raises(TypeError, match="progress"):
+        deepsig.train(root / "data" / "manifest.toml", tmp_path / "t", progress=3)

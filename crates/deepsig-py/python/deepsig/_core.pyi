@@ -1,6 +1,6 @@
 """Type stubs of the extension module; the documented API is in deepsig/__init__.py."""
 
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 
@@ -32,7 +32,8 @@ def read(
 def info(topology: str, trajectories: List[str], select: str, allow_truncated: bool) -> dict: ...
 def train(
     manifest: str, out: str, preset: str, settings: List[str], seeds: int, seed: int,
-    resume: bool, resume_changed: bool, device: str, cache: Optional[str], progress: bool,
+    resume: bool, resume_changed: bool, device: str, cache: Optional[str],
+    progress: Optional[Callable[[dict], None]],
 ) -> str: ...
 def predict(
     run: str, manifest: Optional[str], device: str, topology: str, trajectories: List[str],

@@ -6,9 +6,10 @@ import contextlib
 import json
 import os
 import pathlib
+import sys
 import tempfile
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -26,6 +27,15 @@ def _setting(key: str, value: Any) -> str:
     return f"{key}={value}"
 
 
+def _print_progress(event: Dict[str, Any]) -> None:
+    if event["event"] == "warning":
+        print(f"warning: {event['message']}", file=sys.stderr)
+    else:
+        print(f"epoch {event['epoch']:>3}/{event['epochs']}  train loss {event['train_loss']:.4f}"
+              f"  validation loss {event['validation_loss']:.4f}  lr {event['lr']:.2e}"
+              f"  {event['seconds']:.1f}s", file=sys.stderr)
+
+
 def train(
     manifest: PathLike,
     out: PathLike,
@@ -37,7 +47,7 @@ def train(
     resume_changed: bool = False,
     device: str = "cpu",
     cache: Optional[PathLike] = None,
-    progress: bool = False,
+    progress: Union[bool, Callable[[Dict[str, Any]], None]] = False,
     **settings: Any,
 ) -> Dict[str, Any]:
     """Trains on the TOML manifest ``manifest`` into the run folder ``out`` (as ``deepsig
@@ -46,15 +56,20 @@ def train(
 
     Returns the run's ``metrics.json`` as a dict when ``seeds == 1``; else ``{"runs":
     [metrics, ...], "summary": {"per_trajectory.accuracy": {"mean": m, "std": s}, ...}}``.
-    ``progress`` prints the per-epoch lines on stderr. The GIL is released while training.
+    ``progress=True`` prints one line per epoch on stderr; a callable gets each event as a
+    dict (``{"event": "epoch", "epoch", "epochs", "train_loss", "validation_loss", "lr",
+    "grad_norm", "grad_norm_max", "seconds"}`` or ``{"event": "warning", "message"}``); an
+    exception it raises is re-raised when the run ends. The GIL is released while training.
     """
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds: expected a positive integer, got {seeds!r}")
+    callback = _print_progress if progress is True else (progress or None)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"progress: expected a bool or a callable, got {progress!r}")
     text = _core.train(
         os.fspath(manifest), os.fspath(out), preset,
         [_setting(k, v) for k, v in settings.items()], seeds, seed, bool(resume),
-        bool(resume_changed), device, None if cache is None else os.fspath(cache),
-        bool(progress),
+        bool(resume_changed), device, None if cache is None else os.fspath(cache), callback,
     )
     result = json.loads(text)
     if seeds == 1:
@@ -101,7 +116,7 @@ def _benchmark_run(manifest: str, out: str, method: str, seed: int, preset: str,
     resume = (run / "checkpoint.bin").is_file()
     text = _core.train(
         manifest, os.fspath(run), preset, list(settings) + [f"method={method}"], 1, seed,
-        resume, False, device, os.fspath(pathlib.Path(out) / ".deepsig-cache"), False,
+        resume, False, device, os.fspath(pathlib.Path(out) / ".deepsig-cache"), None,
     )
     return json.loads(text)["runs"][0]
 

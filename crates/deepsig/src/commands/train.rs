@@ -4,9 +4,27 @@ use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
 use deepsig_model::metrics::summarise_seeds;
-use deepsig_model::{TrainOptions, train};
+use deepsig_model::report::EpochRecord;
+use deepsig_model::{TrainObserver, TrainOptions, train_observed};
 
 use crate::args::{EvalArgs, TrainArgs};
+
+/// One line per epoch (and each data warning) on stderr.
+pub(crate) struct EpochLines;
+
+impl TrainObserver for EpochLines {
+    fn warning(&mut self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+
+    fn epoch(&mut self, r: &EpochRecord, epochs: usize) {
+        eprintln!(
+            "epoch {:>3}/{epochs}  train loss {:.4}  validation loss {:.4}  grad norm {:.3} (max \
+             {:.3})  lr {:.2e}  {:.1}s",
+            r.epoch, r.train_loss, r.validation_loss, r.grad_norm, r.grad_norm_max, r.lr, r.seconds
+        );
+    }
+}
 
 pub(crate) fn run(args: &TrainArgs) -> Result<()> {
     let config = args.model.config()?;
@@ -44,11 +62,14 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
             device: args.device.clone(),
             resume: args.resume,
             resume_changed: args.resume_changed,
-            progress: std::io::stderr().is_terminal() || !args.json,
             cache_dir: Some(cache.clone()),
         };
-        let metrics =
-            train(&opts).with_context(|| format!("training seed {seed} into {}", out.display()))?;
+        let mut lines = EpochLines;
+        let mut quiet = deepsig_model::Quiet;
+        let observer: &mut dyn TrainObserver =
+            if std::io::stderr().is_terminal() || !args.json { &mut lines } else { &mut quiet };
+        let metrics = train_observed(&opts, observer)
+            .with_context(|| format!("training seed {seed} into {}", out.display()))?;
         if !args.json {
             match metrics["split"]["fold"].as_u64() {
                 Some(fold) => println!(
