@@ -167,6 +167,11 @@ impl<R: BufRead> GroReader<R> {
         if !r.parse_frame(&mut first)? {
             return Err(r.lines.error(0, LineError::corrupt(1, "empty gro file")));
         }
+        // Every later frame is checked against this count (0 would accept any: found by
+        // fuzzing), and a system of no atom has nothing to read.
+        if first.positions.is_empty() {
+            return Err(r.lines.error(0, LineError::corrupt(2, "the first frame has 0 atoms")));
+        }
         r.n_atoms = first.positions.len();
         r.pending = Some(first);
         Ok(r)

@@ -168,8 +168,8 @@ impl<R: Read + Seek> FrameReader for XtcReader<R> {
             return Ok(false);
         };
         let n = self.n_atoms;
-        frame.positions.resize(n, [0.0; 3]);
         if n <= 9 {
+            frame.positions.resize(n, [0.0; 3]);
             // Tiny systems are stored as plain floats, with no precision field.
             let mut b = [0u8; 9 * 12];
             let b = &mut b[..n * 12];
@@ -180,6 +180,17 @@ impl<R: Read + Seek> FrameReader for XtcReader<R> {
         } else {
             let (precision, params) = self.read_prelude()?;
             let (nbytes, padded) = self.read_nbytes(h.magic)?;
+            // Every atom costs at least one bit of the compressed block, so a header claiming
+            // more atoms than that cannot be honest; refusing it here keeps the position
+            // buffer proportional to the file (fuzzing found a 2e9-atom header asking 25 GB).
+            if n as u64 > 8 * nbytes as u64 {
+                return Err(self.err(ReadErrorKind::Corrupt(format!(
+                    "the header claims {n} atoms, but the compressed block of {nbytes} bytes \
+                     cannot hold more than {}",
+                    8 * nbytes as u64
+                ))));
+            }
+            frame.positions.resize(n, [0.0; 3]);
             self.data.clear();
             self.data.resize(padded as usize + 8, 0);
             let (block, _) = self.data.split_at_mut(padded as usize);

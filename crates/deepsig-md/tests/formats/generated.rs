@@ -4,8 +4,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    DcdReader, Format, FrameRange, FrameReader, ReadErrorKind, ReadOptions, Trajectory, TrrReader,
-    XtcReader, cell_dimensions, open_topology,
+    DcdReader, Format, Frame, FrameRange, FrameReader, ReadErrorKind, ReadOptions, Trajectory,
+    TrrReader, XtcReader, cell_dimensions, open_topology,
 };
 
 use super::common::{
@@ -344,4 +344,33 @@ fn truncated_files_fail_or_are_read_up_to_the_cut_when_allowed() {
     };
     assert_eq!(n, 2);
     assert!(matches!(err.kind, ReadErrorKind::Truncated(_)) && err.frame == Some(2), "{err}");
+}
+
+/// Found by fuzzing: an XTC header claiming 10⁹ atoms made the reader allocate 12 GB for
+/// positions before looking at the 4-byte compressed block that follows it.
+#[test]
+fn an_xtc_header_claiming_more_atoms_than_its_block_can_hold_is_refused_before_allocating() {
+    let n: i32 = 1_000_000_000;
+    let mut bytes = Vec::new();
+    let word = |v: i32, out: &mut Vec<u8>| out.extend(v.to_be_bytes());
+    word(1995, &mut bytes);
+    word(n, &mut bytes);
+    word(0, &mut bytes); // step
+    bytes.extend(0.0f32.to_be_bytes()); // time
+    for k in 0..9 {
+        bytes.extend(if k % 4 == 0 { 3.0f32 } else { 0.0 }.to_be_bytes()); // box
+    }
+    word(n, &mut bytes);
+    bytes.extend(1000.0f32.to_be_bytes()); // precision
+    for v in [0, 0, 0, 10, 10, 10, 9] {
+        word(v, &mut bytes); // minint, maxint, smallidx
+    }
+    word(4, &mut bytes); // compressed bytes
+    bytes.extend([0u8; 4]);
+    let mut reader = XtcReader::new(Cursor::new(bytes), "huge.xtc").expect("header");
+    let mut frame = Frame::default();
+    let err = reader.read_next(&mut frame).expect_err("1e9 atoms in 4 bytes");
+    assert!(err.to_string().contains("claims 1000000000 atoms"), "{err}");
+    assert!(err.to_string().contains("huge.xtc"), "{err}");
+    assert!(frame.positions.capacity() < 1_000_000, "allocated before checking");
 }

@@ -111,6 +111,17 @@ fn gro_topology_and_frames() {
     );
 }
 
+/// Found by fuzzing: a first frame of 0 atoms used to disable the per-frame atom-count
+/// check, so a later frame of 5 atoms came out of a reader that reported 0.
+#[test]
+fn a_gro_file_whose_first_frame_has_no_atom_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "empty\n    0\n   1.0   1.0   1.0\nnext\n    1\n    1SOL     OW    1   0.126   1.624   1.679\n   1.0   1.0   1.0\n";
+    let err = read_all_frames(write(dir.path(), "z.gro", text.as_bytes())).expect_err("0 atoms");
+    assert!(err.to_string().contains("the first frame has 0 atoms"), "{err}");
+    assert!(err.to_string().contains("z.gro"), "{err}");
+}
+
 const PSF_STD: &str = "PSF CMAP CHEQ
 
        1 !NTITLE

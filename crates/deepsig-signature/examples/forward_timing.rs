@@ -1,0 +1,39 @@
+//! Forward timings of the engine alone (no CLI, no Python) on BENCHMARKS.md's anchor shapes,
+//! one thread, f64: `benches/target_features.sh` builds it for several CPU feature sets.
+
+use std::time::Instant;
+
+use deepsig_signature::{Depth, PathShape, SigOptions, signature, with_threads};
+
+fn main() {
+    for (batch, length, channels, depth) in
+        [(32, 1000, 13, 3), (32, 100, 31, 3), (32, 1000, 7, 4), (32, 100, 13, 4)]
+    {
+        let shape = PathShape { batch, length, channels };
+        // A deterministic random walk (an LCG), steps of size about 0.1.
+        let mut state = 1u64;
+        let path: Vec<f64> = (0..shape.len())
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.2
+            })
+            .collect();
+        let opts = SigOptions::signature(Depth::new(depth).unwrap());
+        let mut times: Vec<f64> = with_threads(1, || {
+            signature(&path, shape, &opts).unwrap();
+            (0..15)
+                .map(|_| {
+                    let start = Instant::now();
+                    std::hint::black_box(signature(&path, shape, &opts).unwrap());
+                    start.elapsed().as_secs_f64() * 1e3
+                })
+                .collect()
+        })
+        .unwrap();
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{batch}, {length}, {channels}, {depth}: min {:.2} ms, median {:.2} ms",
+            times[0], times[7]
+        );
+    }
+}
