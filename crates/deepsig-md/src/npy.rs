@@ -80,9 +80,14 @@ pub fn read_array(path: &Path) -> Result<FloatArray, ArrayError> {
         let index = npz_member(&mut archive).map_err(err)?;
         let member = archive.by_index(index).map_err(|e| err(zip_error(e)))?;
         let name = member.name().to_string();
-        parse_npy(member).map_err(|kind| err(ArrayErrorKind::Member(name, Box::new(kind))))
+        // Deflate expands at most about 1032:1, so a member's declared size beyond that of
+        // its compressed bytes is a lie that must not size an allocation.
+        let available = member.size().min(member.compressed_size().saturating_mul(1032) + 1024);
+        parse_npy(member, available)
+            .map_err(|kind| err(ArrayErrorKind::Member(name, Box::new(kind))))
     } else {
-        parse_npy(reader).map_err(err)
+        let available = reader.get_ref().metadata().map_or(u64::MAX, |m| m.len());
+        parse_npy(reader, available).map_err(err)
     }
 }
 
@@ -116,8 +121,27 @@ fn zip_error(e: zip::result::ZipError) -> ArrayErrorKind {
     ArrayErrorKind::Archive(e.to_string())
 }
 
-fn parse_npy<R: Read>(reader: R) -> Result<FloatArray, ArrayErrorKind> {
-    let npy = npyz::NpyFile::new(reader).map_err(|e| ArrayErrorKind::NotNpy(short_io_error(&e)))?;
+/// Parses a `.npy` stream of at most `available` bytes. The header's length field and the
+/// data size its shape implies are checked against `available` before anything is allocated
+/// for them (fuzzing found a 12-byte file whose header length asked for 662 MB).
+fn parse_npy<R: Read>(mut reader: R, available: u64) -> Result<FloatArray, ArrayErrorKind> {
+    let not_npy = |e: std::io::Error| ArrayErrorKind::NotNpy(short_io_error(&e));
+    // Magic (6 bytes), version (2), header length: u16 in version 1, u32 from version 2.
+    let mut prefix = [0u8; 12];
+    reader.read_exact(&mut prefix[..10]).map_err(not_npy)?;
+    let (prefix_len, header_len) = if prefix[6] >= 2 {
+        reader.read_exact(&mut prefix[10..12]).map_err(not_npy)?;
+        (12, u64::from(u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]])))
+    } else {
+        (10, u64::from(u16::from_le_bytes([prefix[8], prefix[9]])))
+    };
+    if header_len > available.saturating_sub(prefix_len as u64) {
+        return Err(ArrayErrorKind::NotNpy(format!(
+            "the header claims {header_len} bytes, but the file holds {available}"
+        )));
+    }
+    let stream = std::io::Cursor::new(prefix[..prefix_len].to_vec()).chain(reader);
+    let npy = npyz::NpyFile::new(stream).map_err(not_npy)?;
     if npy.order() != npyz::Order::C && npy.shape().len() > 1 {
         return Err(ArrayErrorKind::FortranOrder);
     }
@@ -127,6 +151,14 @@ fn parse_npy<R: Read>(reader: R) -> Result<FloatArray, ArrayErrorKind> {
         other => return Err(ArrayErrorKind::NotFloat(format!("{other:?}"))),
     };
     let truncated = |e: std::io::Error| ArrayErrorKind::Truncated(short_io_error(&e));
+    let item: u64 = if type_str.ends_with('4') { 4 } else { 8 };
+    let needed = shape.iter().try_fold(item, |acc, &n| acc.checked_mul(n as u64));
+    if needed.is_none_or(|bytes| bytes > available) {
+        return Err(ArrayErrorKind::Truncated(format!(
+            "the shape {shape:?} needs {} bytes of data, but the file holds {available}",
+            needed.map_or("more than 2^64".to_string(), |b| b.to_string())
+        )));
+    }
     match type_str.get(1..) {
         Some("f4") => Ok(FloatArray::F32 { data: npy.into_vec().map_err(truncated)?, shape }),
         Some("f8") => Ok(FloatArray::F64 { data: npy.into_vec().map_err(truncated)?, shape }),

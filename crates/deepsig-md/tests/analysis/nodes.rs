@@ -239,3 +239,28 @@ fn inconsistent_graph_data_gives_errors_naming_manifest_system_key_and_file() {
     let e = m.node_graph(&m.systems()[0]).err().unwrap_or_else(|| panic!("molecule graph"));
     assert_eq!(e.kind, ManifestErrorKind::NotAGraph);
 }
+
+/// Found by fuzzing: a `.npy` header length (or a shape) larger than the file used to size an
+/// allocation before any check (662 MB from a 12-byte file). Both are now refused first.
+#[test]
+fn npy_headers_and_shapes_larger_than_the_file_are_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge_header = dir.path().join("h.npy");
+    std::fs::write(&huge_header, b"\x93NUMPY\x02\x00\xf0\xff\xff\x7f{'descr'").unwrap();
+    let err = deepsig_md::read_array(&huge_header).unwrap_err();
+    assert!(err.to_string().contains("the header claims 2147483632 bytes"), "{err}");
+    let mut header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000,), }".to_vec();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(b' ');
+    }
+    header.push(b'\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(&header);
+    bytes.extend([0u8; 16]);
+    let huge_shape = dir.path().join("s.npy");
+    std::fs::write(&huge_shape, &bytes).unwrap();
+    let err = deepsig_md::read_array(&huge_shape).unwrap_err();
+    assert!(err.to_string().contains("needs 8000000000 bytes of data"), "{err}");
+    assert!(err.to_string().contains("s.npy"), "{err}");
+}
