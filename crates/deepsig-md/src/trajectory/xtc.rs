@@ -134,7 +134,8 @@ impl<R: Read + Seek> XtcReader<R> {
             self.src.read_exact(&mut b, Some(self.index.next()), "compressed size")?;
             u64::from(u32::from_be_bytes(b))
         };
-        let padded = n.div_ceil(4) * 4;
+        // `n` first: a 2023 count near 2^64 would wrap the padding to 0 (found by fuzzing).
+        let padded = if n > self.src.remaining() { u64::MAX } else { n.div_ceil(4) * 4 };
         if padded > self.src.remaining() {
             let msg = format!(
                 "compressed block of {n} bytes, only {} remain in the file",
@@ -183,7 +184,7 @@ impl<R: Read + Seek> FrameReader for XtcReader<R> {
             // Every atom costs at least one bit of the compressed block, so a header claiming
             // more atoms than that cannot be honest; refusing it here keeps the position
             // buffer proportional to the file (fuzzing found a 2e9-atom header asking 25 GB).
-            if n as u64 > 8 * nbytes as u64 {
+            if n as u64 > (nbytes as u64).saturating_mul(8) {
                 return Err(self.err(ReadErrorKind::Corrupt(format!(
                     "the header claims {n} atoms, but the compressed block of {nbytes} bytes \
                      cannot hold more than {}",

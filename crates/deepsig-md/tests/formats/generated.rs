@@ -373,4 +373,19 @@ fn an_xtc_header_claiming_more_atoms_than_its_block_can_hold_is_refused_before_a
     assert!(err.to_string().contains("claims 1000000000 atoms"), "{err}");
     assert!(err.to_string().contains("huge.xtc"), "{err}");
     assert!(frame.positions.capacity() < 1_000_000, "allocated before checking");
+    // And a 2023-format block size near 2^64, which used to wrap its padding to 0.
+    let mut bytes = Vec::new();
+    word(2023, &mut bytes);
+    word(0x1111_1111, &mut bytes);
+    bytes.extend([0u8; 4 * 11]);
+    word(0x1111_1111, &mut bytes);
+    bytes.extend(1000.0f32.to_be_bytes());
+    for v in [0, 0, 0, 10, 10, 10, 9] {
+        word(v, &mut bytes);
+    }
+    bytes.extend(u64::MAX.to_be_bytes());
+    bytes.extend([0u8; 16]);
+    let mut reader = XtcReader::new(Cursor::new(bytes), "wrap.xtc").expect("header");
+    let err = reader.read_next(&mut frame).expect_err("a block of 2^64 bytes");
+    assert!(err.to_string().contains("only 16 remain"), "{err}");
 }
