@@ -250,7 +250,7 @@ fn npy_headers_and_shapes_larger_than_the_file_are_refused_before_allocating() {
     let err = deepsig_md::read_array(&huge_header).unwrap_err();
     assert!(err.to_string().contains("the header claims 2147483632 bytes"), "{err}");
     let mut header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000,), }".to_vec();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(b' ');
     }
     header.push(b'\n');
