@@ -5,6 +5,11 @@
 //! `d` as an argument and `#[inline(always)]`; `specialise!` calls it with a literal `d` for
 //! `d = 1..=16`, so the compiler emits a fully unrolled, vectorised body for each, and a
 //! generic body for larger `d`.
+//!
+//! Each kernel is compiled twice, for baseline x86-64 and for AVX2 + FMA, and the wide one
+//! runs where the CPU has it (detected once; `DEEPSIG_SIMD=baseline` turns it off): one
+//! portable binary and wheel, the wide registers where they exist (BENCHMARKS.md, "CPU
+//! features"). Other architectures get the baseline.
 
 use crate::Scalar;
 
@@ -32,9 +37,49 @@ macro_rules! specialise {
     };
 }
 
-/// `out[α, c] = row[α] * zs[c] + a[α, c]`: one Horner step.
-pub(crate) fn horner_step<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T]) {
-    specialise!(zs.len(), horner_step_d(row, zs, a, out))
+/// Whether the AVX2 + FMA kernels run: detected once; `DEEPSIG_SIMD=baseline` turns them off.
+pub(crate) fn wide() -> bool {
+    static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WIDE.get_or_init(|| {
+        let allowed = std::env::var("DEEPSIG_SIMD").map_or(true, |v| v != "baseline");
+        #[cfg(target_arch = "x86_64")]
+        let present = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        #[cfg(not(target_arch = "x86_64"))]
+        let present = false;
+        allowed && present
+    })
+}
+
+/// Defines `$name`, which runs `$body` compiled for AVX2 + FMA when [`wide`] says so and for
+/// the baseline otherwise, and `$name_baseline` / `$name_avx2` for the tests.
+macro_rules! dispatched {
+    ($(#[$doc:meta])* fn $name:ident, $base:ident, $avx2:ident ($($arg:ident: $ty:ty),*) $body:block) => {
+        $(#[$doc])*
+        pub(crate) fn $name<T: Scalar>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if wide() {
+                // SAFETY: `wide()` has checked that this CPU supports AVX2 and FMA.
+                #[allow(unsafe_code)]
+                unsafe {
+                    return $avx2($($arg),*);
+                }
+            }
+            $base($($arg),*)
+        }
+
+        fn $base<T: Scalar>($($arg: $ty),*) $body
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $avx2<T: Scalar>($($arg: $ty),*) $body
+    };
+}
+
+dispatched! {
+    /// `out[α, c] = row[α] * zs[c] + a[α, c]`: one Horner step.
+    fn horner_step, horner_step_baseline, horner_step_avx2
+        (row: &[T], zs: &[T], a: &[T], out: &mut [T])
+    { specialise!(zs.len(), horner_step_d(row, zs, a, out)) }
 }
 
 #[inline(always)]
@@ -47,9 +92,10 @@ fn horner_step_d<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T], d: usiz
     }
 }
 
-/// `target[α, c] += row[α] * z[c]`: a rank-one update.
-pub(crate) fn outer_add<T: Scalar>(row: &[T], z: &[T], target: &mut [T]) {
-    specialise!(z.len(), outer_add_d(row, z, target))
+dispatched! {
+    /// `target[α, c] += row[α] * z[c]`: a rank-one update.
+    fn outer_add, outer_add_baseline, outer_add_avx2 (row: &[T], z: &[T], target: &mut [T])
+    { specialise!(z.len(), outer_add_d(row, z, target)) }
 }
 
 #[inline(always)]
@@ -62,17 +108,13 @@ fn outer_add_d<T: Scalar>(row: &[T], z: &[T], target: &mut [T], d: usize) {
     }
 }
 
-/// Reverse mode of `out[α, c] (+)= row[α] * zs[c]` with `zs = z * scale`, given `g = d out`:
-/// `drow[α] = Σ_c g[α, c] zs[c]` (overwritten) and `dz[c] += scale Σ_α row[α] g[α, c]`.
-pub(crate) fn outer_backward<T: Scalar>(
-    row: &[T],
-    zs: &[T],
-    g: &[T],
-    drow: &mut [T],
-    dz: &mut [T],
-    scale: T,
-) {
-    specialise!(zs.len(), outer_backward_d(row, zs, g, drow, dz, scale))
+dispatched! {
+    /// Reverse mode of `out[α, c] (+)= row[α] * zs[c]` with `zs = z * scale`, given
+    /// `g = d out`: `drow[α] = Σ_c g[α, c] zs[c]` (overwritten) and
+    /// `dz[c] += scale Σ_α row[α] g[α, c]`.
+    fn outer_backward, outer_backward_baseline, outer_backward_avx2
+        (row: &[T], zs: &[T], g: &[T], drow: &mut [T], dz: &mut [T], scale: T)
+    { specialise!(zs.len(), outer_backward_d(row, zs, g, drow, dz, scale)) }
 }
 
 #[inline(always)]
@@ -113,4 +155,54 @@ fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     }
     let half = [lanes[0] + lanes[4], lanes[1] + lanes[5], lanes[2] + lanes[6], lanes[3] + lanes[7]];
     (half[0] + half[2]) + (half[1] + half[3]) + tail
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    fn close(a: &[f64], b: &[f64], what: &str) {
+        let scale = a.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        let err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(err <= 1e-14 * scale, "{what}: baseline and AVX2 differ by {err}");
+    }
+
+    /// Each variant this machine can run gives the baseline's numbers, for every
+    /// specialised `d` and the generic one.
+    #[test]
+    #[allow(unsafe_code)]
+    fn the_avx2_kernels_match_the_baseline_for_every_channel_count() {
+        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            eprintln!("skipping: this CPU has no AVX2 + FMA");
+            return;
+        }
+        let mut state = 3u64;
+        let mut vec = |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+                })
+                .collect()
+        };
+        for d in (1..=18).chain([31, 40]) {
+            let rows = 23;
+            let (row, z, a) = (vec(rows), vec(d), vec(rows * d));
+            let (mut x, mut y) = (vec![0.0; rows * d], vec![0.0; rows * d]);
+            horner_step_baseline(&row, &z, &a, &mut x);
+            // SAFETY (all three): AVX2 and FMA were detected above.
+            unsafe { horner_step_avx2(&row, &z, &a, &mut y) };
+            close(&x, &y, &format!("horner_step d={d}"));
+            let (mut x, mut y) = (a.clone(), a.clone());
+            outer_add_baseline(&row, &z, &mut x);
+            unsafe { outer_add_avx2(&row, &z, &mut y) };
+            close(&x, &y, &format!("outer_add d={d}"));
+            let (mut dr1, mut dr2) = (vec![0.0; rows], vec![0.0; rows]);
+            let (mut dz1, mut dz2) = (vec![0.5; d], vec![0.5; d]);
+            outer_backward_baseline(&row, &z, &a, &mut dr1, &mut dz1, 0.75);
+            unsafe { outer_backward_avx2(&row, &z, &a, &mut dr2, &mut dz2, 0.75) };
+            close(&dr1, &dr2, &format!("outer_backward drow d={d}"));
+            close(&dz1, &dz2, &format!("outer_backward dz d={d}"));
+        }
+    }
 }
