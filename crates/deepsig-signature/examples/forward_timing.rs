@@ -1,14 +1,25 @@
 //! Forward timings of the engine alone (no CLI, no Python) on BENCHMARKS.md's anchor shapes,
-//! one thread, f64: `benches/target_features.sh` builds it for several CPU feature sets.
+//! or on the `B,L,d,N` shapes given as arguments; one thread, f64.
+//! `benches/target_features.sh` builds it for several CPU feature sets.
 
 use std::time::Instant;
 
 use deepsig_signature::{Depth, PathShape, SigOptions, signature, with_threads};
 
 fn main() {
-    for (batch, length, channels, depth) in
-        [(32, 1000, 13, 3), (32, 100, 31, 3), (32, 1000, 7, 4), (32, 100, 13, 4)]
-    {
+    let given: Vec<(usize, usize, usize, usize)> = std::env::args()
+        .skip(1)
+        .map(|a| {
+            let v: Vec<usize> = a.split(',').map(|x| x.trim().parse().expect("B,L,d,N")).collect();
+            (v[0], v[1], v[2], v[3])
+        })
+        .collect();
+    let shapes = if given.is_empty() {
+        vec![(32, 1000, 13, 3), (32, 100, 31, 3), (32, 1000, 7, 4), (32, 100, 13, 4)]
+    } else {
+        given
+    };
+    for (batch, length, channels, depth) in shapes {
         let shape = PathShape { batch, length, channels };
         // A deterministic random walk (an LCG), steps of size about 0.1.
         let mut state = 1u64;

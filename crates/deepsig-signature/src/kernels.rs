@@ -50,14 +50,22 @@ pub(crate) fn wide() -> bool {
     })
 }
 
+/// Whether the AVX2 kernels beat the baseline at `d` channels. Measured (BENCHMARKS.md, "CPU
+/// features": forward, depth 3 and 4): faster for d = 3, 4, 5, 9 and above (1.2-1.5x), slower
+/// for d = 6, 7, 8 (0.85-0.94x), where rows of 6-8 lanes split badly over 4-wide registers.
+fn wide_pays_off(d: usize) -> bool {
+    !(6..=8).contains(&d)
+}
+
 /// Defines `$name`, which runs `$body` compiled for AVX2 + FMA when [`wide`] says so and for
 /// the baseline otherwise, and `$name_baseline` / `$name_avx2` for the tests.
 macro_rules! dispatched {
-    ($(#[$doc:meta])* fn $name:ident, $base:ident, $avx2:ident ($($arg:ident: $ty:ty),*) $body:block) => {
+    ($(#[$doc:meta])* fn $name:ident, $base:ident, $avx2:ident ($($arg:ident: $ty:ty),*)
+        channels = $d:expr; $body:block) => {
         $(#[$doc])*
         pub(crate) fn $name<T: Scalar>($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
-            if wide() {
+            if wide() && wide_pays_off($d) {
                 // SAFETY: `wide()` has checked that this CPU supports AVX2 and FMA.
                 #[allow(unsafe_code)]
                 unsafe {
@@ -79,6 +87,7 @@ dispatched! {
     /// `out[α, c] = row[α] * zs[c] + a[α, c]`: one Horner step.
     fn horner_step, horner_step_baseline, horner_step_avx2
         (row: &[T], zs: &[T], a: &[T], out: &mut [T])
+        channels = zs.len();
     { specialise!(zs.len(), horner_step_d(row, zs, a, out)) }
 }
 
@@ -95,6 +104,7 @@ fn horner_step_d<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T], d: usiz
 dispatched! {
     /// `target[α, c] += row[α] * z[c]`: a rank-one update.
     fn outer_add, outer_add_baseline, outer_add_avx2 (row: &[T], z: &[T], target: &mut [T])
+        channels = z.len();
     { specialise!(z.len(), outer_add_d(row, z, target)) }
 }
 
@@ -114,6 +124,7 @@ dispatched! {
     /// `dz[c] += scale Σ_α row[α] g[α, c]`.
     fn outer_backward, outer_backward_baseline, outer_backward_avx2
         (row: &[T], zs: &[T], g: &[T], drow: &mut [T], dz: &mut [T], scale: T)
+        channels = zs.len();
     { specialise!(zs.len(), outer_backward_d(row, zs, g, drow, dz, scale)) }
 }
 
