@@ -42,6 +42,7 @@ pub(crate) mod pooling;
 pub mod prepare;
 pub mod reference;
 pub mod report;
+pub mod seeds;
 pub mod sig_layer;
 pub mod step;
 pub mod task;

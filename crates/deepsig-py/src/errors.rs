@@ -43,8 +43,8 @@ pub(crate) fn read_error(py: Python<'_>, err: &ReadError) -> PyErr {
     }
 }
 
-/// Any error with a source chain, as a `ValueError` with the chain joined by ": ".
-pub(crate) fn value_error(err: &(dyn std::error::Error + 'static)) -> PyErr {
+/// `err` and its causes joined by ": ", each cause once (some repeat their source).
+pub(crate) fn chain_message(err: &(dyn std::error::Error + 'static)) -> String {
     let mut message = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {
@@ -55,5 +55,10 @@ pub(crate) fn value_error(err: &(dyn std::error::Error + 'static)) -> PyErr {
         }
         source = s.source();
     }
-    PyValueError::new_err(message)
+    message
+}
+
+/// Any error with a source chain, as a `ValueError` with [`chain_message`].
+pub(crate) fn value_error(err: &(dyn std::error::Error + 'static)) -> PyErr {
+    PyValueError::new_err(chain_message(err))
 }

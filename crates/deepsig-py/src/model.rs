@@ -10,14 +10,15 @@ use deepsig_model::DataError;
 use deepsig_model::metrics::summarise_seeds;
 use deepsig_model::reference::ReferenceOrigin;
 use deepsig_model::report::EpochRecord;
+use deepsig_model::seeds::{SeedRuns, train_seeds};
 use deepsig_model::task::Task;
-use deepsig_model::{Preset, TrainError, TrainObserver, TrainOptions, TrainedRun, train_observed};
+use deepsig_model::{Preset, TrainError, TrainObserver, TrainOptions, TrainedRun};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::errors::{read_error, value_error};
+use crate::errors::{chain_message, read_error, value_error};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
@@ -39,8 +40,7 @@ fn train_error(py: Python<'_>, context: &str, e: &TrainError) -> PyErr {
     {
         return read_error(py, read);
     }
-    let err = value_error(e);
-    PyValueError::new_err(format!("{context}: {}", err.value(py)))
+    PyValueError::new_err(format!("{context}: {}", chain_message(e)))
 }
 
 fn config_of(preset: &str, settings: &[String]) -> PyResult<deepsig_model::TrainConfig> {
@@ -160,37 +160,25 @@ fn train(
     if seeds == 0 {
         return Err(PyValueError::new_err("seeds: must be at least 1"));
     }
-    let cache = cache.unwrap_or_else(|| {
-        out.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."))
-            .join(".deepsig-cache")
-    });
-    let mut runs = Vec::new();
-    for k in 0..seeds {
-        let seed = seed + k;
-        let run_out = if seeds == 1 { out.clone() } else { out.join(format!("seed-{seed}")) };
-        let opts = TrainOptions {
-            manifest: manifest.clone(),
-            out: run_out.clone(),
-            config: config.clone(),
-            seed,
-            device: device.clone(),
-            resume,
-            resume_changed,
-            cache_dir: Some(cache.clone()),
-        };
-        let mut observer =
-            Callback { function: progress.as_ref().map(|f| f.clone_ref(py)), error: None };
-        let metrics = py.detach(|| train_observed(&opts, &mut observer)).map_err(|e| {
-            train_error(py, &format!("training seed {seed} into {}", run_out.display()), &e)
-        })?;
-        if let Some(e) = observer.error {
-            return Err(e);
-        }
-        runs.push(metrics);
+    let base = TrainOptions {
+        manifest,
+        out,
+        config,
+        seed,
+        device,
+        resume,
+        resume_changed,
+        cache_dir: cache,
+    };
+    let mut observer = Callback { function: progress, error: None };
+    let result = py.detach(|| train_seeds(&base, seeds, &mut observer, |_, _| {}));
+    if let Some(e) = observer.error {
+        return Err(e);
     }
-    let summary = summarise_seeds(&runs);
+    let SeedRuns { runs, summary } = result.map_err(|e| {
+        let context = format!("training seed {} into {}", e.seed, e.out.display());
+        train_error(py, &context, &e.source)
+    })?;
     Ok(serde_json::json!({ "runs": runs, "summary": summary }).to_string())
 }
 

@@ -72,14 +72,7 @@ def train(
         bool(resume_changed), device, None if cache is None else os.fspath(cache), callback,
     )
     result = json.loads(text)
-    if seeds == 1:
-        return result["runs"][0]
-    if seeds > 1:
-        summary_path = pathlib.Path(out) / "summary.json"
-        tmp = summary_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(result["summary"], indent=2))
-        os.replace(tmp, summary_path)
-    return result
+    return result["runs"][0] if seeds == 1 else result
 
 
 def prepare(

@@ -3,9 +3,9 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use deepsig_model::metrics::summarise_seeds;
 use deepsig_model::report::EpochRecord;
-use deepsig_model::{TrainObserver, TrainOptions, train_observed};
+use deepsig_model::seeds::{SeedRuns, train_seeds};
+use deepsig_model::{TrainObserver, TrainOptions};
 
 use crate::args::{EvalArgs, TrainArgs};
 
@@ -28,13 +28,6 @@ impl TrainObserver for EpochLines {
 
 pub(crate) fn run(args: &TrainArgs) -> Result<()> {
     let config = args.model.config()?;
-    let cache = args.cache.clone().unwrap_or_else(|| {
-        args.out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."))
-            .join(".deepsig-cache")
-    });
     if config.folds > 0 && !args.seeds.is_multiple_of(config.folds as u64) {
         let tested: Vec<String> = (0..args.seeds.min(config.folds as u64))
             .map(|k| ((args.seed + k) % config.folds as u64).to_string())
@@ -49,59 +42,32 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
             config.folds
         );
     }
-    let mut results = Vec::new();
-    for k in 0..args.seeds {
-        let seed = args.seed + k;
-        let out =
-            if args.seeds == 1 { args.out.clone() } else { args.out.join(format!("seed-{seed}")) };
-        let opts = TrainOptions {
-            manifest: args.manifest.clone(),
-            out: out.clone(),
-            config: config.clone(),
-            seed,
-            device: args.device.clone(),
-            resume: args.resume,
-            resume_changed: args.resume_changed,
-            cache_dir: Some(cache.clone()),
-        };
-        let mut lines = EpochLines;
-        let mut quiet = deepsig_model::Quiet;
-        let observer: &mut dyn TrainObserver =
-            if std::io::stderr().is_terminal() || !args.json { &mut lines } else { &mut quiet };
-        let metrics = train_observed(&opts, observer)
-            .with_context(|| format!("training seed {seed} into {}", out.display()))?;
-        if !args.json {
-            match metrics["split"]["fold"].as_u64() {
-                Some(fold) => println!(
-                    "seed {seed} (test fold {fold} of {}): {}",
-                    config.folds, metrics["per_trajectory"]
-                ),
-                None => println!("seed {seed}: {}", metrics["per_trajectory"]),
+    let base = TrainOptions {
+        manifest: args.manifest.clone(),
+        out: args.out.clone(),
+        config: config.clone(),
+        seed: args.seed,
+        device: args.device.clone(),
+        resume: args.resume,
+        resume_changed: args.resume_changed,
+        cache_dir: args.cache.clone(),
+    };
+    let mut lines = EpochLines;
+    let mut quiet = deepsig_model::Quiet;
+    let observer: &mut dyn TrainObserver =
+        if std::io::stderr().is_terminal() || !args.json { &mut lines } else { &mut quiet };
+    let SeedRuns { runs: results, summary } =
+        train_seeds(&base, args.seeds, observer, |seed, metrics| {
+            if !args.json {
+                match metrics["split"]["fold"].as_u64() {
+                    Some(fold) => println!(
+                        "seed {seed} (test fold {fold} of {}): {}",
+                        config.folds, metrics["per_trajectory"]
+                    ),
+                    None => println!("seed {seed}: {}", metrics["per_trajectory"]),
+                }
             }
-        }
-        results.push(metrics);
-    }
-    let mut summary = summarise_seeds(&results);
-    if config.folds > 0
-        && let Some(map) = summary.as_object_mut()
-    {
-        // Which folds the mean ± std covers: a full cross-validation has every fold once.
-        let mut tested: Vec<u64> =
-            results.iter().filter_map(|r| r["split"]["fold"].as_u64()).collect();
-        tested.sort_unstable();
-        let complete = (0..config.folds as u64).all(|f| tested.contains(&f));
-        map.insert(
-            "cross_validation".into(),
-            serde_json::json!({ "folds": config.folds, "tested_folds": tested, "complete": complete }),
-        );
-    }
-    if args.seeds > 1 {
-        let text = serde_json::to_string_pretty(&summary)?;
-        // Derived from the seeds' run folders, so replaced when they are.
-        crate::npy::write_atomic(&args.out.join("summary.json"), true, |w| {
-            Ok(w.write_all(text.as_bytes())?)
         })?;
-    }
     if args.json {
         println!("{}", serde_json::json!({ "runs": results, "summary": summary }));
     } else {
