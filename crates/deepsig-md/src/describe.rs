@@ -133,6 +133,19 @@ fn read_frames(
     Ok(Frames { count, first, time_step_ps, warnings: traj.warnings().to_vec() })
 }
 
+/// The model's graph over `selected` ([`selection_graph`]) from the whole system's `bonds`,
+/// with the topology's coordinates, else `first_frame`'s, as the reference structure.
+pub fn model_graph(
+    topology: &Topology,
+    bonds: &SystemBonds,
+    selected: &AtomSelection,
+    first_frame: Option<&Frame>,
+) -> Result<SelectionGraph, GraphError> {
+    let all = Graph::from_edges(topology.atoms.len(), &bonds.pairs)?;
+    let positions = topology.positions.as_deref().or(first_frame.map(|f| f.positions.as_slice()));
+    selection_graph(topology, &all, selected, positions)
+}
+
 /// Describes `topology` (read from `topology_path`), its `selected` atoms and the frames of
 /// [`frame_sources`]`(topology_path, trajectories)`.
 pub fn describe(
@@ -149,13 +162,8 @@ pub fn describe(
     let graph = match &bonds {
         None => None,
         Some(bonds) => {
-            let all = Graph::from_edges(topology.atoms.len(), &bonds.pairs).map_err(graph_error)?;
-            let positions = topology
-                .positions
-                .as_deref()
-                .or(frames.first.as_ref().map(|f| f.positions.as_slice()));
-            let graph =
-                selection_graph(topology, &all, selected, positions).map_err(graph_error)?;
+            let graph = model_graph(topology, bonds, selected, frames.first.as_ref())
+                .map_err(graph_error)?;
             let summary = graph.graph.summary();
             Some((graph, summary))
         }

@@ -185,21 +185,33 @@ fn files(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// The first frame of `trajectories` when `topology` has no coordinates of its own (PSF),
+/// which is where bonds are guessed from and the reference comes from then; `None` when the
+/// topology has coordinates or there is no frame.
+pub fn first_frame_if_needed(
+    topology: &Topology,
+    trajectories: &[PathBuf],
+    options: ReadOptions,
+) -> Result<Option<Frame>, ReadError> {
+    if topology.positions.is_some() {
+        return Ok(None);
+    }
+    let Some(first) = trajectories.first() else { return Ok(None) };
+    let range = FrameRange { start: 0, stop: Some(1), stride: 1 };
+    let mut reader = Trajectory::open_with(std::slice::from_ref(first), range, options)?;
+    let mut frame = Frame::default();
+    Ok(reader.read_next(&mut frame)?.map(|_| frame))
+}
+
 /// The plan that makes the selected atoms' molecules whole, from the whole topology's bonds.
 fn make_whole_plan(
     topology: &Topology,
     topology_path: &Path,
     paths: &[PathBuf],
     selected: &AtomSelection,
+    read: ReadOptions,
 ) -> Result<MakeWhole, ExtractError> {
-    let mut first = None;
-    if topology.positions.is_none() {
-        let range = FrameRange { start: 0, stop: Some(1), stride: 1 };
-        let mut frame = Frame::default();
-        if Trajectory::open_range(paths, range)?.read_next(&mut frame)?.is_some() {
-            first = Some(frame);
-        }
-    }
+    let first = first_frame_if_needed(topology, paths, read)?;
     let bonds_error = |source| ExtractError::Bonds { path: topology_path.to_path_buf(), source };
     let Some(bonds) = system_bonds(topology, first.as_ref()).map_err(bonds_error)? else {
         return Err(ExtractError::NoBonds { path: topology_path.to_path_buf() });
@@ -239,7 +251,7 @@ pub fn extract(
     let mut traj = Trajectory::open_with(paths, options.range, options.read)?;
     check_atom_count(topology, topology_path, &traj)?;
     let whole = if options.unwrap {
-        Some(make_whole_plan(topology, topology_path, paths, selected)?)
+        Some(make_whole_plan(topology, topology_path, paths, selected, options.read)?)
     } else {
         None
     };

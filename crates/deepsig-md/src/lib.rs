@@ -36,11 +36,13 @@ pub use align::{
     AlignError, Aligner, PrincipalAxes, Superposition, center, centroid, principal_axes, rmsd,
     superpose,
 };
-pub use describe::{DescribeError, Segment, SystemInfo, describe, frame_sources, segments};
+pub use describe::{
+    DescribeError, Segment, SystemInfo, describe, frame_sources, model_graph, segments,
+};
 pub use error::{Format, Location, ReadError, ReadErrorKind, ReadWarning};
 pub use extract::{
     BondOrigin, ExtractError, ExtractOptions, ExtractSummary, ExtractedFrame, SystemBonds, extract,
-    system_bonds,
+    first_frame_if_needed, system_bonds,
 };
 pub use graph::{
     BondOptions, BondSource, Graph, GraphError, GraphSummary, ResidueGraph, SelectionGraph,

@@ -146,7 +146,7 @@ impl OpenSystem {
     ) -> Result<(OpenSystem, ReferenceOrigin), DataError> {
         let topology = open_topology(path)?;
         let selection = select(&topology, expression)?;
-        let first_frame = first_frame_if_needed(&topology, trajectories, options.read)?;
+        let first_frame = deepsig_md::first_frame_if_needed(&topology, trajectories, options.read)?;
         let positions =
             topology.positions.as_deref().or(first_frame.as_ref().map(|f| f.positions.as_slice()));
         let cell =
@@ -282,23 +282,6 @@ pub fn system_windows(
         out.push(TrajectoryData { system: 0, path, windows, warnings: Vec::new() });
     }
     Ok((opened.data, out, origin))
-}
-
-/// The first frame of the system's first trajectory, when the topology has no coordinates
-/// to guess bonds from (PSF).
-fn first_frame_if_needed(
-    topology: &Topology,
-    trajectories: &[PathBuf],
-    options: ReadOptions,
-) -> Result<Option<Frame>, DataError> {
-    if topology.positions.is_some() {
-        return Ok(None);
-    }
-    let Some(first) = trajectories.first() else { return Ok(None) };
-    let range = FrameRange { start: 0, stop: Some(1), stride: 1 };
-    let mut reader = Trajectory::open_with(std::slice::from_ref(first), range, options)?;
-    let mut frame = Frame::default();
-    Ok(reader.read_next(&mut frame)?.map(|_| frame))
 }
 
 /// The windows of the trajectory `path` of the topology read from `top_path`, and the

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    AtomSelection, DescribeError, ExtractError, ExtractOptions, Frame, FrameRange, Graph,
-    ReadOptions, Selection, SystemBonds, Topology, Trajectory,
+    AtomSelection, DescribeError, ExtractError, ExtractOptions, FrameRange, Graph, ReadOptions,
+    Selection, Topology,
 };
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -48,25 +48,6 @@ struct Frames {
     times: Vec<f64>,
     boxes: Vec<f64>,
     any_box: bool,
-}
-
-/// The whole system's bonds (the first frame's coordinates when the topology has none).
-fn bonds_of(
-    topology: &Topology,
-    path: &Path,
-    trajectories: &[PathBuf],
-    read: ReadOptions,
-) -> Result<Option<SystemBonds>, ExtractError> {
-    let mut first = None;
-    if topology.positions.is_none() && !trajectories.is_empty() {
-        let range = FrameRange { start: 0, stop: Some(1), stride: 1 };
-        let mut frame = Frame::default();
-        if Trajectory::open_with(trajectories, range, read)?.read_next(&mut frame)?.is_some() {
-            first = Some(frame);
-        }
-    }
-    deepsig_md::system_bonds(topology, first.as_ref())
-        .map_err(|source| ExtractError::Bonds { path: path.to_path_buf(), source })
 }
 
 fn edges_array<'py>(
@@ -131,17 +112,16 @@ fn read<'py>(
                         None => frames.boxes.extend([f64::NAN; 6]),
                     }
                 })?;
-            let bonds = bonds_of(&top, &topology, &paths, read_options)?;
+            let bonds_error = |source| ExtractError::Bonds { path: topology.clone(), source };
+            let first = deepsig_md::first_frame_if_needed(&top, &paths, read_options)?;
+            let bonds = deepsig_md::system_bonds(&top, first.as_ref()).map_err(bonds_error)?;
             let graph = match &bonds {
                 None => None,
                 Some(b) => {
-                    let bonds_error =
-                        |source| ExtractError::Bonds { path: topology.clone(), source };
                     let all = Graph::from_edges(top.atoms.len(), &b.pairs).map_err(bonds_error)?;
-                    let positions = top.positions.as_deref();
-                    let model = deepsig_md::selection_graph(&top, &all, &selected, positions)
-                        .map_err(bonds_error)?;
                     let induced = all.induced_subgraph(&selected).map_err(bonds_error)?;
+                    let model = deepsig_md::model_graph(&top, b, &selected, first.as_ref())
+                        .map_err(bonds_error)?;
                     Some((induced, model.graph))
                 }
             };
