@@ -98,6 +98,20 @@ fn compute<R: Send>(
     })
 }
 
+/// Runs `$call` with `$a` bound to `$array` read as float64, else as float32 (the engine is
+/// generic over both); any other input is a `TypeError` naming `$name`.
+macro_rules! by_dtype {
+    ($array:expr, $name:literal, |$a:ident| $call:expr) => {
+        if let Ok($a) = $array.extract::<PyReadonlyArrayDyn<'_, f64>>() {
+            $call
+        } else if let Ok($a) = $array.extract::<PyReadonlyArrayDyn<'_, f32>>() {
+            $call
+        } else {
+            Err(PyTypeError::new_err(concat!($name, ": expected a float32 or float64 numpy array")))
+        }
+    };
+}
+
 fn to_numpy<'py, T: Element>(
     py: Python<'py>,
     data: Vec<T>,
@@ -139,13 +153,7 @@ fn signature(
 ) -> PyResult<Py<PyAny>> {
     let flags = Flags { stream, basepoint, inverse, time, lead_lag };
     let opts = flags.options(self::depth(depth)?, log_mode(mode)?);
-    if let Ok(p) = path.extract::<PyReadonlyArrayDyn<'_, f64>>() {
-        typed_signature(py, p, opts, threads)
-    } else if let Ok(p) = path.extract::<PyReadonlyArrayDyn<'_, f32>>() {
-        typed_signature(py, p, opts, threads)
-    } else {
-        Err(PyTypeError::new_err("path: expected a float32 or float64 numpy array"))
-    }
+    by_dtype!(path, "path", |p| typed_signature(py, p, opts, threads))
 }
 
 fn typed_backward<'py, T: Scalar + Element>(
@@ -192,13 +200,7 @@ fn signature_backward(
 ) -> PyResult<Py<PyAny>> {
     let flags = Flags { stream, basepoint, inverse, time, lead_lag };
     let opts = flags.options(self::depth(depth)?, log_mode(mode)?);
-    if let Ok(p) = path.extract::<PyReadonlyArrayDyn<'_, f64>>() {
-        typed_backward(py, p, grad, opts, threads)
-    } else if let Ok(p) = path.extract::<PyReadonlyArrayDyn<'_, f32>>() {
-        typed_backward(py, p, grad, opts, threads)
-    } else {
-        Err(PyTypeError::new_err("path: expected a float32 or float64 numpy array"))
-    }
+    by_dtype!(path, "path", |p| typed_backward(py, p, grad, opts, threads))
 }
 
 fn typed_combine<'py, T: Scalar + Element>(
@@ -233,13 +235,7 @@ fn signature_combine(
     depth: usize,
 ) -> PyResult<Py<PyAny>> {
     let depth = self::depth(depth)?;
-    if let Ok(a) = a.extract::<PyReadonlyArrayDyn<'_, f64>>() {
-        typed_combine(py, a, b, channels, depth)
-    } else if let Ok(a) = a.extract::<PyReadonlyArrayDyn<'_, f32>>() {
-        typed_combine(py, a, b, channels, depth)
-    } else {
-        Err(PyTypeError::new_err("sigtensor1: expected a float32 or float64 numpy array"))
-    }
+    by_dtype!(a, "sigtensor1", |a| typed_combine(py, a, b, channels, depth))
 }
 
 #[pyfunction]

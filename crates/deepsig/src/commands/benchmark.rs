@@ -70,9 +70,9 @@ pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
     if let Mode::Merge = plan.mode {
         check_finished(&plan)?;
     }
-    let results = run_plan(&plan, !args.json)?;
     if let Mode::Shard(shard) = plan.mode {
-        drop(results);
+        // A shard's runs are its output; the table waits for `--merge`.
+        run_plan(&plan, !args.json)?;
         let done = (0..all_runs(&plan).len()).filter(|&i| shard.contains(i)).count();
         if args.json {
             println!(
@@ -90,6 +90,7 @@ pub(crate) fn run(args: &BenchmarkArgs) -> Result<()> {
         }
         return Ok(());
     }
+    let results = run_plan(&plan, !args.json)?;
     let written = write_table(&plan, &results)?;
     if args.json {
         println!("{}", table::json(&plan, &results));
