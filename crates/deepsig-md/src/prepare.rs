@@ -1,6 +1,7 @@
 //! Per-frame geometric preparation of the selected atoms, with the defaults the model
 //! pipeline uses: molecules made whole across periodic boundaries (on), whole-system drift
-//! removal (off), and Kabsch alignment to a fixed reference (on; SPEC §9.4).
+//! removal (off), and Kabsch alignment to a fixed reference (on; docs/method.md,
+//! "Alignment").
 //!
 //! For each frame, in order: (1) the bonded molecules that contain a selected atom are made
 //! whole, jump-free from frame to frame ([`Unwrapper`]), when the frame has a box; (2) drift is

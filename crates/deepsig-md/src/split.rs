@@ -1,9 +1,9 @@
 //! Deterministic train/validation/test and k-fold splits of trajectories.
 //!
 //! The unit of splitting is a trajectory (never a window), so no window of a test trajectory
-//! is ever trained on (SPEC §9.2). Units that share a `group` always land in the same part.
-//! Within those constraints the split is stratified by label and balanced in size, by a
-//! greedy pass over groups in a seeded random order:
+//! is ever trained on (docs/benchmarks-data.md, "Splits"). Units that share a `group` always
+//! land in the same part. Within those constraints the split is stratified by label and
+//! balanced in size, by a greedy pass over groups in a seeded random order:
 //!
 //! 1. Units become groups (their `group`, else a group of their own). A group's stratum is
 //!    its label when all its units agree, else a separate "mixed" stratum.
@@ -21,7 +21,7 @@
 //!
 //! [`interleaved_windows`] is the reference code's window-level split, kept for comparison
 //! only: it is **leaky** (validation windows sit between training windows of the same
-//! trajectories, SPEC §7.4).
+//! trajectories; docs/benchmarks-data.md, "Interleaved split").
 
 use std::collections::BTreeMap;
 
@@ -197,10 +197,11 @@ pub struct WindowSplit {
     pub validation: Vec<(usize, usize)>,
 }
 
-/// The reference code's interleaved split (SPEC §3.3): window `j` of each given trajectory
-/// goes to validation when `j mod folds == validation_fold`, else to training. **Leaky**:
-/// validation windows are neighbours in time of training windows from the same trajectory,
-/// so validation scores overestimate generalisation. For comparison with the reference only.
+/// The reference code's interleaved split (docs/benchmarks-data.md, "Interleaved split"):
+/// window `j` of each given trajectory goes to validation when
+/// `j mod folds == validation_fold`, else to training. **Leaky**: validation windows are
+/// neighbours in time of training windows from the same trajectory, so validation scores
+/// overestimate generalisation. For comparison with the reference only.
 pub fn interleaved_windows(
     trajectories: &[usize],
     windows: usize,
@@ -282,6 +283,11 @@ impl SplitMix64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1), from the top 53 bits.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Fisher-Yates shuffle.

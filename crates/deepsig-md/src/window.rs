@@ -7,7 +7,7 @@
 //! window `w` holds strided frames `w L .. (w + 1) L`. The `F' - W L < W` frames left over are
 //! **dropped from the end** of the trajectory, so every trajectory yields exactly `W`
 //! equal windows (the reference's `torch.split` could yield extra windows when `F' mod W >=
-//! L`; SPEC §7.9). `F' < W` is an error.
+//! L`; docs/benchmarks-data.md, "Windows"). `F' < W` is an error.
 //!
 //! # Sub-windows
 //!

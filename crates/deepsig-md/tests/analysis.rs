@@ -20,37 +20,10 @@ use deepsig_md::{Atom, Topology};
 
 /// The shared data folder, or `None` (after printing why) when it is not there.
 fn data_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        // libtest hides stdout; CI sets DEEPSIG_REQUIRE_DATA=1 where the data exists, so
-        // these tests cannot pass there by skipping.
-        assert!(
-            std::env::var_os("DEEPSIG_REQUIRE_DATA").is_none_or(|v| v != "1"),
-            "DEEPSIG_REQUIRE_DATA=1 but ../shared/data is not found"
-        );
-        eprintln!("skipping: ../shared/data not found");
-        None
-    }
+    deepsig_testutil::shared_data("")
 }
 
-/// splitmix64 in [0, 1), for reproducible random inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.next()
-    }
-}
+use deepsig_testutil::Rng;
 
 fn atom(name: &str, resname: &str, resid: i32, element: &str) -> Atom {
     Atom {

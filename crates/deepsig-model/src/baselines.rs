@@ -1,7 +1,8 @@
-//! The sequence models of the learned-cluster baselines (SPEC §5): `graph-lstm` reads each
-//! cluster's centroid trajectory with a bidirectional LSTM; `graph-transformer` reads the
-//! frames' centroid vectors with a transformer encoder. Both see the same clusters, paths and
-//! head as Deep Signature, so a table compares only how the paths are read.
+//! The sequence models of the learned-cluster baselines (docs/method.md, "Baselines"):
+//! `graph-lstm` reads each cluster's centroid trajectory with a bidirectional LSTM;
+//! `graph-transformer` reads the frames' centroid vectors with a transformer encoder. Both see
+//! the same clusters, paths and head as Deep Signature, so a table compares only how the paths
+//! are read.
 
 use burn::module::Module;
 use burn::nn::transformer::{

@@ -118,14 +118,10 @@ pub fn bench_train(
     let system = synthetic_system(size.atoms);
     let vocab = Vocabulary::from_systems([&system]);
     let graph = GraphInput::for_config(&system, &vocab, &config.model);
-    let mut state: u64 = 1;
+    let mut rng = deepsig_md::SplitMix64::new(1);
     let mut window = |_: usize| {
         let coords = (0..size.frames * size.atoms * 3)
-            .map(|i| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                (i / 3 % size.atoms) as f32 * 0.4
-                    + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 4.0
-            })
+            .map(|i| (i / 3 % size.atoms) as f32 * 0.4 + (rng.next_f64() as f32 - 0.5) * 4.0)
             .collect();
         WindowInput::for_config(
             &WindowData { frames: size.frames, coords, channels: 3 },
@@ -150,7 +146,9 @@ pub fn bench_train(
         let window = |k: usize| {
             (window_tensors(&inputs[(done + k) % 4], &graph, &device), ((done + k) % 2) as f64)
         };
-        model = accumulated_step(model, &mut optim, (n, config.lr), window, &task, config).0;
+        model =
+            accumulated_step(model, &mut optim, (n, config.lr, done as u64), window, &task, config)
+                .0;
         done += n;
     }
     let epoch_seconds = start.elapsed().as_secs_f64();
@@ -162,7 +160,7 @@ pub fn bench_train(
         let windows: Vec<_> =
             (done..done + n).map(|i| window_tensors(&inputs[i % 4], &graph, &base)).collect();
         let targets: Vec<f64> = (done..done + n).map(|i| (i % 2) as f64).collect();
-        let (loss, _) = loss_of(&eval, &windows, &targets, &task, config);
+        let (loss, _) = loss_of(&eval, &windows, &targets, (&task, config), None);
         let _ = loss.into_scalar::<f32>();
         done += n;
     }

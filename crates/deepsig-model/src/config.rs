@@ -1,23 +1,26 @@
 //! Model and training configuration, the presets, and `key=value` overrides.
 //!
-//! Presets (SPEC §9.8): `paper` is the official code's hyperparameters with its defects fixed;
-//! `reference` reproduces the official code's choices for side-by-side comparison; `small`
-//! is sized for a laptop CPU demo.
+//! Presets (docs/method.md, "Presets"): `paper` is the official code's hyperparameters with
+//! its defects fixed; `reference` reproduces the official code's choices for side-by-side
+//! comparison; `small` is sized for a laptop CPU demo.
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::config_error::ConfigError;
 
 /// Which path the signature reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PathKind {
-    /// Cluster centroids of the real coordinates, $(S^T X_t) / (S^T 1)$ (SPEC §9.4).
+    /// Cluster centroids of the real coordinates, $(S^T X_t) / (S^T 1)$ (docs/method.md,
+    /// "Cluster paths").
     Centroid,
     /// The reference's unnormalised pooled sums $S^T X_t$ (its read-out's regression target).
     Sum,
-    /// The reference's path (SPEC §1.2, "Coordinate pooling"): a linear read-out (hidden → 3)
-    /// of the GNN's per-frame cluster features after a fourth graph convolution, tied to the
-    /// pooled sums $S^T X_t$ (assignment detached) by `tie_weight` × mean absolute error. Not
-    /// translation-invariant: the read-out sees raw features.
+    /// The reference's path (docs/reference-code.md, "Learned path"): a linear read-out
+    /// (hidden → 3) of the GNN's per-frame cluster features after a fourth graph convolution,
+    /// tied to the pooled sums $S^T X_t$ (assignment detached) by `tie_weight` × mean absolute
+    /// error. Not translation-invariant: the read-out sees raw features.
     Learned,
 }
 
@@ -40,14 +43,14 @@ pub enum EdgeSet {
     #[default]
     Bonds,
     /// Every pair of selected atoms inside each residue and no edge between residues: the
-    /// reference's backbone 4-cliques (SPEC §1.4).
+    /// reference's backbone 4-cliques (docs/reference-code.md, "Residue cliques").
     ResidueCliques,
     /// Pairs of selected atoms within `contact_cutoff` Angstrom in the alignment reference,
     /// plus the bond graph's edges: the elastic-network graph of coarse-grained models.
     Contacts,
 }
 
-/// What reads the clusters (SPEC §5 lists the baselines). All methods share the data, the
+/// What reads the clusters (docs/method.md, "Baselines"). All methods share the data, the
 /// splits and the training loop; only the model differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Method {
@@ -118,7 +121,7 @@ impl std::str::FromStr for Method {
     fn from_str(s: &str) -> Result<Method, ConfigError> {
         Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
             let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
-            ConfigError(format!("unknown method {s:?}; expected one of {}", names.join(", ")))
+            ConfigError::UnknownMethod { name: s.to_string(), expected: names.join(", ") }
         })
     }
 }
@@ -170,7 +173,7 @@ pub struct ModelConfig {
     /// Distance (Angstrom) within which `edges = "contacts"` joins two atoms.
     #[serde(default = "default_contact_cutoff")]
     pub contact_cutoff: f64,
-    /// Each edge one way only, as the reference stores them (SPEC §1.5 item 8).
+    /// Each edge one way only, as the reference stores them (docs/reference-code.md, "Edges").
     #[serde(default)]
     pub directed: bool,
     /// Signature depth.
@@ -268,9 +271,7 @@ impl std::str::FromStr for Preset {
             "paper" => Ok(Preset::Paper),
             "reference" => Ok(Preset::Reference),
             "small" => Ok(Preset::Small),
-            _ => Err(ConfigError(format!(
-                "unknown preset {s:?}; expected paper, reference or small"
-            ))),
+            _ => Err(ConfigError::UnknownPreset { name: s.to_string() }),
         }
     }
 }
@@ -362,22 +363,18 @@ impl Preset {
     }
 }
 
-/// A configuration that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
-
 impl TrainConfig {
     /// Applies `key=value` overrides; keys are field names, nested with dots for the model
     /// (`model.clusters=20`) or bare when unambiguous (`clusters=20`). Values are JSON
     /// (numbers, `true`, `"centroid"`) or bare words taken as strings.
     pub fn with_overrides(&self, overrides: &[String]) -> Result<TrainConfig, ConfigError> {
-        let mut json = serde_json::to_value(self).map_err(|e| ConfigError(e.to_string()))?;
+        let mut json = serde_json::to_value(self)
+            .map_err(|e| ConfigError::BadValue { item: String::new(), reason: e.to_string() })?;
         let mut fractions_set = Vec::new();
         for item in overrides {
-            let (key, value) = item.split_once('=').ok_or_else(|| {
-                ConfigError(format!("--set {item:?} is not of the form key=value"))
-            })?;
+            let (key, value) = item
+                .split_once('=')
+                .ok_or_else(|| ConfigError::NotKeyValue { item: item.clone() })?;
             let value: serde_json::Value = serde_json::from_str(value)
                 .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
             let path: Vec<&str> = if key.contains('.') || json.get(key).is_some() {
@@ -390,27 +387,24 @@ impl TrainConfig {
             }
             let mut slot = &mut json;
             for part in &path {
-                slot = slot.get_mut(*part).ok_or_else(|| {
-                    ConfigError(format!(
-                        "--set {key}: no such setting (see `deepsig train --help`)"
-                    ))
-                })?;
+                slot = slot
+                    .get_mut(*part)
+                    .ok_or_else(|| ConfigError::UnknownKey { key: key.to_string() })?;
             }
             *slot = value;
             // Checked per item so that a bad value is reported with its key.
             serde_json::from_value::<TrainConfig>(json.clone())
-                .map_err(|e| ConfigError(format!("--set {item}: {e}")))?;
+                .map_err(|e| ConfigError::BadValue { item: item.clone(), reason: e.to_string() })?;
         }
-        let config: TrainConfig =
-            serde_json::from_value(json).map_err(|e| ConfigError(format!("--set: {e}")))?;
+        let config: TrainConfig = serde_json::from_value(json).map_err(|e| {
+            ConfigError::BadValue { item: overrides.join(" "), reason: e.to_string() }
+        })?;
         config.validate()?;
         if config.folds != 0 && !fractions_set.is_empty() {
-            return Err(ConfigError(format!(
-                "--set {} cannot be used with folds={}: with k folds one fold tests and the \
-                 next validates; drop the fraction or set folds=0",
-                fractions_set.join(", "),
-                config.folds
-            )));
+            return Err(ConfigError::FractionsWithFolds {
+                keys: fractions_set.join(", "),
+                folds: config.folds,
+            });
         }
         Ok(config)
     }
@@ -418,7 +412,7 @@ impl TrainConfig {
     /// Checks ranges that the types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let m = &self.model;
-        let bad = |what: &str| Err(ConfigError(what.to_string()));
+        let bad = |rule: &'static str| Err(ConfigError::Rule(rule));
         if m.clusters == 0 || m.pool_multipliers.is_empty() || m.pool_multipliers.contains(&0) {
             return bad("clusters and every pool multiplier must be at least 1");
         }
@@ -437,18 +431,10 @@ impl TrainConfig {
             );
         }
         if matches!(self.folds, 1 | 2) {
-            return Err(ConfigError(format!(
-                "folds={}: k-fold needs at least 3 folds (a test fold, a validation fold and \
-                 training folds); use folds=0 for the fraction split",
-                self.folds
-            )));
+            return Err(ConfigError::TooFewFolds { folds: self.folds });
         }
         if m.path == PathKind::Learned && !m.method.learns_clusters() {
-            return Err(ConfigError(format!(
-                "path=learned reads the GNN's cluster features, but method {} has fixed \
-                 clusters; use path=centroid or path=sum",
-                m.method
-            )));
+            return Err(ConfigError::LearnedPathWithFixedClusters { method: m.method.to_string() });
         }
         if !(0.0..1.0).contains(&m.dropout) {
             return bad("dropout must be in [0, 1)");
@@ -462,19 +448,25 @@ impl TrainConfig {
             ("clip_grad_norm", self.clip_grad_norm),
         ];
         if let Some((name, value)) = weights.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
-            return Err(ConfigError(format!("{name}={value}: it must be finite and >= 0")));
+            return Err(ConfigError::OutOfRange {
+                setting: name,
+                value: value.to_string(),
+                rule: "finite and >= 0",
+            });
         }
         if !(m.contact_cutoff.is_finite() && m.contact_cutoff > 0.0) {
-            return Err(ConfigError(format!(
-                "contact_cutoff={}: it must be finite and > 0 (Angstrom)",
-                m.contact_cutoff
-            )));
+            return Err(ConfigError::OutOfRange {
+                setting: "contact_cutoff",
+                value: m.contact_cutoff.to_string(),
+                rule: "finite and > 0 (Angstrom)",
+            });
         }
         if !(m.coordinate_scale.is_finite() && m.coordinate_scale > 0.0) {
-            return Err(ConfigError(format!(
-                "coordinate_scale={}: it must be finite and > 0",
-                m.coordinate_scale
-            )));
+            return Err(ConfigError::OutOfRange {
+                setting: "coordinate_scale",
+                value: m.coordinate_scale.to_string(),
+                rule: "finite and > 0",
+            });
         }
         if self.lr.is_nan()
             || self.lr <= 0.0

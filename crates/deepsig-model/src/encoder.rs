@@ -1,5 +1,6 @@
 //! The spatial module shared by Deep Signature and its learned-cluster baselines: a GCN and
-//! hierarchical MinCut pooling 8K → 4K → K with a time-independent assignment (SPEC §9.3).
+//! hierarchical MinCut pooling 8K → 4K → K with a time-independent assignment
+//! (docs/method.md, "Pooling").
 //!
 //! Between the first GCN's ReLU and every softmax each layer is affine in the per-frame
 //! features, so the time mean is taken right after that ReLU: the memory is O(N·8K), not

@@ -106,9 +106,9 @@ pub enum TrainError {
     /// The data could not be prepared.
     #[error(transparent)]
     Prepare(Box<DataError>),
-    /// The data does not fit the task (labels, window lengths, split).
-    #[error("{0}")]
-    Data(String),
+    /// The data does not fit the task or the model (labels, window lengths, split, graph).
+    #[error(transparent)]
+    Fit(Box<FitError>),
     /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -131,8 +131,183 @@ impl From<DataError> for TrainError {
     }
 }
 
+impl From<FitError> for TrainError {
+    fn from(e: FitError) -> TrainError {
+        TrainError::Fit(Box::new(e))
+    }
+}
+
 impl TrainError {
     pub(crate) fn run(path: &Path, message: impl std::fmt::Display) -> TrainError {
         TrainError::Run { path: path.to_path_buf(), message: message.to_string() }
     }
+}
+
+/// Why the data cannot be trained on (or applied) as configured: each names the system or
+/// file and says what would fix it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FitError {
+    /// Fewer than two distinct labels: nothing to learn.
+    #[error("the manifest has {found} distinct label(s); at least 2 are needed to learn")]
+    TooFewClasses {
+        /// Distinct labels found.
+        found: usize,
+    },
+    /// A window is shorter than the sub-windows need.
+    #[error(
+        "{}: window {window} has {frames} frames, but {sub_windows} sub-windows need at least {need}; use fewer windows or sub_windows",
+        path.display()
+    )]
+    WindowTooShort {
+        /// The trajectory.
+        path: PathBuf,
+        /// The window's index.
+        window: usize,
+        /// Its frames.
+        frames: usize,
+        /// The configured sub-windows.
+        sub_windows: usize,
+        /// Frames needed.
+        need: usize,
+    },
+    /// A setting contradicts the manifest's given split.
+    #[error(
+        "the manifest gives the split (`split` in every system), so {setting} cannot be used \
+         with it; drop the setting, or remove `split` from the manifest to split by seed"
+    )]
+    GivenSplitConflict {
+        /// The setting, as `key=value`.
+        setting: String,
+    },
+    /// The given split lacks a training or validation part.
+    #[error(
+        "the manifest's split has no `split = \"train\"` or no `split = \"validation\"` \
+         system; both are needed (test may be empty: validation metrics are then reported)"
+    )]
+    GivenSplitIncomplete,
+    /// More folds than trajectory groups.
+    #[error(
+        "split: folds={folds} needs at least {folds} trajectory groups, but the manifest \
+         has {groups} (trajectories sharing a `group` count once); use folds <= {groups}"
+    )]
+    TooFewGroups {
+        /// Groups in the manifest.
+        groups: usize,
+        /// Folds asked for.
+        folds: usize,
+    },
+    /// The trajectories cannot be split as configured.
+    #[error("split: {0}")]
+    Split(#[from] deepsig_md::SplitError),
+    /// The split left a part that training needs empty.
+    #[error(
+        "the split left no training or no validation trajectory; add trajectories or change the fractions"
+    )]
+    EmptySplitPart,
+    /// A setting that a graph system (edges from the manifest) cannot honour.
+    #[error(
+        "system {system} is a graph system (its edges come from the manifest, used both ways), but {reason}"
+    )]
+    GraphSystemSetting {
+        /// The system.
+        system: String,
+        /// The setting and what to use instead.
+        reason: &'static str,
+    },
+    /// A residue too large for residue cliques.
+    #[error(
+        "{system}: residue {residue} has {atoms} selected atoms, and edges=residue-cliques \
+         would connect every pair of them (more than {most} atoms in one residue is refused); \
+         select fewer atoms or use edges=bonds"
+    )]
+    ResidueTooLarge {
+        /// The system and its topology.
+        system: String,
+        /// Residue name and id.
+        residue: String,
+        /// Its selected atoms.
+        atoms: usize,
+        /// The limit.
+        most: usize,
+    },
+    /// The first pooling level has more clusters than the system has atoms.
+    #[error(
+        "{system}: {atoms} selected atoms, but the first pooling level has {first_level} clusters \
+         (clusters={clusters} x pool_multipliers[0]={multiplier}); a level cannot have more \
+         clusters than atoms: use --set clusters={most} or fewer, or select more atoms"
+    )]
+    TooManyClusters {
+        /// The system and its topology.
+        system: String,
+        /// Its selected atoms.
+        atoms: usize,
+        /// Clusters of the first level.
+        first_level: usize,
+        /// The configured clusters.
+        clusters: usize,
+        /// The first level's multiplier.
+        multiplier: usize,
+        /// The most clusters that would fit.
+        most: usize,
+    },
+    /// Residue cliques of one-atom residues: no edge.
+    #[error(
+        "{system}: edges=residue-cliques gives no edge, since every residue has one selected \
+         atom; select several atoms per residue (the reference uses \"backbone\") or use \
+         edges=bonds"
+    )]
+    NoCliqueEdges {
+        /// The system and its topology.
+        system: String,
+    },
+    /// The selection's graph has no edge.
+    #[error(
+        "{system}: the graph over the {atoms} selected atoms has no edge (no bond path joins two \
+         of them, and no residue without bonds is next to another); inspect it with `deepsig \
+         info TOPOLOGY --select ...`, or use edges=contacts"
+    )]
+    NoEdges {
+        /// The system and its topology.
+        system: String,
+        /// Its selected atoms.
+        atoms: usize,
+    },
+    /// Systems with different channel counts in one data set.
+    #[error(
+        "system {system} has {channels} channels per node but system {first_system} has \
+         {first_channels}; one model needs the same channel count everywhere (coordinates have 3)"
+    )]
+    ChannelMismatch {
+        /// The odd system.
+        system: String,
+        /// Its channels.
+        channels: usize,
+        /// The first system.
+        first_system: String,
+        /// Its channels.
+        first_channels: usize,
+    },
+    /// Node time series or an edge list could not be read or do not agree.
+    #[error(transparent)]
+    NodeData(#[from] deepsig_md::NodeDataError),
+    /// A run trained on graph systems was given no node time series.
+    #[error(
+        "{}: the run was trained on graph systems; name node time series (.npy/.npz) after the edge list",
+        edges.display()
+    )]
+    NoNodeSeries {
+        /// The edge list.
+        edges: PathBuf,
+    },
+    /// The input's channels differ from the run's.
+    #[error("{}: {found} channels per node, but the run was trained on {expected}", path.display())]
+    ChannelsDiffer {
+        /// The series.
+        path: PathBuf,
+        /// Its channels.
+        found: usize,
+        /// The run's.
+        expected: usize,
+    },
 }

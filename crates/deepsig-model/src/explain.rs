@@ -44,15 +44,30 @@ pub struct Term {
     pub per_sub_window: Vec<f64>,
 }
 
+/// Why an explanation could not be computed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExplainError {
+    /// The run was loaded without autodiff, so no attribution can be differentiated.
+    #[error("attributions need the run loaded with autodiff")]
+    NoAutodiff,
+    /// The head's output did not depend on its features (a disconnected graph).
+    #[error("the head gave no gradient for its features")]
+    NoGradient,
+    /// The run's depth or channels give no log-signature layout.
+    #[error("the run's log-signature layout: {0}")]
+    Layout(#[from] deepsig_signature::Error),
+}
+
 /// The Lyndon words of the log-signature channels of a `clusters × axes` path (channel =
 /// cluster · axes + axis), as `(cluster, axis)` letters, in the layout's order.
 pub fn channel_words(
     clusters: usize,
     axes: usize,
     depth: usize,
-) -> Result<Vec<Vec<(usize, usize)>>, String> {
-    let depth = Depth::new(depth).map_err(|e| e.to_string())?;
-    let words = lyndon_words(clusters * axes, depth).map_err(|e| e.to_string())?;
+) -> Result<Vec<Vec<(usize, usize)>>, ExplainError> {
+    let depth = Depth::new(depth)?;
+    let words = lyndon_words(clusters * axes, depth)?;
     Ok(words.into_iter().map(|w| w.into_iter().map(|l| (l / axes, l % axes)).collect()).collect())
 }
 
@@ -62,7 +77,11 @@ fn to_vec(t: Tensor<2>) -> Vec<f32> {
 
 /// Explains `input` with `run` (loaded with `autodiff`, see [`TrainedRun::load`]): clusters
 /// from the mean assignment, and for `deepsig`/`sig-fixed` the `top` log-signature terms.
-pub fn explain(run: &TrainedRun, input: &SystemInput, top: usize) -> Result<Explanation, String> {
+pub fn explain(
+    run: &TrainedRun,
+    input: &SystemInput,
+    top: usize,
+) -> Result<Explanation, ExplainError> {
     let config = &run.config.model;
     let k = config.clusters;
     let atoms = input.graph.atoms;
@@ -143,14 +162,14 @@ fn attribution(
     run: &TrainedRun,
     features: Tensor<2>,
     output: (usize, f64),
-) -> Result<Vec<f32>, String> {
+) -> Result<Vec<f32>, ExplainError> {
     if !features.device().is_autodiff() {
-        return Err("attributions need the run loaded with autodiff".into());
+        return Err(ExplainError::NoAutodiff);
     }
     let features = features.require_grad();
-    let logits = run.model.head(features.clone(), &run.config.model);
+    let logits = run.model.head(features.clone());
     let target = logits.narrow(1, output.0, 1).sum() * output.1;
     let grads = target.backward();
-    let grad = features.grad(&grads).ok_or("the head gave no gradient for its features")?;
+    let grad = features.grad(&grads).ok_or(ExplainError::NoGradient)?;
     Ok(to_vec(grad * features.detach()))
 }

@@ -56,9 +56,9 @@ impl Vocabulary {
 ///
 /// An edge `i → j` is entry $A_{ij}$ of the adjacency and carries a GCN message from `i` to
 /// `j`. Undirected graphs list both directions of every edge. A directed graph (the
-/// reference's, SPEC §1.5 item 8: each edge stored once, from the lower atom index) lists one,
-/// and then follows PyG: GCN degrees count incoming edges, $A$ and its row-sum degree
-/// (MinCut's $D$) have the edge in row `i` (`to_dense_adj`).
+/// reference's, docs/reference-code.md, "Edges": each edge stored once, from the lower atom
+/// index) lists one, and then follows PyG: GCN degrees count incoming edges, $A$ and its
+/// row-sum degree (MinCut's $D$) have the edge in row `i` (`to_dense_adj`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphInput {
     /// Atoms.
@@ -206,8 +206,9 @@ pub(crate) fn residue_ordinals(system: &SystemData) -> Vec<u32> {
     residues
 }
 
-/// Every pair of atoms in the same residue, lower index first: the reference's graph (SPEC
-/// §1.4: the backbone's N, CA, C, O as a 4-clique per residue, no edge between residues).
+/// Every pair of atoms in the same residue, lower index first: the reference's graph
+/// (docs/reference-code.md, "Residue cliques": the backbone's N, CA, C, O as a 4-clique per
+/// residue, no edge between residues).
 fn residue_cliques(residues: &[u32]) -> Vec<(u32, u32)> {
     let mut pairs = Vec::new();
     let mut start = 0;

@@ -16,7 +16,7 @@ use crate::nodes::{graph_system_data, series_windows};
 use crate::prepare::{Prepared, window_tensors};
 use crate::reference::{ReferenceOrigin, References};
 use crate::task::Task;
-use crate::{DataError, TrainError, backend};
+use crate::{DataError, FitError, TrainError, backend};
 
 /// The parts of a run's `config.json` needed to rebuild its data and model.
 #[derive(Debug, Deserialize)]
@@ -258,23 +258,19 @@ impl TrainedRun {
         edges: &Path,
         trajectories: &[PathBuf],
     ) -> Result<SystemInput, TrainError> {
-        let node_error = |e: deepsig_md::NodeDataError| TrainError::Data(e.to_string());
+        let node_error = |e: deepsig_md::NodeDataError| TrainError::from(FitError::NodeData(e));
         let Some(first) = trajectories.first() else {
-            return Err(TrainError::Data(format!(
-                "{}: the run was trained on graph systems; name node time series (.npy/.npz) \
-                 after the edge list",
-                edges.display()
-            )));
+            return Err(FitError::NoNodeSeries { edges: edges.to_path_buf() }.into());
         };
         // The first series gives the node count; each series is read once.
         let series = deepsig_md::read_node_series(first).map_err(node_error)?;
         if series.channels != self.channels {
-            return Err(TrainError::Data(format!(
-                "{}: {} channels per node, but the run was trained on {}",
-                first.display(),
-                series.channels,
-                self.channels
-            )));
+            return Err(FitError::ChannelsDiffer {
+                path: first.clone(),
+                found: series.channels,
+                expected: self.channels,
+            }
+            .into());
         }
         let edge_lines = deepsig_md::read_edge_list(edges).map_err(node_error)?;
         let graph = deepsig_md::NodeGraph::new(edges, &edge_lines, series.nodes, series.channels)
@@ -301,12 +297,14 @@ impl TrainedRun {
         let mut out = Vec::with_capacity(trajectories.len());
         for (path, windows) in trajectories {
             if let Some((w, window)) = windows.iter().enumerate().find(|(_, w)| w.frames < need) {
-                return Err(TrainError::Data(format!(
-                    "{}: window {w} has {} frames, but the model needs at least {need} ({} sub-windows)",
-                    path.display(),
-                    window.frames,
-                    self.config.model.sub_windows
-                )));
+                return Err(FitError::WindowTooShort {
+                    path,
+                    window: w,
+                    frames: window.frames,
+                    sub_windows: self.config.model.sub_windows,
+                    need,
+                }
+                .into());
             }
             let inputs = windows.iter().map(|w| match system.kind {
                 SystemKind::Molecule => WindowInput::for_config(w, &graph, &self.config.model),
@@ -320,7 +318,7 @@ impl TrainedRun {
     /// One window through the model.
     pub fn forward(&self, graph: &GraphInput, window: &WindowInput) -> WindowOutput {
         let tensors = window_tensors(window, graph, &self.device);
-        self.model.forward_window(&tensors, &self.config.model)
+        self.model.forward_window(&tensors)
     }
 }
 
@@ -378,10 +376,7 @@ impl TrainedRun {
                 shape = [shape[0] + 1, rows, cols];
                 let data = features.into_data().convert::<f32>();
                 values.extend(data.try_into_vec::<f32>().map_err(|e| {
-                    TrainError::Data(format!(
-                        "cannot read the features of {}: {e:?}",
-                        path.display()
-                    ))
+                    TrainError::run(path, format!("cannot read the features: {e:?}"))
                 })?);
             }
             out.push(TrajectoryEmbedding { path: path.clone(), values, shape });

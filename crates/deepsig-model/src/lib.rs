@@ -1,5 +1,5 @@
 //! The Deep Signature model on burn: soft clustering of atoms, cluster-centroid paths, their
-//! log-signatures on sub-windows, and a sequence head (SPEC section 9).
+//! log-signatures on sub-windows, and a sequence head (docs/method.md).
 //!
 //! # Overview
 //!
@@ -26,6 +26,7 @@ pub mod bench;
 mod cache;
 mod checkpoint;
 pub mod config;
+mod config_error;
 pub mod data;
 pub mod dataset;
 pub mod encoder;
@@ -52,7 +53,7 @@ pub use backend::{Device, DeviceError, device_from_str, train_device};
 pub use checkpoint::CHECKPOINT_FILE;
 pub use config::{Method, ModelConfig, Preset, Schedule, TrainConfig};
 pub use dataset::Dataset;
-pub use error::{DataError, TrainError};
+pub use error::{DataError, FitError, TrainError};
 pub use inference::{
     SystemInput, TrainedRun, TrajectoryEmbedding, TrajectoryPrediction, evaluate_run,
 };

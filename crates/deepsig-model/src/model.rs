@@ -1,6 +1,6 @@
 //! The model: Deep Signature (GCN → hierarchical MinCut soft clustering → cluster paths →
-//! log-signatures of sub-windows → LSTM head, SPEC §9.3–9.6) or one of its baselines
-//! (SPEC §5), chosen by [`Method`].
+//! log-signatures of sub-windows → LSTM head; docs/method.md, "Pipeline") or one of its
+//! baselines (docs/method.md, "Baselines"), chosen by [`Method`].
 //!
 //! One window is one encoder call (`encode_window`); a batch is a list of windows, so systems
 //! of different sizes and windows of different lengths mix without padding. The head runs once
@@ -38,6 +38,11 @@ pub struct DeepSignature {
     hidden: Linear,
     dropout: Dropout,
     out: Linear,
+    /// The configuration the model was built for: its forward reads no other, so a config of
+    /// another method cannot reach a module this one lacks. Not saved with the weights (the
+    /// run folder's `config.json` holds it).
+    #[module(skip)]
+    config: ModelConfig,
 }
 
 /// What the model's input looks like.
@@ -130,17 +135,31 @@ impl DeepSignature {
             hidden: LinearConfig::new(head_input, config.head_hidden).init(device),
             dropout: DropoutConfig::new(config.dropout).init(),
             out: LinearConfig::new(config.head_hidden, shape.outputs).init(device),
+            config: config.clone(),
         }
     }
 
+    /// The configuration the model was built for.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
     /// One window through the whole model.
-    pub fn forward_window(&self, w: &WindowTensors, config: &ModelConfig) -> WindowOutput {
-        let encoding = self.encode_window(w, config);
-        WindowOutput { logits: self.head(encoding.features.clone(), config), encoding }
+    pub fn forward_window(&self, w: &WindowTensors) -> WindowOutput {
+        let encoding = self.encode_window(w);
+        WindowOutput { logits: self.head(encoding.features.clone()), encoding }
+    }
+
+    /// Whether a training step draws random numbers from the device's generator (burn's
+    /// transformer dropout): such a model must run its micro-batches one at a time to stay
+    /// deterministic.
+    pub fn draws_from_device(&self) -> bool {
+        self.config.method == Method::GraphTransformer && self.config.dropout > 0.0
     }
 
     /// One window up to the head: clusters, pooling losses and the head's input.
-    pub fn encode_window(&self, w: &WindowTensors, config: &ModelConfig) -> WindowEncoding {
+    pub fn encode_window(&self, w: &WindowTensors) -> WindowEncoding {
+        let config = &self.config;
         let frames = w.coords.dims()[0];
         let device = w.coords.device();
         // The static baselines see only their frames, in the encoder too.
@@ -164,7 +183,8 @@ impl DeepSignature {
         };
         let (paths, tie) = match clustering.learned_path {
             Some(learned) => {
-                // The reference's L1 tie to the pooled sums, assignment detached (SPEC §1.2).
+                // The reference's L1 tie to the pooled sums, assignment detached
+                // (docs/reference-code.md, "Learned path").
                 let sums =
                     cluster_paths(&clustering.assignment.clone().detach(), coords, PathKind::Sum);
                 let tie = (learned.clone() - sums).abs().mean();
@@ -205,33 +225,72 @@ impl DeepSignature {
     /// The logits `[1, outputs]` from a window's [`WindowEncoding::features`]: the LSTM where
     /// the method has one, then the head. Public so that attributions can differentiate the
     /// prediction with respect to the features.
-    pub fn head(&self, features: Tensor<2>, config: &ModelConfig) -> Tensor<2> {
-        let summary = match config.method {
+    pub fn head(&self, features: Tensor<2>) -> Tensor<2> {
+        let summary = match self.config.method {
             Method::GraphLstm | Method::GraphTransformer => features,
             _ => self.lstm().forward(features),
         };
-        self.head_from_summary(summary)
+        self.head_from_summary(summary, None)
     }
 
     /// The logits `[windows, outputs]` of many windows' features at once; the same values as
     /// [`DeepSignature::head`] on each. Features of different shapes (windows of different
     /// lengths) fall back to one head call per window.
-    pub fn head_batch(&self, features: Vec<Tensor<2>>, config: &ModelConfig) -> Tensor<2> {
+    pub fn head_batch(&self, features: Vec<Tensor<2>>) -> Tensor<2> {
+        self.head_batch_masked(features, None)
+    }
+
+    /// [`DeepSignature::head_batch`] with the head's dropout drawn from `dropout_seed`
+    /// instead of the device's generator, so that micro-batches trained on several threads
+    /// at once draw the same masks as on one (`None`: the device's generator, as `Dropout`;
+    /// no dropout outside training either way).
+    pub fn head_batch_masked(
+        &self,
+        features: Vec<Tensor<2>>,
+        dropout_seed: Option<u64>,
+    ) -> Tensor<2> {
         let same_shape = features.windows(2).all(|pair| pair[0].dims() == pair[1].dims());
         if !same_shape || features.len() < 2 {
-            let logits = features.into_iter().map(|f| self.head(f, config)).collect();
+            let logits = features
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let seed = dropout_seed.map(|s| s ^ (i as u64).wrapping_mul(SEED_STRIDE));
+                    let summary = match self.config.method {
+                        Method::GraphLstm | Method::GraphTransformer => f,
+                        _ => self.lstm().forward(f),
+                    };
+                    self.head_from_summary(summary, seed)
+                })
+                .collect();
             return Tensor::cat(logits, 0);
         }
-        let summary = match config.method {
+        let summary = match self.config.method {
             Method::GraphLstm | Method::GraphTransformer => Tensor::cat(features, 0),
             _ => self.lstm().forward_batch(Tensor::stack(features, 0)),
         };
-        self.head_from_summary(summary)
+        self.head_from_summary(summary, dropout_seed)
     }
 
-    fn head_from_summary(&self, summary: Tensor<2>) -> Tensor<2> {
-        let z = self.norm.forward(summary);
-        let z = self.dropout.forward(self.hidden.forward(z).tanh());
+    fn head_from_summary(&self, summary: Tensor<2>, dropout_seed: Option<u64>) -> Tensor<2> {
+        let z = self.hidden.forward(self.norm.forward(summary)).tanh();
+        let p = self.config.dropout;
+        let z = match dropout_seed {
+            Some(seed) if p > 0.0 && z.device().is_autodiff() => {
+                // Inverted dropout, as burn's: keep with probability 1 − p, scale by 1/(1 − p).
+                let [rows, cols] = z.dims();
+                let mut rng = deepsig_md::SplitMix64::new(seed);
+                let keep = (1.0 / (1.0 - p)) as f32;
+                let mask: Vec<f32> = (0..rows * cols)
+                    .map(|_| if rng.next_f64() >= p { keep } else { 0.0 })
+                    .collect();
+                {
+                    let device = z.device();
+                    z * Tensor::<2>::from_data(TensorData::new(mask, [rows, cols]), &device)
+                }
+            }
+            _ => self.dropout.forward(z),
+        };
         self.out.forward(z)
     }
 
@@ -239,6 +298,9 @@ impl DeepSignature {
         self.lstm.as_ref().expect("DeepSignature::new builds the LSTM for this method")
     }
 }
+
+/// Mixes an index into a seed (the golden-ratio increment of splitmix64).
+pub(crate) const SEED_STRIDE: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Hard clusters of contiguous residue blocks, without pooling losses (`sig-fixed`).
 fn fixed_clustering(residues: &[u32], k: usize, device: &burn::tensor::Device) -> Clustering {
@@ -252,7 +314,8 @@ fn fixed_clustering(residues: &[u32], k: usize, device: &burn::tensor::Device) -
 }
 
 /// Cluster paths `[T, K, c]` from the assignment `[N, K]` and coordinates `[T, N, c]`:
-/// centroids $(S^T X_t) / (S^T 1)$ (SPEC §9.4) or the reference's sums $S^T X_t$.
+/// centroids $(S^T X_t) / (S^T 1)$ (docs/method.md, "Cluster paths") or the reference's
+/// sums $S^T X_t$.
 pub(crate) fn cluster_paths(
     assignment: &Tensor<2>,
     coords: Tensor<3>,

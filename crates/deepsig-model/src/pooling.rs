@@ -1,4 +1,5 @@
-//! MinCut pooling (Bianchi et al. 2020; SPEC §1.1 step 3) on one graph, time-independent.
+//! MinCut pooling (Bianchi et al. 2020; docs/method.md, "Pooling") on one graph,
+//! time-independent.
 //!
 //! For a soft assignment $S$ (rows on the simplex) of a graph with adjacency $A$ and degree
 //! matrix $D$: $L_{cut} = -\mathrm{Tr}(S^T A S) / \mathrm{Tr}(S^T D S)$ and
@@ -105,8 +106,9 @@ mod tests {
         t.into_data().convert::<f32>().try_into_vec().unwrap()
     }
 
-    /// The sparse level against the dense definition (SPEC §1.2 step 5) on a directed graph
-    /// (row `i` of A holds the edges leaving `i`) and on its symmetric closure.
+    /// The sparse level against the dense definition (docs/reference-code.md, "Dense MinCut
+    /// pooling") on a directed graph (row `i` of A holds the edges leaving `i`) and on its
+    /// symmetric closure.
     #[test]
     fn sparse_pooling_matches_the_dense_definition_directed_or_not() {
         let device = burn::tensor::Device::default();

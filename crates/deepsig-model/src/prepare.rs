@@ -10,13 +10,13 @@ use deepsig_md::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
 use crate::config::{Preset, TrainConfig};
 use crate::dataset::{CacheStats, Dataset, DatasetOptions, SystemKind};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{InputShape, WindowTensors};
 use crate::pooling::SparseGraph;
 use crate::task::Task;
+use crate::{FitError, TrainError};
 
 /// One window ready for the model.
 #[derive(Debug, Clone)]
@@ -97,8 +97,7 @@ impl Prepared {
         let manifest = Manifest::load(manifest).map_err(crate::error::DataError::from)?;
         let options = dataset_options(&manifest, config);
         let (dataset, cache) = Dataset::load(&manifest, &options, cache_dir)?;
-        let task =
-            Task::infer(dataset.systems.iter().map(|s| &s.label)).map_err(TrainError::Data)?;
+        let task = Task::infer(dataset.systems.iter().map(|s| &s.label))?;
         let units: Vec<SplitUnit> = manifest.split_units();
         let (split, info) = match manifest.given_split() {
             Some(given) => given_split(given, config)?,
@@ -129,12 +128,14 @@ impl Prepared {
             for (w, window) in traj.windows.iter().enumerate() {
                 let need = config.model.sub_windows + 1;
                 if window.frames < need {
-                    return Err(TrainError::Data(format!(
-                        "{}: window {w} has {} frames, but {} sub-windows need at least {need}; use fewer windows or sub_windows",
-                        traj.path.display(),
-                        window.frames,
-                        config.model.sub_windows
-                    )));
+                    return Err(FitError::WindowTooShort {
+                        path: traj.path.clone(),
+                        window: w,
+                        frames: window.frames,
+                        sub_windows: config.model.sub_windows,
+                        need,
+                    }
+                    .into());
                 }
                 let graph = &graphs[traj.system];
                 let input = match dataset.systems[traj.system].kind {
@@ -206,12 +207,7 @@ pub struct SplitInfo {
 /// only initialisation, shuffling and dropout. k-fold and fractions other than the defaults
 /// would contradict it, so they are refused by name.
 pub fn given_split(split: Split, config: &TrainConfig) -> Result<(Split, SplitInfo), TrainError> {
-    let refuse = |key: String| {
-        Err(TrainError::Data(format!(
-            "the manifest gives the split (`split` in every system), so {key} cannot be used \
-             with it; drop the setting, or remove `split` from the manifest to split by seed"
-        )))
-    };
+    let refuse = |setting: String| Err(FitError::GivenSplitConflict { setting }.into());
     if config.folds != 0 {
         return refuse(format!("folds={}", config.folds));
     }
@@ -225,11 +221,7 @@ pub fn given_split(split: Split, config: &TrainConfig) -> Result<(Split, SplitIn
         }
     }
     if split.train.is_empty() || split.validation.is_empty() {
-        return Err(TrainError::Data(
-            "the manifest's split has no `split = \"train\"` or no `split = \"validation\"` \
-             system; both are needed (test may be empty: validation metrics are then reported)"
-                .into(),
-        ));
+        return Err(FitError::GivenSplitIncomplete.into());
     }
     let seed = config.split_seed.unwrap_or(0);
     Ok((split, SplitInfo { folds: 0, fold: None, split_seed: seed, given: true }))
@@ -245,7 +237,7 @@ pub fn split_trajectories(
     config: &TrainConfig,
     seed: u64,
 ) -> Result<(Split, SplitInfo), TrainError> {
-    let err = |e: SplitError| TrainError::Data(format!("split: {e}"));
+    let err = |e: SplitError| TrainError::from(FitError::Split(e));
     if config.folds == 0 {
         let split_seed = config.split_seed.unwrap_or(seed);
         let fractions = Fractions::new(
@@ -259,10 +251,9 @@ pub fn split_trajectories(
     }
     let (k, split_seed) = (config.folds, config.split_seed.unwrap_or(0));
     let mut splits = k_fold(units, k, split_seed).map_err(|e| match e {
-        SplitError::TooFewGroups { groups, folds } => TrainError::Data(format!(
-            "split: folds={folds} needs at least {folds} trajectory groups, but the manifest \
-             has {groups} (trajectories sharing a `group` count once); use folds <= {groups}"
-        )),
+        SplitError::TooFewGroups { groups, folds } => {
+            FitError::TooFewGroups { groups, folds }.into()
+        }
         other => err(other),
     })?;
     let fold = (seed % k as u64) as usize;
@@ -278,12 +269,8 @@ fn check_graph_options(dataset: &Dataset, config: &TrainConfig) -> Result<(), Tr
     let Some(graph) = dataset.systems.iter().find(|s| s.kind == SystemKind::Graph) else {
         return Ok(());
     };
-    let refuse = |what: &str| {
-        Err(TrainError::Data(format!(
-            "system {} is a graph system (its edges come from the manifest, used both ways), \
-             but {what}",
-            graph.name
-        )))
+    let refuse = |reason: &'static str| {
+        Err(FitError::GraphSystemSetting { system: graph.name.clone(), reason }.into())
     };
     if model.edges != crate::config::EdgeSet::Bonds {
         return refuse("edges=residue-cliques builds the graph from residues; use edges=bonds");
@@ -320,13 +307,13 @@ pub(crate) fn system_graph(
         for run in ordinals.chunk_by(|a, b| a == b) {
             if run.len() > MAX_CLIQUE_RESIDUE {
                 let (id, name) = (system.residue_ids[start], &system.residue_names[start]);
-                return Err(TrainError::Data(format!(
-                    "{}: residue {name} {id} has {} selected atoms, and edges=residue-cliques \
-                     would connect every pair of them (more than {MAX_CLIQUE_RESIDUE} atoms in \
-                     one residue is refused); select fewer atoms or use edges=bonds",
-                    named(),
-                    run.len()
-                )));
+                return Err(FitError::ResidueTooLarge {
+                    system: named(),
+                    residue: format!("{name} {id}"),
+                    atoms: run.len(),
+                    most: MAX_CLIQUE_RESIDUE,
+                }
+                .into());
             }
             start += run.len();
         }
@@ -340,35 +327,23 @@ pub(crate) fn system_graph(
         // Capping would change the model's shape for every system (one set of weights), and
         // a level of more clusters than atoms cannot be orthogonal, so it is refused.
         let most = system.n_atoms() / first_level.div_ceil(model.clusters).max(1);
-        return Err(TrainError::Data(format!(
-            "{}: {} selected atoms, but the first pooling level has {first_level} clusters \
-             (clusters={} x pool_multipliers[0]={}); a level cannot have more clusters than \
-             atoms: use --set clusters={} or fewer, or select more atoms",
-            named(),
-            system.n_atoms(),
-            model.clusters,
-            first_level / model.clusters,
-            most.max(1)
-        )));
+        return Err(FitError::TooManyClusters {
+            system: named(),
+            atoms: system.n_atoms(),
+            first_level,
+            clusters: model.clusters,
+            multiplier: first_level / model.clusters,
+            most: most.max(1),
+        }
+        .into());
     }
     let graph = GraphInput::for_config(system, vocabulary, model);
     if cliques && graph.src.is_empty() {
-        return Err(TrainError::Data(format!(
-            "{}: edges=residue-cliques gives no edge, since every residue has one selected \
-             atom; select several atoms per residue (the reference uses \"backbone\") or use \
-             edges=bonds",
-            named()
-        )));
+        return Err(FitError::NoCliqueEdges { system: named() }.into());
     }
     if graph.src.is_empty() {
         // MinCut's Tr(SᵀAS)/Tr(SᵀDS) would be 0/0, and the GCN would pass no message.
-        return Err(TrainError::Data(format!(
-            "{}: the graph over the {} selected atoms has no edge (no bond path joins two of \
-             them, and no residue without bonds is next to another); inspect it with `deepsig \
-             info TOPOLOGY --select ...`, or use edges=contacts",
-            named(),
-            system.n_atoms()
-        )));
+        return Err(FitError::NoEdges { system: named(), atoms: system.n_atoms() }.into());
     }
     Ok(graph)
 }
@@ -437,11 +412,13 @@ pub fn graph_warnings(system: &crate::dataset::SystemData, graph: &GraphInput) -
 fn check_channels(dataset: &Dataset) -> Result<(), TrainError> {
     let Some(first) = dataset.systems.first() else { return Ok(()) };
     match dataset.systems.iter().find(|s| s.channels != first.channels) {
-        Some(other) => Err(TrainError::Data(format!(
-            "system {} has {} channels per node but system {} has {}; one model needs the same \
-             channel count everywhere (coordinates have 3)",
-            other.name, other.channels, first.name, first.channels
-        ))),
+        Some(other) => Err(FitError::ChannelMismatch {
+            system: other.name.clone(),
+            channels: other.channels,
+            first_system: first.name.clone(),
+            first_channels: first.channels,
+        }
+        .into()),
         None => Ok(()),
     }
 }

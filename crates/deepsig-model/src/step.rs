@@ -6,9 +6,10 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
+use rayon::prelude::*;
 
 use crate::config::{Schedule, TrainConfig};
-use crate::model::{DeepSignature, WindowTensors};
+use crate::model::{DeepSignature, SEED_STRIDE, WindowTensors};
 use crate::prepare::Prepared;
 use crate::task::Task;
 
@@ -37,18 +38,19 @@ pub(crate) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
 }
 
 /// The total loss of some windows: task (weighted) + mean cut + mean orthogonality + tie, and
-/// the logits `[windows, outputs]`.
+/// the logits `[windows, outputs]`; the head's dropout drawn from `dropout_seed` when given
+/// (see [`DeepSignature::head_batch_masked`]).
 pub(crate) fn loss_of(
     model: &DeepSignature,
     windows: &[WindowTensors],
     targets: &[f64],
-    task: &Task,
-    config: &TrainConfig,
+    (task, config): (&Task, &TrainConfig),
+    dropout_seed: Option<u64>,
 ) -> (Tensor<1>, Tensor<2>) {
-    let outputs: Vec<_> = windows.iter().map(|w| model.encode_window(w, &config.model)).collect();
+    let outputs: Vec<_> = windows.iter().map(|w| model.encode_window(w)).collect();
     let n = windows.len() as f64;
     let features = outputs.iter().map(|o| o.features.clone()).collect();
-    let logits = model.head_batch(features, &config.model);
+    let logits = model.head_batch_masked(features, dropout_seed);
     let cut = Tensor::cat(outputs.iter().map(|o| o.cut.clone()).collect(), 0).sum() / n;
     let orth = Tensor::cat(outputs.iter().map(|o| o.orth.clone()).collect(), 0).sum() / n;
     let tie = Tensor::cat(outputs.iter().map(|o| o.tie.clone()).collect(), 0).sum() / n;
@@ -69,26 +71,53 @@ const MICRO_BATCH: usize = 4;
 /// batch's mean loss, while memory holds a few windows' autodiff graphs instead of the whole
 /// batch's. A gradient whose global norm exceeds `config.clip_grad_norm` (when > 0) is
 /// scaled down to it first. Returns the new model and what the step saw.
+///
+/// With several threads, micro-batches run at once, as many as there are threads, each on
+/// its own fork of the model (its own autodiff graph; one shared graph would serialise them
+/// behind its lock). Micro-batch m draws its dropout from `seed` and m alone, and the
+/// gradients are summed in micro-batch order, so a step gives the same result for any
+/// thread count. A model that draws from the device's generator
+/// ([`DeepSignature::draws_from_device`]) runs its micro-batches one at a time.
 pub(crate) fn accumulated_step(
     model: DeepSignature,
     optim: &mut ModuleOptimizer,
-    (count, lr): (usize, f64),
-    window: impl Fn(usize) -> (WindowTensors, f64),
+    (count, lr, seed): (usize, f64, u64),
+    window: impl Fn(usize) -> (WindowTensors, f64) + Sync,
     task: &Task,
     config: &TrainConfig,
 ) -> (DeepSignature, StepStats) {
-    let mut accumulator = GradientsAccumulator::new();
-    let mut total = 0.0;
-    let mut start = 0;
-    while start < count {
-        let end = (start + MICRO_BATCH).min(count);
+    let micro_batches: Vec<(usize, usize)> =
+        (0..count).step_by(MICRO_BATCH).map(|s| (s, (s + MICRO_BATCH).min(count))).collect();
+    let device_rng = model.draws_from_device();
+    let one_micro_batch = |m: usize, model: &DeepSignature| -> (f64, GradientsParams) {
+        let (start, end) = micro_batches[m];
         let (tensors, targets): (Vec<_>, Vec<_>) = (start..end).map(&window).unzip();
-        let (loss, _) = loss_of(&model, &tensors, &targets, task, config);
+        let dropout_seed = (!device_rng).then(|| seed ^ (m as u64).wrapping_mul(SEED_STRIDE));
+        let (loss, _) = loss_of(model, &tensors, &targets, (task, config), dropout_seed);
         // loss_of averages over its windows; weight the micro-batch by its share of the batch.
         let loss = loss * ((end - start) as f64 / count as f64);
-        total += f64::from(loss.clone().into_scalar::<f32>());
-        accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
-        start = end;
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        (value, GradientsParams::from_grads(loss.backward(), model))
+    };
+    let at_once = if device_rng { 1 } else { rayon::current_num_threads().max(1) };
+    let mut accumulator = GradientsAccumulator::new();
+    let mut total = 0.0;
+    for group in (0..micro_batches.len()).collect::<Vec<_>>().chunks(at_once) {
+        let results: Vec<(f64, GradientsParams)> = if group.len() == 1 {
+            vec![one_micro_batch(group[0], &model)]
+        } else {
+            group
+                .par_iter()
+                .map(|&m| {
+                    let device = model.devices().into_iter().next().unwrap_or_default();
+                    one_micro_batch(m, &model.clone().fork(&device))
+                })
+                .collect()
+        };
+        for (value, grads) in results {
+            total += value;
+            accumulator.accumulate(&model, grads);
+        }
     }
     let mut grads = accumulator.grads();
     let grad_norm = global_norm(&model, &grads);
@@ -179,7 +208,7 @@ fn batch_loss(
 ) -> (Tensor<1>, Tensor<2>) {
     let windows: Vec<_> = batch.iter().map(|&i| data.tensors(i, device)).collect();
     let targets: Vec<f64> = batch.iter().map(|&i| data.samples[i].target).collect();
-    loss_of(model, &windows, &targets, &data.task, config)
+    loss_of(model, &windows, &targets, (&data.task, config), None)
 }
 
 /// The mean loss and the predictions of `model` on `samples` of `data`.

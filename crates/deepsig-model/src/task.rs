@@ -5,6 +5,7 @@ use burn::tensor::{Tensor, TensorData};
 use deepsig_md::Label;
 use serde::{Deserialize, Serialize};
 
+use crate::error::FitError;
 use crate::metrics;
 
 /// The learning task.
@@ -27,7 +28,9 @@ pub enum Task {
 
 impl Task {
     /// The task the labels imply: any real label → regression; else classes by name.
-    pub fn infer<'a>(labels: impl IntoIterator<Item = &'a Label> + Clone) -> Result<Task, String> {
+    pub fn infer<'a>(
+        labels: impl IntoIterator<Item = &'a Label> + Clone,
+    ) -> Result<Task, FitError> {
         if labels.clone().into_iter().any(|l| matches!(l, Label::Real(_))) {
             return Ok(Task::Regression);
         }
@@ -35,10 +38,7 @@ impl Task {
         classes.sort();
         classes.dedup();
         match classes.len() {
-            0 | 1 => Err(format!(
-                "the manifest has {} distinct label(s); at least 2 are needed to learn",
-                classes.len()
-            )),
+            0 | 1 => Err(FitError::TooFewClasses { found: classes.len() }),
             2 => Ok(Task::Binary { classes }),
             _ => Ok(Task::MultiClass { classes }),
         }

@@ -16,7 +16,7 @@ use crate::config::TrainConfig;
 use crate::model::DeepSignature;
 use crate::prepare::Prepared;
 use crate::report::{self, EpochRecord};
-use crate::{TrainError, backend, io, step};
+use crate::{FitError, TrainError, backend, io, step};
 
 /// The best model's file in a run folder (what `predict`, `embed` and `explain` load).
 pub const BEST_MODEL_FILE: &str = "model-best.bpk";
@@ -49,6 +49,13 @@ fn shuffled(items: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
     let mut v = items.to_vec();
     SplitMix64::new(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).shuffle(&mut v);
     v
+}
+
+/// The seed of step `step` of `epoch`: the head's dropout of its micro-batches derives from
+/// it alone, so a resumed run and any thread count draw the same masks.
+fn step_seed(seed: u64, epoch: usize, step: usize) -> u64 {
+    let mut rng = SplitMix64::new(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    (0..=step).map(|_| rng.next_u64()).last().unwrap_or(seed)
 }
 
 /// The settings that differ between the run's saved `config.json` and `config`, as
@@ -150,7 +157,7 @@ pub fn train_observed(
     let started = Instant::now();
     let data = Prepared::load(&opts.manifest, config, opts.seed, opts.cache_dir.as_deref())?;
     if data.validation.is_empty() || data.train.is_empty() {
-        return Err(TrainError::Data("the split left no training or no validation trajectory; add trajectories or change the fractions".into()));
+        return Err(FitError::EmptySplitPart.into());
     }
     let warnings: Vec<String> = data.warnings.iter().map(|w| w.to_string()).collect();
     warnings.iter().for_each(|w| observer.warning(w));
@@ -211,7 +218,7 @@ pub fn train_observed(
             let (next, stats) = step::accumulated_step(
                 model,
                 &mut optim,
-                (batch.len(), lr),
+                (batch.len(), lr, step_seed(opts.seed, epoch, k)),
                 window,
                 &data.task,
                 config,

@@ -179,8 +179,9 @@ fn check_config(config: &ModelConfig, chosen: &[&str], device: &burn::tensor::De
     let shape = InputShape { channels: 3, type_width: vocab.width(), outputs: 1 };
     let model = DeepSignature::new(config, shape, device);
     let mut rng = Rng(47);
-    let coords: Vec<f32> =
-        (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
+    let coords: Vec<f32> = (0..frames * n * 3)
+        .map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform() as f32)
+        .collect();
     let graph = GraphInput::for_config(&system, &vocab, config);
     let input =
         WindowInput::for_config(&WindowData { frames, coords, channels: 3 }, &graph, config);
@@ -190,7 +191,7 @@ fn check_config(config: &ModelConfig, chosen: &[&str], device: &burn::tensor::De
     let task = Task::infer(labels.iter()).unwrap();
     // The training loss (task weight 10, cut and orthogonality weight 1, tie 0.01), label "b".
     let loss = |model: &DeepSignature, w: &WindowTensors| -> Tensor<1> {
-        let out = model.forward_window(w, config);
+        let out = model.forward_window(w);
         let e = out.encoding;
         task.loss(out.logits, &[1.0]) * 10.0 + e.cut + e.orth + e.tie * 0.01
     };

@@ -8,14 +8,7 @@ use deepsig_model::features::{GraphInput, Vocabulary, WindowInput};
 use deepsig_model::prepare::window_tensors;
 use deepsig_model::{DeepSignature, InputShape, Method, ModelConfig, Preset};
 
-pub(crate) struct Rng(pub(crate) u64);
-
-impl Rng {
-    pub(crate) fn uniform(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-}
+pub(crate) use deepsig_testutil::Rng;
 
 pub(crate) fn chain(n: usize, order: &[usize]) -> SystemData {
     // Atom k of the permuted system is atom order[k] of the original.
@@ -55,12 +48,11 @@ fn logits(
     vocab: &Vocabulary,
     window: &WindowData,
 ) -> Vec<f32> {
-    logits_of(model, &Preset::Small.config().model, system, vocab, window)
+    logits_of(model, system, vocab, window)
 }
 
 fn logits_of(
     model: &DeepSignature,
-    config: &ModelConfig,
     system: &SystemData,
     vocab: &Vocabulary,
     window: &WindowData,
@@ -68,13 +60,7 @@ fn logits_of(
     let graph = GraphInput::new(system, vocab);
     let input = WindowInput::new(window, &graph, 0.1);
     let tensors = window_tensors(&input, &graph, &crate::device());
-    model
-        .forward_window(&tensors, config)
-        .logits
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .unwrap()
+    model.forward_window(&tensors).logits.into_data().convert::<f32>().try_into_vec().unwrap()
 }
 
 pub(crate) fn close(a: &[f32], b: &[f32], what: &str) {
@@ -100,8 +86,9 @@ fn output_is_invariant_to_translation_and_to_atom_order() {
     )
     .valid();
     let mut rng = Rng(7);
-    let coords: Vec<f32> =
-        (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
+    let coords: Vec<f32> = (0..frames * n * 3)
+        .map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform() as f32)
+        .collect();
     let window = WindowData { frames, coords: coords.clone(), channels: 3 };
     let base = logits(&model, &system, &vocab, &window);
 
@@ -151,8 +138,9 @@ fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_da
     let system = chain(n, &(0..n).collect::<Vec<_>>());
     let vocab = Vocabulary::from_systems([&system]);
     let mut rng = Rng(11);
-    let coords: Vec<f32> =
-        (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
+    let coords: Vec<f32> = (0..frames * n * 3)
+        .map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform() as f32)
+        .collect();
     let moved: Vec<f32> =
         coords.iter().enumerate().map(|(i, v)| v + [-12.0, 30.0, 7.0][i % 3]).collect();
     // Reverse time: the static head-only or tail-only views change too.
@@ -172,7 +160,7 @@ fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_da
         .valid();
         let run = |c: &[f32]| {
             let window = WindowData { frames, coords: c.to_vec(), channels: 3 };
-            logits_of(&model, &config, &system, &vocab, &window)
+            logits_of(&model, &system, &vocab, &window)
         };
         let base = run(&coords);
         assert_eq!(base.len(), 3, "{method}");
@@ -189,14 +177,10 @@ fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_da
         let features = [&coords, &reversed].map(|c| {
             let window = WindowData { frames, coords: c.to_vec(), channels: 3 };
             let tensors = window_tensors(&WindowInput::new(&window, &graph, 0.1), &graph, &device);
-            model.encode_window(&tensors, &config).features
+            model.encode_window(&tensors).features
         });
-        let batched: Vec<f32> = model
-            .head_batch(features.into(), &config)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec()
-            .unwrap();
+        let batched: Vec<f32> =
+            model.head_batch(features.into()).into_data().convert::<f32>().try_into_vec().unwrap();
         close(&batched, &[base, changed].concat(), &format!("{method}: batched head"));
     }
 }

@@ -1,7 +1,8 @@
-//! The model's theoretical properties (SPEC §2, §9.7), asserted on the real model: how the
-//! log-signature features transform under a rotation with alignment off (§2(b)), invariance of
-//! the output to a rigid motion with alignment on (§9.4), invariance to a reparameterisation
-//! of time inside sub-windows (§2(d)), and autodiff gradients of the whole model against
+//! The model's theoretical properties (docs/properties.md), asserted on the real model: how
+//! the log-signature features transform under a rotation with alignment off ("Rotation without
+//! alignment"), invariance of the output to a rigid motion with alignment on ("Rotation with
+//! alignment"), invariance to a reparameterisation of time inside sub-windows
+//! ("Reparameterisation invariance"), and autodiff gradients of the whole model against
 //! central finite differences in f64 (`gradients`).
 
 use burn::module::Module;
@@ -34,7 +35,7 @@ fn run(model: &DeepSignature, config: &ModelConfig, system: &SystemData, w: &Win
     let vocab = Vocabulary::from_systems([system]);
     let graph = GraphInput::new(system, &vocab);
     let input = WindowInput::new(w, &graph, config.coordinate_scale as f32);
-    let out = model.forward_window(&window_tensors(&input, &graph, &crate::device()), config);
+    let out = model.forward_window(&window_tensors(&input, &graph, &crate::device()));
     let cols = out.encoding.features.dims()[1];
     Run {
         features: host(out.encoding.features),
@@ -54,12 +55,12 @@ fn model_for(config: &ModelConfig, system: &SystemData, seed: u64) -> DeepSignat
 
 /// A chain of `n` atoms 1.5 Å apart along x, jiggling by up to 3 Å: `[frames, n, 3]`.
 fn trajectory(n: usize, frames: usize, rng: &mut Rng) -> Vec<f32> {
-    (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect()
+    (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform() as f32).collect()
 }
 
 /// A uniformly random rotation, from a normalised quaternion.
 fn rotation(rng: &mut Rng) -> [[f64; 3]; 3] {
-    let q = [0; 4].map(|_| f64::from(rng.uniform()));
+    let q = [0; 4].map(|_| rng.uniform());
     let n = q.iter().map(|v| v * v).sum::<f64>().sqrt();
     let [w, x, y, z] = q.map(|v| v / n);
     [
@@ -95,7 +96,8 @@ fn rigid(coords: &[f32], r: &[[f64; 3]; 3], t: [f64; 3]) -> Vec<f32> {
         .collect()
 }
 
-/// The predicted log-signature of the rotated path from one sub-window's `row` (SPEC §2(b)):
+/// The predicted log-signature of the rotated path from one sub-window's `row`
+/// (docs/properties.md, "Rotation without alignment"):
 /// the flat path is $Z \in \mathbb R^{3K}$ (cluster-major), rotated by $M = I_K \otimes R$;
 /// level 1 is the increment ($\mapsto M\Delta$, i.e. $R\Delta_k$ per cluster) and level 2 of
 /// the log-signature is the antisymmetric Lévy-area matrix $A$ ($\mapsto M A M^T$, i.e.
@@ -130,10 +132,10 @@ fn rotate_logsignature(row: &[f64], r: &[[f64; 3]; 3], clusters: usize) -> Vec<f
 }
 
 /// Rotating a whole trajectory (plus a shift), with no alignment, maps each sub-window's
-/// log-signature by the level-wise linear action of SPEC §2(b). `sig-fixed` is used because its
-/// clusters (residue blocks) do not depend on the coordinates: a learned assignment reads
-/// raw (centred) coordinates and is not rotation-invariant, so for `deepsig` the clusters
-/// themselves would move.
+/// log-signature by the level-wise linear action of docs/properties.md, "Rotation without
+/// alignment". `sig-fixed` is used because its clusters (residue blocks) do not depend on the
+/// coordinates: a learned assignment reads raw (centred) coordinates and is not
+/// rotation-invariant, so for `deepsig` the clusters themselves would move.
 #[test]
 fn without_alignment_log_signature_levels_rotate_as_spec_2b() {
     let _rng = crate::rng_lock();
@@ -184,7 +186,7 @@ fn without_alignment_log_signature_levels_rotate_as_spec_2b() {
 }
 
 /// Without alignment the output is not rotation-invariant, but it changes smoothly: the change
-/// grows linearly in the angle (SPEC §2(b) "bounded sensitivity", §9.7).
+/// grows linearly in the angle (docs/properties.md, "Bounded sensitivity").
 #[test]
 fn without_alignment_the_output_changes_linearly_with_a_small_angle() {
     let _rng = crate::rng_lock();
@@ -255,8 +257,9 @@ fn prepared(top: &Topology, coords: &[f32], align: bool) -> WindowData {
 }
 
 /// With alignment on (the default), a rigid motion of the whole trajectory leaves the whole
-/// model's output unchanged (SPEC §9.4, §9.7), for both alignment references; with alignment
-/// off, the same motion changes the output, so the check can fail.
+/// model's output unchanged (docs/properties.md, "Rotation with alignment"), for both
+/// alignment references; with alignment off, the same motion changes the output, so the check
+/// can fail.
 #[test]
 fn with_alignment_the_output_is_invariant_to_a_rigid_motion() {
     let _rng = crate::rng_lock();
@@ -305,7 +308,8 @@ fn reparameterised(coords: &[f32], n: usize, inserts: &[(usize, f32)], detour: f
 /// One frame inserted strictly inside each of the 4 sub-windows of a 17-frame window (frames
 /// `4j ..= 4j+4`): repeats and points on the segment between consecutive frames. The window
 /// grows to 21 frames and its shared boundaries move from `4j` to `5j`, which are the same
-/// original frames, so each sub-window's path is the old one reparameterised (SPEC §2(d)).
+/// original frames, so each sub-window's path is the old one reparameterised
+/// (docs/properties.md, "Reparameterisation invariance").
 const INSERTS: [(usize, f32); 4] = [(1, 0.0), (6, 0.5), (10, 0.0), (13, 0.3)];
 
 fn assert_features_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
@@ -320,8 +324,9 @@ fn max_change(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Repeating frames and inserting points on segments inside sub-windows leaves `sig-fixed`'s
-/// log-signature features and output unchanged (SPEC §2(d), §9.7); moving the inserted point
-/// off the segment changes them, so the check can fail.
+/// log-signature features and output unchanged (docs/properties.md, "Reparameterisation
+/// invariance"); moving the inserted point off the segment changes them, so the check can
+/// fail.
 #[test]
 fn time_reparameterisation_inside_sub_windows_leaves_sig_fixed_unchanged() {
     let _rng = crate::rng_lock();
@@ -383,11 +388,11 @@ fn sub_window_logsignatures(path: &[f64], channels: usize) -> Vec<f64> {
 }
 
 /// For `deepsig` only the signature part is invariant to a reparameterisation: the learned
-/// assignment is a time mean of per-frame GCN features (SPEC §9.3), so a repeated frame or an
-/// inserted midpoint reweights that mean and moves the clusters. With the assignment held
-/// fixed (the one the model computed), the centroid paths' sub-window log-signatures are
-/// unchanged; and that host computation reproduces the model's own features, so it checks
-/// the model's pipeline and not a copy of it.
+/// assignment is a time mean of per-frame GCN features (docs/properties.md, "Time-independent
+/// assignment"), so a repeated frame or an inserted midpoint reweights that mean and moves the
+/// clusters. With the assignment held fixed (the one the model computed), the centroid paths'
+/// sub-window log-signatures are unchanged; and that host computation reproduces the model's
+/// own features, so it checks the model's pipeline and not a copy of it.
 #[test]
 fn time_reparameterisation_leaves_deepsig_signature_part_unchanged() {
     let _rng = crate::rng_lock();

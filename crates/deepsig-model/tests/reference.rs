@@ -1,5 +1,6 @@
-//! The `reference` preset's own choices (SPEC §1.4–1.5): a directed graph of residue cliques,
-//! raw coordinates and a learned read-out path tied to the pooled sums.
+//! The `reference` preset's own choices (docs/reference-code.md, "Where deepsig differs"): a
+//! directed graph of residue cliques, raw coordinates and a learned read-out path tied to the
+//! pooled sums.
 
 use deepsig_model::dataset::WindowData;
 use deepsig_model::features::{GraphInput, Vocabulary, WindowInput};
@@ -70,12 +71,13 @@ fn the_learned_path_is_tied_to_pooled_sums_and_sees_raw_coordinates() {
     );
     let graph = GraphInput::for_config(&system, &vocab, &config);
     let mut rng = Rng(5);
-    let coords: Vec<f32> =
-        (0..frames * n * 3).map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform()).collect();
+    let coords: Vec<f32> = (0..frames * n * 3)
+        .map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform() as f32)
+        .collect();
     let run = |coords: Vec<f32>| {
         let window = WindowData { frames, coords, channels: 3 };
         let input = WindowInput::for_config(&window, &graph, &config);
-        model.forward_window(&window_tensors(&input, &graph, &device), &config)
+        model.forward_window(&window_tensors(&input, &graph, &device))
     };
     let base = run(coords.clone());
     let tie: f32 = base.encoding.tie.clone().into_scalar();

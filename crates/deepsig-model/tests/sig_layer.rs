@@ -10,22 +10,7 @@ use deepsig_model::{SigLayer, SigLayerError};
 use crate::device;
 use deepsig_signature::{Depth, LogMode, PathShape, SigOptions};
 
-/// SplitMix64: deterministic test data without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-
-    fn vec_f32(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.next_f64() as f32).collect()
-    }
-}
+use deepsig_testutil::Rng;
 
 fn depth(n: usize) -> Depth {
     Depth::new(n).unwrap()
@@ -104,7 +89,7 @@ fn augmented_logsignature_matches_engine() {
 fn forward_without_autodiff_and_in_f64() {
     let shape = PathShape { batch: 2, length: 5, channels: 2 };
     let mut rng = Rng(6);
-    let path: Vec<f64> = (0..shape.len()).map(|_| rng.next_f64()).collect();
+    let path: Vec<f64> = (0..shape.len()).map(|_| rng.uniform()).collect();
     let opts = SigOptions::logsignature(depth(3), LogMode::Words);
     let layer = SigLayer::new(opts).unwrap();
     let dims = [shape.batch, shape.length, shape.channels];

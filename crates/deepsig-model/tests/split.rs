@@ -104,13 +104,18 @@ fn the_fraction_split_follows_the_seed_unless_split_seed_fixes_it() {
 fn bad_fold_settings_are_refused_with_the_numbers() {
     let base = Preset::Small.config();
     for k in ["1", "2"] {
-        let e = base.with_overrides(&[format!("folds={k}")]).unwrap_err().0;
+        let e = base.with_overrides(&[format!("folds={k}")]).unwrap_err().to_string();
         assert!(e.contains(&format!("folds={k}")) && e.contains("at least 3"), "{e}");
     }
-    let e = base.with_overrides(&["folds=5".into(), "test_fraction=0.3".into()]).unwrap_err().0;
+    let e = base
+        .with_overrides(&["folds=5".into(), "test_fraction=0.3".into()])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("test_fraction") && e.contains("folds=5"), "{e}");
-    let e =
-        base.with_overrides(&["validation_fraction=0.3".into(), "folds=3".into()]).unwrap_err().0;
+    let e = base
+        .with_overrides(&["validation_fraction=0.3".into(), "folds=3".into()])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("validation_fraction"), "{e}");
     // 14 trajectories in 12 groups cannot fill 13 folds.
     let e = split_trajectories(&units(), &config(&["folds=13"]), 0).unwrap_err().to_string();

@@ -5,8 +5,8 @@
 //! - `gradients`: the whole model's gradients in f64 against finite differences.
 //! - `model`: invariances of the whole model's output.
 //! - `nodes`: graph systems (node time series) through the data layer.
-//! - `properties`: SPEC §2 properties: rotation (alignment off and on), time
-//!   reparameterisation.
+//! - `properties`: the properties of docs/properties.md: rotation (alignment off and on),
+//!   time reparameterisation.
 //! - `reference`: the `reference` preset's directed residue cliques, raw coordinates and
 //!   learned path.
 //! - `split`: the run's split from the configuration (k-fold over seeds, `split_seed`).

@@ -1,30 +1,7 @@
 //! The slow twin: truncated tensor algebra with an explicit level 0, written for clarity.
 
-/// A seeded splitmix64 generator, so that tests need no RNG crate.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    pub(crate) fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-
-    pub(crate) fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.uniform()).collect()
-    }
-}
+/// The workspace's one seeded generator.
+pub(crate) use deepsig_testutil::Rng;
 
 /// Levels 0..=depth, level k a flat row-major vector of d^k entries.
 pub(crate) type Tensor = Vec<Vec<f64>>;

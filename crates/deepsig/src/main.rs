@@ -22,6 +22,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => commands::demo::run(a),
         Command::Generate(GenerateCommand::Motion(a)) => commands::generate::run(a),
         Command::Generate(GenerateCommand::Grn(a)) => commands::generate::grn::run(a),
+        Command::Generate(GenerateCommand::Circulation(a)) => {
+            commands::generate::circulation::run(a)
+        }
         Command::Prepare(a) => commands::prepare::run(a),
         Command::Train(a) => commands::train::run(a),
         Command::Eval(a) => commands::train::eval(a),

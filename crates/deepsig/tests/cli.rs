@@ -154,3 +154,26 @@ fn bench_prints_the_json_keys_the_issue_names() {
         );
     }
 }
+
+#[test]
+fn bench_train_measures_each_thread_count_and_the_speed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["bench", "train", "--atoms", "24", "--frames", "12", "--windows", "8"];
+    let rest = ["--eval-windows", "4", "--preset", "small", "--set", "clusters=3"];
+    let json =
+        deepsig(&[&args[..], &rest[..], &["--threads", "1,2", "--json"]].concat(), dir.path());
+    assert!(json.status.success(), "{}", stderr(&json));
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let threads: Vec<_> = rows.as_array().unwrap().iter().map(|r| r["threads"].clone()).collect();
+    assert_eq!(threads, [1, 2]);
+    for row in rows.as_array().unwrap() {
+        assert!(row["result"]["epoch_seconds"].as_f64().is_some_and(|s| s > 0.0), "{row}");
+    }
+    let table = deepsig(&[&args[..], &rest[..], &["--threads", "1,2"]].concat(), dir.path());
+    assert!(table.status.success(), "{}", stderr(&table));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("speed-up") && text.lines().any(|l| l.trim_start().starts_with("2 ")),
+        "{text}"
+    );
+}

@@ -7,19 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::md::{deepsig, distance, fails, ok, read_f32, stderr};
 
 fn data() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        // libtest hides stdout; CI sets DEEPSIG_REQUIRE_DATA=1 where the data exists, so
-        // these tests cannot pass there by skipping.
-        assert!(
-            std::env::var_os("DEEPSIG_REQUIRE_DATA").is_none_or(|v| v != "1"),
-            "DEEPSIG_REQUIRE_DATA=1 but ../shared/data is not found"
-        );
-        eprintln!("skipping: ../shared/data not found");
-        None
-    }
+    deepsig_testutil::shared_data("")
 }
 
 fn arg(p: &Path) -> &str {

@@ -1,4 +1,5 @@
-//! `deepsig generate motion`/`grn` and `deepsig train` end to end, and their errors.
+//! `deepsig generate motion`/`grn`/`circulation` and `deepsig train` end to end, and their
+//! errors.
 
 use crate::{deepsig, stderr};
 
@@ -184,4 +185,32 @@ fn train_with_folds_over_seeds_tests_every_trajectory_once() {
     assert!(stderr(&out).contains("test_fraction cannot be used with folds=3"), "{}", stderr(&out));
     let out = train(&["--out", "two", "--set", "folds=2"]);
     assert!(stderr(&out).contains("folds=2: k-fold needs at least 3"), "{}", stderr(&out));
+}
+
+#[test]
+fn generate_circulation_writes_a_dataset_that_info_and_train_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["generate", "circulation", "-o", "circ", "--per-class", "3", "--frames", "30"];
+    let out = deepsig(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest = std::fs::read_to_string(dir.path().join("circ/manifest.toml")).unwrap();
+    assert_eq!(manifest.matches("label = \"clockwise\"").count(), 3);
+    assert_eq!(manifest.matches("label = \"counter-clockwise\"").count(), 3);
+    let traj = dir.path().join("circ/clockwise-000.pdb");
+    let info = deepsig(&["info", "circ/topology.pdb", traj.to_str().unwrap()], dir.path());
+    assert!(info.status.success(), "{}", stderr(&info));
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("60") && text.contains("30"), "60 atoms and 30 frames: {text}");
+    let train = ["train", "--manifest", "circ/manifest.toml", "--out", "run", "--preset", "small"];
+    let out =
+        deepsig(&[&train[..], &["--set", "epochs=1", "--set", "clusters=3"]].concat(), dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Two loops of 4 beads, a quarter of the chain apart, need at least 16 residues.
+    let small = ["generate", "circulation", "-o", "tiny", "--residues", "10"];
+    let out = deepsig(&small, dir.path());
+    assert!(
+        !out.status.success() && stderr(&out).contains("at least 16 residues"),
+        "{}",
+        stderr(&out)
+    );
 }

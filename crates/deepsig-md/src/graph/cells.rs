@@ -179,13 +179,9 @@ mod tests {
     use super::*;
     use crate::model::UnitCell;
 
-    /// splitmix64, for reproducible test inputs.
-    fn rng(seed: &mut u64) -> f64 {
-        *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    /// The one seeded generator, for reproducible test inputs.
+    fn rng(seed: &mut crate::SplitMix64) -> f64 {
+        seed.next_f64()
     }
 
     fn brute(points: &[[f64; 3]], cell: Option<&PeriodicCell>, cutoff: f64) -> Vec<(u32, u32)> {
@@ -212,7 +208,7 @@ mod tests {
 
     #[test]
     fn matches_brute_force_open_and_periodic() {
-        let mut seed = 7u64;
+        let mut seed = crate::SplitMix64::new(7);
         let tric = UnitCell { vectors: [[20.0, 0.0, 0.0], [6.0, 18.0, 0.0], [-5.0, 4.0, 17.0]] };
         let cubic = UnitCell { vectors: [[9.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 9.0]] };
         for cell in [None, Some(tric), Some(cubic)] {

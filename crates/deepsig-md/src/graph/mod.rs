@@ -3,7 +3,8 @@
 //!
 //! Every [`Graph`] is undirected (each edge stored in both directions), has no self-loops and
 //! no duplicate edges, and keeps each neighbour list sorted, so message passing over it is
-//! symmetric and deterministic (the reference code stored one direction only; SPEC §7.5).
+//! symmetric and deterministic (the reference code stored one direction only;
+//! docs/reference-code.md, "Edges").
 
 mod bonds;
 mod cells;

@@ -44,10 +44,10 @@ fn contracted_by_search(g: &Graph, selected: &[u32]) -> BTreeSet<(u32, u32)> {
 fn contracted_subgraph_joins_atoms_linked_through_unselected_atoms_only() {
     let mut rng = Rng(7);
     for case in 0..200 {
-        let n = 2 + (rng.next() * 30.0) as usize;
-        let m = (rng.next() * 2.0 * n as f64) as usize;
+        let n = 2 + (rng.next_f64() * 30.0) as usize;
+        let m = (rng.next_f64() * 2.0 * n as f64) as usize;
         let edges: Vec<(u32, u32)> = (0..m)
-            .map(|_| ((rng.next() * n as f64) as u32, (rng.next() * n as f64) as u32))
+            .map(|_| ((rng.next_f64() * n as f64) as u32, (rng.next_f64() * n as f64) as u32))
             .collect();
         let g = Graph::from_edges(n, &edges).unwrap_or_else(|e| panic!("{e}"));
         let rows: Vec<(String, &str, i32, &str)> =
@@ -55,7 +55,7 @@ fn contracted_subgraph_joins_atoms_linked_through_unselected_atoms_only() {
         let top =
             topology(&rows.iter().map(|(a, r, i, e)| (a.as_str(), *r, *i, *e)).collect::<Vec<_>>());
         let picked: Vec<String> =
-            (0..n).filter(|_| rng.next() < 0.4).map(|i| format!("A{i}")).collect();
+            (0..n).filter(|_| rng.next_f64() < 0.4).map(|i| format!("A{i}")).collect();
         if picked.is_empty() {
             continue;
         }

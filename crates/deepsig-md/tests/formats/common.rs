@@ -6,19 +6,7 @@ use deepsig_md::{Frame, FrameReader};
 
 /// `../shared/data` beside the repository, or `None` (after saying so) when it is absent.
 pub(crate) fn data_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
-    if dir.join("reference").is_dir() {
-        Some(dir)
-    } else {
-        // libtest hides stdout; CI sets DEEPSIG_REQUIRE_DATA=1 where the data exists, so
-        // these tests cannot pass there by skipping.
-        assert!(
-            std::env::var_os("DEEPSIG_REQUIRE_DATA").is_none_or(|v| v != "1"),
-            "DEEPSIG_REQUIRE_DATA=1 but ../shared/data is not found"
-        );
-        eprintln!("skipping: ../shared/data not found");
-        None
-    }
+    deepsig_testutil::shared_data("reference")
 }
 
 /// A float32 .npy array: shape and data in C order.
@@ -213,17 +201,5 @@ pub(crate) fn write_molly_xtc_magic(frames: &[Vec<[f32; 3]>], magic: molly::Magi
     out
 }
 
-/// Deterministic pseudo-random numbers (xorshift64*), so failures reproduce.
-pub(crate) struct Rng(pub(crate) u64);
-
-impl Rng {
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+/// The workspace's one seeded generator, so failures reproduce.
+pub(crate) use deepsig_testutil::Rng;

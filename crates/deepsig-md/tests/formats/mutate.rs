@@ -47,14 +47,14 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
         2 => {
             // Overwrite an aligned word with an extreme value: sizes, counts and markers.
             let i = rng.below(b.len() / 4) * 4;
-            let v: [u32; 6] = [0, 1, 0x7fff_ffff, 0xffff_ffff, 0x8000_0000, rng.next() as u32];
+            let v: [u32; 6] = [0, 1, 0x7fff_ffff, 0xffff_ffff, 0x8000_0000, rng.next_u64() as u32];
             if let Some(w) = b.get_mut(i..i + 4) {
                 w.copy_from_slice(&v[rng.below(6)].to_be_bytes());
             }
         }
         _ => {
             let i = rng.below(b.len() + 1);
-            let extra: Vec<u8> = (0..1 + rng.below(16)).map(|_| rng.next() as u8).collect();
+            let extra: Vec<u8> = (0..1 + rng.below(16)).map(|_| rng.next_u64() as u8).collect();
             b.splice(i..i, extra);
         }
     }

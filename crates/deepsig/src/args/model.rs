@@ -12,6 +12,9 @@ pub(crate) enum GenerateCommand {
     /// Write the gene-regulatory benchmark: node time series of a random network, classes
     /// degradation (f = 1) and dimerisation (f = 2).
     Grn(GenerateGrnArgs),
+    /// Write a synthetic circulation benchmark: classes differ only in the sense in which a
+    /// small loop rotates, beside a decoy loop rotating at random.
+    Circulation(GenerateCirculationArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +52,25 @@ pub(crate) struct GenerateMotionArgs {
     pub(crate) per_class: usize,
     /// Use NUM residues (one CA atom each) in the chain.
     #[arg(long, value_name = "NUM", default_value_t = 30)]
+    pub(crate) residues: usize,
+    /// Write NUM frames per trajectory.
+    #[arg(long, value_name = "NUM", default_value_t = 200)]
+    pub(crate) frames: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateCirculationArgs {
+    /// Write the topology, trajectories and manifest.toml into DIR (created; must be empty).
+    #[arg(short, long, value_name = "DIR", help_heading = "OUTPUT")]
+    pub(crate) out: PathBuf,
+    /// Seed the simulation with S.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Write NUM trajectories per class.
+    #[arg(long, value_name = "NUM", default_value_t = 12)]
+    pub(crate) per_class: usize,
+    /// Use NUM residues (one CA atom each) in the chain.
+    #[arg(long, value_name = "NUM", default_value_t = 60)]
     pub(crate) residues: usize,
     /// Write NUM frames per trajectory.
     #[arg(long, value_name = "NUM", default_value_t = 200)]
@@ -130,10 +152,11 @@ pub(crate) struct BenchTrainArgs {
     /// Run on DEVICE: cpu, cuda or wgpu.
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
     pub(crate) device: String,
-    /// Use NUM CPU threads (0 = one per core).
-    #[arg(long, value_name = "NUM", default_value_t = 0)]
-    pub(crate) threads: usize,
-    /// Print one JSON object instead of a table.
+    /// Use NUM CPU threads (0 = one per core); a list (`1,2`) measures each in turn and
+    /// prints the speed-up over the first.
+    #[arg(long, value_name = "NUM,...", value_delimiter = ',', default_value = "0")]
+    pub(crate) threads: Vec<usize>,
+    /// Print JSON (one object per thread count) instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
 }

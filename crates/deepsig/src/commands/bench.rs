@@ -43,12 +43,11 @@ fn time_runs(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Timing> {
 
 /// A deterministic pseudo-random walk, so every run times the same numbers.
 fn random_paths<T: Scalar>(shape: PathShape) -> Vec<T> {
-    let mut state: u64 = 0x5EED;
+    let mut rng = deepsig_md::SplitMix64::new(0x5EED);
     let mut x = vec![T::ZERO; shape.len()];
     let d = shape.channels;
     for i in 0..x.len() {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let step = T::from_f64(((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.1);
+        let step = T::from_f64((rng.next_f64() - 0.5) * 0.1);
         // Each path starts at its first step; later points add a step to the previous point.
         x[i] = if i % (shape.length * d) >= d { x[i - d] + step } else { step };
     }

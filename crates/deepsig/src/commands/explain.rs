@@ -47,7 +47,7 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<()> {
             "deepsig: note: no trajectory given; the topology's coordinates are repeated into a motionless path, so the clusters are meaningful but every attribution is zero"
         );
     }
-    let explanation = explain(&run, &data, args.top).map_err(anyhow::Error::msg)?;
+    let explanation = explain(&run, &data, args.top)?;
     let positions = coordinates(&args.input.topology, &args.trajectories)?;
     let topology = open_topology(&args.input.topology)?;
     let records = data.system.topology_indices.iter().enumerate().map(|(i, &t)| PdbRecord {

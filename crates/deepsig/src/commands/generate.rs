@@ -15,7 +15,8 @@
 //! Output: `topology.pdb` (with CONECT bonds along the chain), one multi-model PDB per
 //! trajectory, and `manifest.toml`.
 //!
-//! `deepsig generate grn` (the gene-regulatory benchmark, node time series) lives in [`grn`].
+//! `deepsig generate grn` (the gene-regulatory benchmark, node time series) lives in [`grn`],
+//! `deepsig generate circulation` (the sense of a loop's rotation) in [`circulation`].
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -25,6 +26,7 @@ use deepsig_md::SplitMix64;
 
 use crate::args::GenerateMotionArgs;
 
+pub(crate) mod circulation;
 pub(crate) mod grn;
 
 const AMPLITUDE: f64 = 4.0;
@@ -38,7 +40,7 @@ struct Rng(SplitMix64);
 
 impl Rng {
     fn next_f64(&mut self) -> f64 {
-        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
 
     fn normal(&mut self) -> f64 {
@@ -84,8 +86,7 @@ fn atom_line(out: &mut String, serial: usize, p: [f64; 3]) {
 fn simulate(n: usize, frames: usize, a_first: bool, rng: &mut Rng) -> Vec<Vec<[f64; 3]>> {
     let base = base_chain(n);
     let (third, phase) = (n / 3, rng.next_f64());
-    let rot = random_rotation(rng);
-    let shift = [rng.normal() * 20.0, rng.normal() * 20.0, rng.normal() * 20.0];
+    let rigid = RigidMotion::random(rng);
     let mut x = base.clone();
     let mut out = Vec::with_capacity(frames);
     for t in 0..frames {
@@ -97,23 +98,46 @@ fn simulate(n: usize, frames: usize, a_first: bool, rng: &mut Rng) -> Vec<Vec<[f
             } else if i >= n - third {
                 r[2] += AMPLITUDE * b;
             }
-            for c in 0..3 {
-                xi[c] += -STIFFNESS_DT * (xi[c] - r[c]) + NOISE * rng.normal();
-            }
+            relax_towards(xi, r, rng);
         }
-        out.push(
-            x.iter()
-                .map(|p| {
-                    let mut q = [0.0; 3];
-                    for r in 0..3 {
-                        q[r] = rot[r][0] * p[0] + rot[r][1] * p[1] + rot[r][2] * p[2] + shift[r];
-                    }
-                    q
-                })
-                .collect(),
-        );
+        out.push(rigid.apply(&x));
     }
     out
+}
+
+/// One overdamped Langevin step of a bead towards its reference position `r`.
+fn relax_towards(x: &mut [f64; 3], r: [f64; 3], rng: &mut Rng) {
+    for c in 0..3 {
+        x[c] += -STIFFNESS_DT * (x[c] - r[c]) + NOISE * rng.normal();
+    }
+}
+
+/// A random rotation and translation applied to a whole trajectory (alignment must undo it).
+struct RigidMotion {
+    rotation: [[f64; 3]; 3],
+    shift: [f64; 3],
+}
+
+impl RigidMotion {
+    fn random(rng: &mut Rng) -> RigidMotion {
+        let rotation = random_rotation(rng);
+        RigidMotion {
+            rotation,
+            shift: [rng.normal() * 20.0, rng.normal() * 20.0, rng.normal() * 20.0],
+        }
+    }
+
+    fn apply(&self, frame: &[[f64; 3]]) -> Vec<[f64; 3]> {
+        let (rot, shift) = (&self.rotation, self.shift);
+        frame
+            .iter()
+            .map(|p| {
+                std::array::from_fn(|r| {
+                    rot[r][0] * p[0] + rot[r][1] * p[1] + rot[r][2] * p[2] + shift[r]
+                })
+            })
+            .collect()
+    }
 }
 
 /// Writes `text` to `path` atomically (a crash leaves no half-written file).
@@ -125,52 +149,80 @@ pub(crate) fn run(args: &GenerateMotionArgs) -> Result<()> {
     if args.residues < 6 || args.frames < 10 || args.per_class < 2 {
         bail!("need at least 6 residues, 10 frames and 2 trajectories per class");
     }
-    if args.out.exists()
-        && std::fs::read_dir(&args.out).map(|mut d| d.next().is_some()).unwrap_or(true)
-    {
-        bail!("{} exists and is not empty; choose a new folder", args.out.display());
-    }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let n = args.residues;
-    let mut topology = String::from("REMARK deepsig synthetic motion benchmark\n");
-    for (i, p) in base_chain(n).into_iter().enumerate() {
-        atom_line(&mut topology, i + 1, p);
-    }
-    for i in 1..n {
-        let _ = writeln!(topology, "CONECT{i:>5}{:>5}", i + 1);
-    }
-    topology.push_str("END\n");
-    write_new(&args.out.join("topology.pdb"), &topology)?;
-    let mut manifest = String::from(
-        "# Synthetic motion benchmark written by `deepsig generate motion`.\nselection = \"all\"\n\n[windowing]\nwindows = 5\nstride = 1\n",
-    );
     let mut rng = Rng(SplitMix64::new(args.seed ^ 0xD5EE_D516));
-    for k in 0..args.per_class {
-        for (class, a_first) in [("a-first", true), ("b-first", false)] {
-            let name = format!("{class}-{k:03}");
-            let mut pdb = String::new();
-            for (m, frame) in simulate(n, args.frames, a_first, &mut rng).into_iter().enumerate() {
-                let _ = writeln!(pdb, "MODEL     {:>4}", m + 1);
-                for (i, p) in frame.into_iter().enumerate() {
-                    atom_line(&mut pdb, i + 1, p);
-                }
-                pdb.push_str("ENDMDL\n");
-            }
-            pdb.push_str("END\n");
-            write_new(&args.out.join(format!("{name}.pdb")), &pdb)?;
-            let _ = write!(
-                manifest,
-                "\n[[system]]\nname = \"{name}\"\ntopology = \"topology.pdb\"\ntrajectories = [\"{name}.pdb\"]\nlabel = \"{class}\"\n"
-            );
+    let n = args.residues;
+    let dataset = ChainDataset {
+        title: "motion",
+        base: base_chain(n),
+        classes: [("a-first", true), ("b-first", false)],
+        per_class: args.per_class,
+        frames: args.frames,
+    };
+    dataset.write(&args.out, |a_first| simulate(n, args.frames, a_first, &mut rng))
+}
+
+/// A synthetic chain data set of two classes: `topology.pdb` (with CONECT bonds along the
+/// chain), one multi-model PDB per trajectory and `manifest.toml` (5 windows per trajectory).
+struct ChainDataset {
+    title: &'static str,
+    base: Vec<[f64; 3]>,
+    /// (label, the flag handed to the simulation) for the two classes.
+    classes: [(&'static str, bool); 2],
+    per_class: usize,
+    frames: usize,
+}
+
+impl ChainDataset {
+    /// Writes the data set into `out`, which must be new or empty; `simulate(flag)` gives
+    /// one trajectory's frames, called class by class in alternation.
+    fn write(
+        &self,
+        out: &Path,
+        mut simulate: impl FnMut(bool) -> Vec<Vec<[f64; 3]>>,
+    ) -> Result<()> {
+        if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
+            bail!("{} exists and is not empty; choose a new folder", out.display());
         }
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let title = self.title;
+        let mut topology = format!("REMARK deepsig synthetic {title} benchmark\n");
+        for (i, &p) in self.base.iter().enumerate() {
+            atom_line(&mut topology, i + 1, p);
+        }
+        for i in 1..self.base.len() {
+            let _ = writeln!(topology, "CONECT{i:>5}{:>5}", i + 1);
+        }
+        topology.push_str("END\n");
+        write_new(&out.join("topology.pdb"), &topology)?;
+        let mut manifest = format!(
+            "# Synthetic {title} benchmark written by `deepsig generate {title}`.\nselection = \"all\"\n\n[windowing]\nwindows = 5\nstride = 1\n",
+        );
+        for k in 0..self.per_class {
+            for (class, flag) in self.classes {
+                let name = format!("{class}-{k:03}");
+                let mut pdb = String::new();
+                for (m, frame) in simulate(flag).into_iter().enumerate() {
+                    let _ = writeln!(pdb, "MODEL     {:>4}", m + 1);
+                    for (i, p) in frame.into_iter().enumerate() {
+                        atom_line(&mut pdb, i + 1, p);
+                    }
+                    pdb.push_str("ENDMDL\n");
+                }
+                pdb.push_str("END\n");
+                write_new(&out.join(format!("{name}.pdb")), &pdb)?;
+                let _ = write!(
+                    manifest,
+                    "\n[[system]]\nname = \"{name}\"\ntopology = \"topology.pdb\"\ntrajectories = [\"{name}.pdb\"]\nlabel = \"{class}\"\n"
+                );
+            }
+        }
+        write_new(&out.join("manifest.toml"), &manifest)?;
+        eprintln!(
+            "wrote {} trajectories of {} frames and {}",
+            2 * self.per_class,
+            self.frames,
+            out.join("manifest.toml").display()
+        );
+        Ok(())
     }
-    write_new(&args.out.join("manifest.toml"), &manifest)?;
-    eprintln!(
-        "wrote {} trajectories of {} frames and {}",
-        2 * args.per_class,
-        args.frames,
-        args.out.join("manifest.toml").display()
-    );
-    Ok(())
 }

@@ -15,37 +15,55 @@ pub(crate) fn run(args: &BenchTrainArgs) -> Result<()> {
         windows: args.windows,
         eval_windows: args.eval_windows,
     };
-    let (result, threads) = deepsig_signature::with_threads(args.threads, || {
-        (bench_train(size, &config, &args.device), rayon::current_num_threads())
-    })
-    .context("cannot start the thread pool")?;
-    let result = result?;
+    // One measurement per thread count, in the order given, in this process.
+    let mut runs = Vec::with_capacity(args.threads.len());
+    for &requested in &args.threads {
+        let (result, threads) = deepsig_signature::with_threads(requested, || {
+            (bench_train(size, &config, &args.device), rayon::current_num_threads())
+        })
+        .context("cannot start the thread pool")?;
+        runs.push((threads, result?));
+    }
     if args.json {
-        println!("{}", serde_json::to_string(&result)?);
-    } else {
+        let rows: Vec<_> = runs
+            .iter()
+            .map(|(threads, r)| serde_json::json!({ "threads": threads, "result": r }))
+            .collect();
+        println!("{}", serde_json::to_string(&rows)?);
+        return Ok(());
+    }
+    let Some((_, first)) = runs.first() else { return Ok(()) };
+    println!(
+        "N={} T={} windows={} batch={} preset={} device={} parameters={}",
+        args.atoms,
+        args.frames,
+        args.windows,
+        first.batch,
+        args.model.preset,
+        args.device,
+        first.parameters
+    );
+    println!(
+        "{:>8} {:>16} {:>14} {:>20} {:>14} {:>16}",
+        "threads",
+        "train epoch (s)",
+        "speed-up",
+        format!("evaluate {} (s)", args.eval_windows),
+        "peak RSS (MB)",
+        "level-1 GFLOP/s"
+    );
+    for (threads, r) in &runs {
+        let rss = r.peak_rss_mb.map_or("n/a".to_string(), |mb| format!("{mb:.0}"));
         println!(
-            "N={} T={} windows={} batch={} preset={} device={} threads={} parameters={}",
-            args.atoms,
-            args.frames,
-            args.windows,
-            result.batch,
-            args.model.preset,
-            args.device,
-            threads,
-            result.parameters
+            "{threads:>8} {:>16.2} {:>13.2}x {:>20.2} {rss:>14} {:>16.0}",
+            r.epoch_seconds,
+            first.epoch_seconds / r.epoch_seconds,
+            r.eval_seconds,
+            r.level1_product_gflops
         );
-        println!("{:<32} {:>10}", "measure", "value");
-        println!("{:<32} {:>10.2}", "train epoch (s)", result.epoch_seconds);
-        println!(
-            "{:<32} {:>10.2}",
-            format!("evaluate {} windows (s)", args.eval_windows),
-            result.eval_seconds
-        );
-        match result.peak_rss_mb {
-            Some(mb) => println!("{:<32} {:>10.0}", "peak RSS (MB)", mb),
-            None => println!("{:<32} {:>10}", "peak RSS (MB)", "n/a"),
-        }
-        println!("{:<32} {:>10.0}", "level-1 product (GFLOP/s)", result.level1_product_gflops);
+    }
+    if runs.len() > 1 {
+        println!("speed-up: against the first row; peak RSS: the process's high-water mark so far");
     }
     Ok(())
 }

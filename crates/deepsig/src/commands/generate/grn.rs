@@ -1,7 +1,8 @@
-//! `deepsig generate grn`: the gene-regulatory benchmark of the Deep Signature paper (SPEC
-//! §3.1), classes differing in the degradation law of the genes.
+//! `deepsig generate grn`: the gene-regulatory benchmark of the Deep Signature paper
+//! (docs/benchmarks-data.md, "GRN benchmark"), classes differing in the degradation law of
+//! the genes.
 //!
-//! Model (Barzel–Barabási form, SPEC §3.1):
+//! Model (Barzel–Barabási form):
 //! $\dot x_i = -b_i x_i^f + \sum_j A_{ij} \frac{x_j^h}{x_j^h + 1}$, with $h = 2$; class 0 is
 //! degradation ($f = 1$), class 1 dimerisation ($f = 2$).
 //!
