@@ -126,7 +126,7 @@ impl DeepSignature {
             (_, Some(t)) => t.width(),
             _ => config.lstm_hidden,
         };
-        DeepSignature {
+        let model = DeepSignature {
             encoder,
             lstm,
             cluster_lstm,
@@ -136,7 +136,19 @@ impl DeepSignature {
             dropout: DropoutConfig::new(config.dropout).init(),
             out: LinearConfig::new(config.head_hidden, shape.outputs).init(device),
             config: config.clone(),
+        };
+        // burn initialises parameters lazily, at their first use: the draws would then depend
+        // on the order of the first forward and interleave with its dropout draws, and forks
+        // of the model (one per micro-batch on several threads) must share the values. So
+        // every parameter is drawn here, in module order.
+        struct Initialise;
+        impl burn::module::ModuleVisitor for Initialise {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                let _ = param.val();
+            }
         }
+        model.visit(&mut Initialise);
+        model
     }
 
     /// The configuration the model was built for.
