@@ -33,6 +33,7 @@ pub mod encoder;
 mod error;
 pub mod explain;
 pub mod features;
+mod graph_checks;
 pub mod inference;
 pub mod io;
 pub mod lstm;
