@@ -10,6 +10,36 @@
 //!   input of a manifest's graph systems, read from `.npy`/`.npz` ([`read_array`]).
 //!
 //! Every length in this crate is in Angstrom; readers of nm formats (GRO, XTC, TRR) convert.
+//!
+//! # The pipeline
+//!
+//! A [`Manifest`] names the systems; each system's topology is read into a [`Topology`] and
+//! its trajectories into [`Frame`]s by a [`Trajectory`] (any [`FrameReader`]); a
+//! [`Selection`] reduces the atoms; [`FramePrep`] makes each frame whole across periodic
+//! boundaries and aligns it to a fixed reference; [`Windowing`] cuts the frames into the
+//! windows a model reads. The graph over the selected atoms is [`selection_graph`]'s.
+//!
+//! ```
+//! use deepsig_md::{Format, Windowing, parse_topology, select};
+//!
+//! let pdb = "\
+//! ATOM      1  N   ALA A   1       0.000   0.000   0.000  1.00  0.00           N
+//! ATOM      2  CA  ALA A   1       1.458   0.000   0.000  1.00  0.00           C
+//! ATOM      3  C   ALA A   1       2.009   1.420   0.000  1.00  0.00           C
+//! ATOM      4  N   GLY A   2       3.332   1.536   0.000  1.00  0.00           N
+//! ATOM      5  CA  GLY A   2       3.970   2.846   0.000  1.00  0.00           C
+//! END
+//! ";
+//! let topology = parse_topology(pdb, Format::Pdb)?;
+//! assert_eq!(topology.atoms.len(), 5);
+//! let ca = select(&topology, "name CA")?;
+//! assert_eq!(ca.indices(), &[1, 4]);
+//! // 100 frames, every second one kept, cut into 5 windows of 10 frames.
+//! let windows = Windowing::new(5, 2)?.split(100)?;
+//! assert_eq!(windows.len(), 5);
+//! assert_eq!(windows[0].len(), 10);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 mod align;

@@ -18,6 +18,36 @@
 //!   [`explain`] its clusters and signature-term attributions.
 //! - [`config`]: [`TrainConfig`], presets and overrides; [`task`]: losses and metrics.
 //! - [`backend`]: the framework's backends and devices, named in one place.
+//!
+//! # Training a run
+//!
+//! [`train`] (or [`train_observed`], to see each epoch) reads a manifest, prepares and caches
+//! its windows, trains on the split the configuration and seed give, and writes a run folder
+//! that [`TrainedRun::load`] reopens to predict on new files. Configurations start from a
+//! preset and take the CLI's `--set` overrides; a bad one is a typed error naming the key:
+//!
+//! ```
+//! use deepsig_model::config::ConfigError;
+//! use deepsig_model::{Preset, TrainOptions};
+//!
+//! let config = Preset::Small.config().with_overrides(&["epochs=20".into(), "clusters=4".into()])?;
+//! assert_eq!((config.epochs, config.model.clusters), (20, 4));
+//! let typo = Preset::Small.config().with_overrides(&["clustres=4".into()]);
+//! assert!(matches!(typo, Err(ConfigError::UnknownKey { .. })));
+//! let options = TrainOptions {
+//!     manifest: "motion/manifest.toml".into(),
+//!     out: "runs/motion".into(),
+//!     config,
+//!     seed: 0,
+//!     device: "cpu".into(),
+//!     resume: false,
+//!     resume_changed: false,
+//!     cache_dir: None,
+//! };
+//! // deepsig_model::train(&options)? would now train and return the test metrics.
+//! # let _ = options;
+//! # Ok::<(), ConfigError>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod backend;
