@@ -182,14 +182,10 @@ impl fmt::Display for ReadError {
     }
 }
 
-impl std::error::Error for ReadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ReadErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+// No `source`: the Display already ends with the I/O error's own text, and a source would
+// make `{err:#}` (the CLI) and the Python cause chain print it twice. The error stays
+// reachable as `ReadErrorKind::Io`.
+impl std::error::Error for ReadError {}
 
 /// A recoverable oddity found while reading; the data returned with it is sound.
 #[derive(Debug, Clone, PartialEq, Eq)]

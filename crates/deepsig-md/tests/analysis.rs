@@ -64,3 +64,25 @@ fn rotate(r: &[[f64; 3]; 3], t: [f64; 3], p: [f32; 3]) -> [f32; 3] {
     let p = p.map(f64::from);
     [0, 1, 2].map(|i| (r[i][0] * p[0] + r[i][1] * p[1] + r[i][2] * p[2] + t[i]) as f32)
 }
+
+#[test]
+fn no_error_prints_its_cause_twice() {
+    // A directory opened as a file: an I/O error inside a ReadError; and a graph error over
+    // an unusable periodic box. Each text must appear once in the whole cause chain.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("x.pdb");
+    std::fs::create_dir(&folder).unwrap();
+    let err = deepsig_md::open_topology(&folder).unwrap_err();
+    assert!(matches!(err.kind, deepsig_md::ReadErrorKind::Io(_)), "{err:?}");
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        chain.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    let last = chain.rsplit(": ").next().unwrap().to_string();
+    assert_eq!(chain.matches(&last).count(), 1, "{chain}");
+    let graph =
+        deepsig_md::GraphError::Cell(deepsig_md::PbcError::LengthMismatch { expected: 3, got: 2 });
+    assert!(std::error::Error::source(&graph).is_none(), "{graph}");
+}

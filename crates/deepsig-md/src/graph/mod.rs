@@ -274,14 +274,9 @@ impl fmt::Display for GraphError {
     }
 }
 
-impl std::error::Error for GraphError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            GraphError::Cell(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+// No `source`: `Cell` displays the periodic-box error itself, which a source would repeat
+// under `{err:#}`; it stays reachable as `GraphError::Cell`.
+impl std::error::Error for GraphError {}
 
 impl From<PbcError> for GraphError {
     fn from(e: PbcError) -> GraphError {
