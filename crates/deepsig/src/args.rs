@@ -9,8 +9,8 @@ mod md;
 mod model;
 
 pub(crate) use model::{
-    BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateCirculationArgs, GenerateCommand,
-    GenerateGrnArgs, GenerateMotionArgs, ModelChoice, PrepareArgs, SlurmArgs, TrainArgs,
+    BenchTrainArgs, BenchmarkArgs, EvalArgs, GenerateChainArgs, GenerateCommand, GenerateGrnArgs,
+    ModelChoice, PrepareArgs, SlurmArgs, TrainArgs,
 };
 
 pub(crate) use apply::{EmbedArgs, ExplainArgs, PredictArgs, RunInput};

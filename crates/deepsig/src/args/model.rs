@@ -8,13 +8,13 @@ use deepsig_model::{Preset, TrainConfig};
 #[derive(Debug, Subcommand)]
 pub(crate) enum GenerateCommand {
     /// Write a synthetic motion benchmark: classes differ only in the order of domain motions.
-    Motion(GenerateMotionArgs),
+    Motion(GenerateChainArgs),
     /// Write the gene-regulatory benchmark: node time series of a random network, classes
     /// degradation (f = 1) and dimerisation (f = 2).
     Grn(GenerateGrnArgs),
     /// Write a synthetic circulation benchmark: classes differ only in the sense in which a
     /// small loop rotates, beside a decoy loop rotating at random.
-    Circulation(GenerateCirculationArgs),
+    Circulation(GenerateChainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -39,8 +39,9 @@ pub(crate) struct GenerateGrnArgs {
     pub(crate) frames: usize,
 }
 
+/// The arguments of the synthetic chain benchmarks (`generate motion`, `generate circulation`).
 #[derive(Debug, Args)]
-pub(crate) struct GenerateMotionArgs {
+pub(crate) struct GenerateChainArgs {
     /// Write the topology, trajectories and manifest.toml into DIR (created; must be empty).
     #[arg(short, long, value_name = "DIR", help_heading = "OUTPUT")]
     pub(crate) out: PathBuf,
@@ -50,28 +51,10 @@ pub(crate) struct GenerateMotionArgs {
     /// Write NUM trajectories per class.
     #[arg(long, value_name = "NUM", default_value_t = 12)]
     pub(crate) per_class: usize,
-    /// Use NUM residues (one CA atom each) in the chain.
-    #[arg(long, value_name = "NUM", default_value_t = 30)]
-    pub(crate) residues: usize,
-    /// Write NUM frames per trajectory.
-    #[arg(long, value_name = "NUM", default_value_t = 200)]
-    pub(crate) frames: usize,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct GenerateCirculationArgs {
-    /// Write the topology, trajectories and manifest.toml into DIR (created; must be empty).
-    #[arg(short, long, value_name = "DIR", help_heading = "OUTPUT")]
-    pub(crate) out: PathBuf,
-    /// Seed the simulation with S.
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    pub(crate) seed: u64,
-    /// Write NUM trajectories per class.
-    #[arg(long, value_name = "NUM", default_value_t = 12)]
-    pub(crate) per_class: usize,
-    /// Use NUM residues (one CA atom each) in the chain.
-    #[arg(long, value_name = "NUM", default_value_t = 60)]
-    pub(crate) residues: usize,
+    /// Use NUM residues (one CA atom each) in the chain [default: 30 for motion, 60 for
+    /// circulation].
+    #[arg(long, value_name = "NUM")]
+    pub(crate) residues: Option<usize>,
     /// Write NUM frames per trajectory.
     #[arg(long, value_name = "NUM", default_value_t = 200)]
     pub(crate) frames: usize,

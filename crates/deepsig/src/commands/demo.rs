@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use deepsig_model::Method;
 use deepsig_signature::{Depth, LogMode, PathShape, SigOptions, signature, with_threads};
 
-use crate::args::{DemoArgs, ExplainArgs, GenerateMotionArgs, ModelChoice, RunInput};
+use crate::args::{DemoArgs, ExplainArgs, GenerateChainArgs, ModelChoice, RunInput};
 use crate::commands::benchmark::{self, Plan};
 
 /// Deep Signature, the strongest static baseline (it sees both ends of every window) and an
@@ -80,11 +80,11 @@ pub(crate) fn run(args: &DemoArgs) -> Result<()> {
         let dir = fresh_folder(&args.out);
         let data_dir = dir.join("data");
         println!("2. A benchmark where only the order of motions differs ({})\n", dir.display());
-        crate::commands::generate::run(&GenerateMotionArgs {
+        crate::commands::generate::run(&GenerateChainArgs {
             out: data_dir.clone(),
             seed: 0,
             per_class: 12,
-            residues: 30,
+            residues: Some(30),
             frames: 200,
         })?;
         let manifest = data_dir.join("manifest.toml");

@@ -24,7 +24,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use deepsig_md::SplitMix64;
 
-use crate::args::GenerateMotionArgs;
+use crate::args::GenerateChainArgs;
 
 pub(crate) mod circulation;
 pub(crate) mod grn;
@@ -145,12 +145,12 @@ pub(crate) fn write_new(path: &Path, text: &str) -> Result<()> {
     crate::npy::write_atomic(path, false, |w| Ok(w.write_all(text.as_bytes())?))
 }
 
-pub(crate) fn run(args: &GenerateMotionArgs) -> Result<()> {
-    if args.residues < 6 || args.frames < 10 || args.per_class < 2 {
+pub(crate) fn run(args: &GenerateChainArgs) -> Result<()> {
+    let n = args.residues.unwrap_or(30);
+    if n < 6 || args.frames < 10 || args.per_class < 2 {
         bail!("need at least 6 residues, 10 frames and 2 trajectories per class");
     }
     let mut rng = Rng(SplitMix64::new(args.seed ^ 0xD5EE_D516));
-    let n = args.residues;
     let dataset = ChainDataset {
         title: "motion",
         base: base_chain(n),

@@ -23,7 +23,7 @@ use anyhow::{Result, bail};
 use deepsig_md::SplitMix64;
 
 use super::{ChainDataset, RigidMotion, Rng, base_chain, relax_towards};
-use crate::args::GenerateCirculationArgs;
+use crate::args::GenerateChainArgs;
 
 /// Beads per loop.
 const LOOP: usize = 4;
@@ -89,15 +89,15 @@ fn simulate_body(
     (out, [signal, decoy])
 }
 
-pub(crate) fn run(args: &GenerateCirculationArgs) -> Result<()> {
-    if args.residues < 4 * LOOP || args.frames < 10 || args.per_class < 2 {
+pub(crate) fn run(args: &GenerateChainArgs) -> Result<()> {
+    let n = args.residues.unwrap_or(60);
+    if n < 4 * LOOP || args.frames < 10 || args.per_class < 2 {
         bail!(
             "need at least {} residues (two loops of {LOOP} apart), 10 frames and 2 trajectories per class",
             4 * LOOP
         );
     }
     let mut rng = Rng(SplitMix64::new(args.seed ^ 0xC1C0_1A7E));
-    let n = args.residues;
     let dataset = ChainDataset {
         title: "circulation",
         base: base_chain(n),
