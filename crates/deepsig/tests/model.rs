@@ -119,6 +119,7 @@ fn train_errors_name_the_problem() {
         dir.path(),
     );
     assert!(stderr(&out).contains("unknown preset \"huge\""), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "a wrong preset is a usage error");
     let out = deepsig(
         &["train", "--manifest", "nope.toml", "--out", "run", "--set", "clustres=3"],
         dir.path(),

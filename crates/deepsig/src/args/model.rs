@@ -60,12 +60,23 @@ pub(crate) struct GenerateChainArgs {
     pub(crate) frames: usize,
 }
 
+/// A preset name that exists, checked by clap so that a wrong one is a usage error (exit 2).
+fn known_preset(name: &str) -> Result<String, String> {
+    name.parse::<Preset>().map(|_| name.to_string()).map_err(|e| e.to_string())
+}
+
 /// The model configuration: a preset and `--set` overrides (`train`, `benchmark`, `bench train`).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ModelChoice {
     /// Start from preset NAME: paper (official hyperparameters, defects fixed), reference
     /// (the official code's choices) or small (fast CPU runs).
-    #[arg(long, value_name = "NAME", default_value = "paper", help_heading = "MODEL")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "paper",
+        value_parser = known_preset,
+        help_heading = "MODEL"
+    )]
     pub(crate) preset: String,
     /// Override one setting, e.g. --set clusters=20 --set epochs=50 (repeatable; with
     /// `benchmark`, for every method).
