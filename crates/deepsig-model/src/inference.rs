@@ -217,7 +217,7 @@ impl TrainedRun {
 
     /// Frames every window needs (the same rule as training).
     fn frames_needed(&self) -> usize {
-        self.config.model.sub_windows + 1
+        crate::prepare::frames_needed(&self.config.model)
     }
 
     /// The windows of `topology` with `trajectories`, preprocessed as the run's data was;
@@ -292,20 +292,10 @@ impl TrainedRun {
         trajectories: Vec<(PathBuf, Vec<WindowData>)>,
         static_topology: bool,
     ) -> Result<SystemInput, TrainError> {
-        let need = self.frames_needed();
         let graph = crate::prepare::system_graph(&system, &self.vocabulary, &self.config)?;
         let mut out = Vec::with_capacity(trajectories.len());
         for (path, windows) in trajectories {
-            if let Some((w, window)) = windows.iter().enumerate().find(|(_, w)| w.frames < need) {
-                return Err(FitError::WindowTooShort {
-                    path,
-                    window: w,
-                    frames: window.frames,
-                    sub_windows: self.config.model.sub_windows,
-                    need,
-                }
-                .into());
-            }
+            crate::prepare::check_windows(&path, &windows, &self.config.model)?;
             let inputs = windows.iter().map(|w| match system.kind {
                 SystemKind::Molecule => WindowInput::for_config(w, &graph, &self.config.model),
                 SystemKind::Graph => WindowInput::node_values(w, &graph),

@@ -10,7 +10,8 @@ use deepsig_md::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Preset, TrainConfig};
+use crate::config::{ModelConfig, Preset, TrainConfig};
+use crate::data::WindowData;
 use crate::dataset::{CacheStats, Dataset, DatasetOptions, SystemKind};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 pub(crate) use crate::graph_checks::system_graph;
@@ -130,18 +131,8 @@ impl Prepared {
         let mut samples = Vec::new();
         for (t, traj) in dataset.trajectories.iter().enumerate() {
             let target = task.target(&dataset.systems[traj.system].label);
+            check_windows(&traj.path, &traj.windows, &config.model)?;
             for (w, window) in traj.windows.iter().enumerate() {
-                let need = config.model.sub_windows + 1;
-                if window.frames < need {
-                    return Err(FitError::WindowTooShort {
-                        path: traj.path.clone(),
-                        window: w,
-                        frames: window.frames,
-                        sub_windows: config.model.sub_windows,
-                        need,
-                    }
-                    .into());
-                }
                 let graph = &graphs[traj.system];
                 let input = match dataset.systems[traj.system].kind {
                     SystemKind::Molecule => WindowInput::for_config(window, graph, &config.model),
@@ -264,6 +255,31 @@ pub fn split_trajectories(
     let fold = (seed % k as u64) as usize;
     let info = SplitInfo { folds: k, fold: Some(fold), split_seed, given: false };
     Ok((splits.swap_remove(fold), info))
+}
+
+/// The frames a window needs for `model`'s sub-windows: one more than their count, so that
+/// each sub-window's path has at least one increment.
+pub(crate) fn frames_needed(model: &ModelConfig) -> usize {
+    model.sub_windows + 1
+}
+
+/// Every window of `path` has [`frames_needed`] frames.
+pub(crate) fn check_windows(
+    path: &Path,
+    windows: &[WindowData],
+    model: &ModelConfig,
+) -> Result<(), FitError> {
+    let need = frames_needed(model);
+    match windows.iter().enumerate().find(|(_, w)| w.frames < need) {
+        Some((window, w)) => Err(FitError::WindowTooShort {
+            path: path.to_path_buf(),
+            window,
+            frames: w.frames,
+            sub_windows: model.sub_windows,
+            need,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The tensors of one window on `device`.
