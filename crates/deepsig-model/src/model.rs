@@ -238,11 +238,17 @@ impl DeepSignature {
     /// the method has one, then the head. Public so that attributions can differentiate the
     /// prediction with respect to the features.
     pub fn head(&self, features: Tensor<2>) -> Tensor<2> {
+        self.head_seeded(features, None)
+    }
+
+    /// [`DeepSignature::head`] with its dropout drawn from `dropout_seed` (see
+    /// [`DeepSignature::head_batch_masked`]).
+    fn head_seeded(&self, features: Tensor<2>, dropout_seed: Option<u64>) -> Tensor<2> {
         let summary = match self.config.method {
             Method::GraphLstm | Method::GraphTransformer => features,
             _ => self.lstm().forward(features),
         };
-        self.head_from_summary(summary, None)
+        self.head_from_summary(summary, dropout_seed)
     }
 
     /// The logits `[windows, outputs]` of many windows' features at once; the same values as
@@ -268,11 +274,7 @@ impl DeepSignature {
                 .enumerate()
                 .map(|(i, f)| {
                     let seed = dropout_seed.map(|s| s ^ (i as u64).wrapping_mul(SEED_STRIDE));
-                    let summary = match self.config.method {
-                        Method::GraphLstm | Method::GraphTransformer => f,
-                        _ => self.lstm().forward(f),
-                    };
-                    self.head_from_summary(summary, seed)
+                    self.head_seeded(f, seed)
                 })
                 .collect();
             return Tensor::cat(logits, 0);
@@ -290,16 +292,13 @@ impl DeepSignature {
         let z = match dropout_seed {
             Some(seed) if p > 0.0 && z.device().is_autodiff() => {
                 // Inverted dropout, as burn's: keep with probability 1 − p, scale by 1/(1 − p).
-                let [rows, cols] = z.dims();
+                let ([rows, cols], device) = (z.dims(), z.device());
                 let mut rng = deepsig_md::SplitMix64::new(seed);
                 let keep = (1.0 / (1.0 - p)) as f32;
                 let mask: Vec<f32> = (0..rows * cols)
                     .map(|_| if rng.next_f64() >= p { keep } else { 0.0 })
                     .collect();
-                {
-                    let device = z.device();
-                    z * Tensor::<2>::from_data(TensorData::new(mask, [rows, cols]), &device)
-                }
+                z * Tensor::<2>::from_data(TensorData::new(mask, [rows, cols]), &device)
             }
             _ => self.dropout.forward(z),
         };

@@ -100,18 +100,17 @@ pub(crate) fn accumulated_step(
         (value, GradientsParams::from_grads(loss.backward(), model))
     };
     let at_once = if device_rng { 1 } else { rayon::current_num_threads().max(1) };
+    let device = model.devices().into_iter().next().unwrap_or_default();
     let mut accumulator = GradientsAccumulator::new();
     let mut total = 0.0;
-    for group in (0..micro_batches.len()).collect::<Vec<_>>().chunks(at_once) {
+    for first in (0..micro_batches.len()).step_by(at_once) {
+        let group = first..(first + at_once).min(micro_batches.len());
         let results: Vec<(f64, GradientsParams)> = if group.len() == 1 {
-            vec![one_micro_batch(group[0], &model)]
+            vec![one_micro_batch(first, &model)]
         } else {
             group
-                .par_iter()
-                .map(|&m| {
-                    let device = model.devices().into_iter().next().unwrap_or_default();
-                    one_micro_batch(m, &model.clone().fork(&device))
-                })
+                .into_par_iter()
+                .map(|m| one_micro_batch(m, &model.clone().fork(&device)))
                 .collect()
         };
         for (value, grads) in results {

@@ -13,7 +13,7 @@ use deepsig_md::SplitMix64;
 
 use crate::checkpoint::{CHECKPOINT_FILE, Checkpoint, Progress};
 use crate::config::TrainConfig;
-use crate::model::DeepSignature;
+use crate::model::{DeepSignature, SEED_STRIDE};
 use crate::prepare::Prepared;
 use crate::report::{self, EpochRecord};
 use crate::{FitError, TrainError, backend, io, step};
@@ -47,15 +47,15 @@ pub struct TrainOptions {
 /// as an uninterrupted one.
 fn shuffled(items: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
     let mut v = items.to_vec();
-    SplitMix64::new(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).shuffle(&mut v);
+    SplitMix64::new(seed ^ (epoch as u64).wrapping_mul(SEED_STRIDE)).shuffle(&mut v);
     v
 }
 
-/// The seed of step `step` of `epoch`: the head's dropout of its micro-batches derives from
-/// it alone, so a resumed run and any thread count draw the same masks.
-fn step_seed(seed: u64, epoch: usize, step: usize) -> u64 {
-    let mut rng = SplitMix64::new(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    (0..=step).map(|_| rng.next_u64()).last().unwrap_or(seed)
+/// The generator of an epoch's step seeds, drawn once per step in order: the head's dropout
+/// of a step's micro-batches derives from its seed alone, so a resumed run and any thread
+/// count draw the same masks.
+fn step_seeds(seed: u64, epoch: usize) -> SplitMix64 {
+    SplitMix64::new(seed ^ (epoch as u64).wrapping_mul(SEED_STRIDE))
 }
 
 /// The settings that differ between the run's saved `config.json` and `config`, as
@@ -209,6 +209,7 @@ pub fn train_observed(
         device.seed(opts.seed.wrapping_add(1 + epoch as u64));
         let (mut train_loss, mut norms) = (0.0, Vec::with_capacity(steps));
         let mut lr = config.lr;
+        let mut seeds = step_seeds(opts.seed, epoch);
         for (k, batch) in
             shuffled(&train_samples, opts.seed, epoch).chunks(config.batch).enumerate()
         {
@@ -218,7 +219,7 @@ pub fn train_observed(
             let (next, stats) = step::accumulated_step(
                 model,
                 &mut optim,
-                (batch.len(), lr, step_seed(opts.seed, epoch, k)),
+                (batch.len(), lr, seeds.next_u64()),
                 window,
                 &data.task,
                 config,
