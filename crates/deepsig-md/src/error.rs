@@ -18,6 +18,10 @@ pub enum Format {
     Trr,
     /// CHARMM / NAMD binary trajectory (`.dcd`).
     Dcd,
+    /// Amber topology (`.prmtop`, `.parm7`, `.top`).
+    Prmtop,
+    /// Amber NetCDF trajectory (`.nc`, `.ncdf`).
+    Ncdf,
 }
 
 impl Format {
@@ -30,6 +34,8 @@ impl Format {
             "xtc" => Some(Format::Xtc),
             "trr" => Some(Format::Trr),
             "dcd" => Some(Format::Dcd),
+            "prmtop" | "parm7" | "top" => Some(Format::Prmtop),
+            "nc" | "ncdf" => Some(Format::Ncdf),
             _ => None,
         }
     }
@@ -52,6 +58,8 @@ impl fmt::Display for Format {
             Format::Xtc => "xtc",
             Format::Trr => "trr",
             Format::Dcd => "dcd",
+            Format::Prmtop => "prmtop",
+            Format::Ncdf => "ncdf",
         })
     }
 }
@@ -73,7 +81,9 @@ pub enum ReadErrorKind {
     #[error("file not found")]
     NotFound,
     /// The extension names no supported format.
-    #[error("unknown file extension {0:?} (expected one of pdb, ent, gro, psf, xtc, trr, dcd)")]
+    #[error(
+        "unknown file extension {0:?} (expected one of pdb, ent, gro, psf, prmtop, parm7, top, xtc, trr, dcd, nc, ncdf)"
+    )]
     UnknownExtension(String),
     /// Any other I/O failure.
     #[error("i/o error: {0}")]

@@ -98,8 +98,8 @@ pub use topology::{
     cell_dimensions, cell_from_dimensions, guess_element, open_topology, parse_topology,
 };
 pub use trajectory::{
-    DcdReader, FrameRange, FrameReader, GroReader, PdbReader, ReadOptions, Trajectory, TrrReader,
-    XtcReader, check_atom_count, count_frames, count_frames_in, open_frame_reader,
+    DcdReader, FrameRange, FrameReader, GroReader, NcdfReader, PdbReader, ReadOptions, Trajectory,
+    TrrReader, XtcReader, check_atom_count, count_frames, count_frames_in, open_frame_reader,
     open_frame_reader_with, read_all_frames,
 };
 pub use window::{SubWindowMode, Window, WindowError, Windowing, sub_windows};

@@ -15,9 +15,9 @@ pub struct Atom {
     pub chain: String,
     /// Element symbol, capitalised (`C`, `Cl`); guessed from the name when the file has none.
     pub element: String,
-    /// Mass in Dalton, when the file gives one (PSF).
+    /// Mass in Dalton, when the file gives one (PSF, prmtop).
     pub mass: Option<f64>,
-    /// Partial charge in e, when the file gives one (PSF).
+    /// Partial charge in e, when the file gives one (PSF, prmtop).
     pub charge: Option<f64>,
 }
 
@@ -37,7 +37,7 @@ pub struct Topology {
     /// Bonds listed by the file (PSF `!NBOND`, PDB `CONECT`), as atom-index pairs with `i < j`,
     /// deduplicated and sorted. Empty when the file lists none.
     pub bonds: Vec<(u32, u32)>,
-    /// Reference coordinates in Angstrom, when the file has them (PDB, GRO).
+    /// Reference coordinates in Angstrom, when the file has them (PDB, GRO; not PSF, prmtop).
     pub positions: Option<Vec<[f32; 3]>>,
     /// The unit cell of the reference coordinates, when the file has one.
     pub unit_cell: Option<UnitCell>,

@@ -1,6 +1,7 @@
 //! File-reader tests: real MDAnalysis test files against reference arrays, generated fixtures,
 //! and seeded corruptions that must give errors, never panics.
 
+mod amber;
 mod common;
 mod generated;
 mod generated_text;

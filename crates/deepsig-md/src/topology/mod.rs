@@ -1,8 +1,9 @@
-//! Topology readers (PDB, GRO, PSF) and the helpers they share: element guessing, cells.
+//! Topology readers (PDB, GRO, PSF, Amber prmtop) and the helpers they share: element guessing, cells.
 
 mod cell;
 pub(crate) mod gro;
 pub(crate) mod pdb;
+mod prmtop;
 mod psf;
 
 use std::path::Path;
@@ -13,7 +14,7 @@ use crate::model::Topology;
 pub(crate) use cell::cell_from_nm_vectors;
 pub use cell::{cell_dimensions, cell_from_dimensions};
 
-/// Reads a topology, choosing the parser from the file extension (`pdb`/`ent`, `gro`, `psf`).
+/// Reads a topology, choosing the parser from the file extension (`pdb`/`ent`, `gro`, `psf`, `prmtop`/`parm7`/`top`).
 ///
 /// PDB and GRO files also fill [`Topology::positions`] (first model / frame) and
 /// [`Topology::unit_cell`]. A trajectory-only extension or an unknown one is an error.
@@ -24,12 +25,13 @@ pub fn open_topology(path: impl AsRef<Path>) -> Result<Topology, ReadError> {
         Format::Pdb => pdb::parse_topology,
         Format::Gro => gro::parse_topology,
         Format::Psf => psf::parse_topology,
+        Format::Prmtop => prmtop::parse_topology,
         other => {
             return Err(ReadError::new(
                 path,
                 Some(other),
                 ReadErrorKind::Unsupported(format!(
-                    "{other} is a trajectory format; a topology must be pdb, gro or psf"
+                    "{other} is a trajectory format; a topology must be pdb, gro, psf or prmtop"
                 )),
             ));
         }
@@ -45,6 +47,7 @@ pub fn parse_topology(text: &str, format: Format) -> Result<Topology, ReadError>
         Format::Pdb => pdb::parse_topology(text),
         Format::Gro => gro::parse_topology(text),
         Format::Psf => psf::parse_topology(text),
+        Format::Prmtop => prmtop::parse_topology(text),
         other => Err(LineError::new(
             0,
             ReadErrorKind::Unsupported(format!("{other} is not a topology format")),

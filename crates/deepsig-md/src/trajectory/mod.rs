@@ -1,8 +1,9 @@
-//! Trajectory readers (XTC, TRR, DCD, multi-model PDB, multi-frame GRO) and a reader over
+//! Trajectory readers (XTC, TRR, DCD, Amber NetCDF, multi-model PDB, multi-frame GRO) and a reader over
 //! several files concatenated, with start/stop/stride.
 
 mod dcd;
 mod index;
+mod ncdf;
 mod source;
 mod text;
 mod trr;
@@ -17,6 +18,7 @@ use crate::error::{Format, ReadError, ReadErrorKind, ReadWarning};
 use crate::model::{Frame, Topology};
 
 pub use dcd::DcdReader;
+pub use ncdf::NcdfReader;
 pub use text::{GroReader, PdbReader};
 pub use trr::TrrReader;
 pub use xtc::XtcReader;
@@ -75,13 +77,8 @@ pub fn open_frame_reader_with(
         Format::Trr => Box::new(TrrReader::new(buf, path)?),
         Format::Pdb => Box::new(PdbReader::new(buf, path)?),
         Format::Gro => Box::new(GroReader::new(buf, path)?),
-        Format::Psf => {
-            return Err(ReadError::new(
-                path,
-                Some(format),
-                ReadErrorKind::Unsupported("a psf file holds no coordinates".into()),
-            ));
-        }
+        Format::Ncdf => Box::new(NcdfReader::open(path, options)?),
+        Format::Psf | Format::Prmtop => return Err(no_coordinates(path, format)),
     })
 }
 
@@ -319,12 +316,20 @@ pub fn count_frames_in<R: BufRead + Seek>(reader: R, format: Format) -> Result<u
         Format::Trr => count_with(&mut TrrReader::new(reader, label)?),
         Format::Pdb => count_with(&mut PdbReader::new(reader, label)?),
         Format::Gro => count_with(&mut GroReader::new(reader, label)?),
-        Format::Psf => Err(ReadError::new(
-            label,
-            Some(format),
-            ReadErrorKind::Unsupported("a psf file holds no coordinates".into()),
-        )),
+        Format::Ncdf => {
+            let mut reader = reader;
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes).map_err(|e| ReadError::io(label, Some(format), e))?;
+            count_with(&mut NcdfReader::from_bytes(bytes, label, ReadOptions::default())?)
+        }
+        Format::Psf | Format::Prmtop => Err(no_coordinates(label, format)),
     }
+}
+
+/// The error for a topology-only format given as a trajectory.
+fn no_coordinates(path: &Path, format: Format) -> ReadError {
+    let msg = format!("a {format} file holds no coordinates; give it as the topology");
+    ReadError::new(path, Some(format), ReadErrorKind::Unsupported(msg))
 }
 
 fn count_with(reader: &mut dyn FrameReader) -> Result<usize, ReadError> {
