@@ -156,6 +156,11 @@ fn read<'py>(
     atoms.set_item("segids", picked.iter().map(|a| a.segid.as_str()).collect::<Vec<_>>())?;
     atoms.set_item("chains", picked.iter().map(|a| a.chain.as_str()).collect::<Vec<_>>())?;
     atoms.set_item("elements", picked.iter().map(|a| a.element.as_str()).collect::<Vec<_>>())?;
+    let or_nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    let masses = picked.iter().map(|a| or_nan(a.mass)).collect();
+    atoms.set_item("masses", PyArray1::from_vec(py, masses))?;
+    let charges = picked.iter().map(|a| or_nan(a.charge)).collect();
+    atoms.set_item("charges", PyArray1::from_vec(py, charges))?;
     out.set_item("atoms", atoms)?;
     let indices: Vec<i64> = selected.indices().iter().map(|&i| i64::from(i)).collect();
     out.set_item("indices", PyArray1::from_vec(py, indices))?;

@@ -11,11 +11,12 @@ use crate::model::{Atom, Topology};
 /// come out in kcal/mol; dividing gives charges in e (the factor MDAnalysis uses).
 const AMBER_CHARGE_UNIT: f64 = 18.2223;
 
-/// One `%FLAG` section: its fixed-width field layout and its data lines.
+/// One `%FLAG` section: its `%FORMAT` (parsed only when the section is read, so composite
+/// formats of sections we skip, such as CHAMBER's `(i2,a78)`, do not matter) and data lines.
 struct Section<'a> {
     flag_line: usize,
-    per_line: usize,
-    width: usize,
+    /// `(line, text after %FORMAT)`.
+    format: Option<(usize, &'a str)>,
     /// `(1-based line number, text)` of each data line.
     lines: Vec<(usize, &'a str)>,
 }
@@ -23,14 +24,16 @@ struct Section<'a> {
 impl<'a> Section<'a> {
     /// The fields in file order with their line numbers: each data line cut into `per_line`
     /// fields of `width` columns (the last one may be short when trailing blanks were trimmed).
-    fn fields(&self) -> impl Iterator<Item = (usize, &'a [u8])> + '_ {
-        self.lines.iter().flat_map(move |&(line, text)| {
+    fn fields(&self) -> Result<impl Iterator<Item = (usize, &'a [u8])> + '_, LineError> {
+        let (at, spec) = self.format.unwrap_or((self.flag_line, ""));
+        let (per_line, width) = parse_format(spec, at)?;
+        Ok(self.lines.iter().flat_map(move |&(line, text)| {
             let bytes = text.as_bytes();
-            (0..self.per_line)
-                .map(move |k| k * self.width)
+            (0..per_line)
+                .map(move |k| k * width)
                 .take_while(move |&start| start < bytes.len())
-                .map(move |start| (line, &bytes[start..(start + self.width).min(bytes.len())]))
-        })
+                .map(move |start| (line, &bytes[start..(start + width).min(bytes.len())]))
+        }))
     }
 }
 
@@ -52,17 +55,24 @@ impl<'a> Sections<'a> {
                     by_flag.insert(name, section);
                 }
                 let name = flag.split_whitespace().next().unwrap_or("");
-                let section = Section { flag_line: number, per_line: 0, width: 0, lines: vec![] };
+                let section = Section { flag_line: number, format: None, lines: vec![] };
                 current = Some((name, section));
                 pending_format = true;
             } else if let Some(format) = line.strip_prefix("%FORMAT") {
                 let Some((_, section)) = current.as_mut() else {
                     return Err(LineError::corrupt(number, "%FORMAT before any %FLAG"));
                 };
-                (section.per_line, section.width) = parse_format(format, number)?;
+                section.format = Some((number, format));
                 pending_format = false;
+            } else if line.starts_with("%COMMENT") || (line.starts_with("%VERSION") && number == 1)
+            {
+                // Nothing we read.
             } else if line.starts_with('%') {
-                // %VERSION and %COMMENT lines carry nothing we read.
+                let msg = format!(
+                    "{:?} is not a %VERSION (first line), %FLAG, %FORMAT or %COMMENT line",
+                    line.trim()
+                );
+                return Err(LineError::corrupt(number, msg));
             } else if let Some((name, section)) = current.as_mut() {
                 if pending_format {
                     let msg = format!("%FLAG {name} has no %FORMAT line before its data");
@@ -95,7 +105,7 @@ impl<'a> Sections<'a> {
     ) -> Result<Vec<T>, LineError> {
         let section = self.require(flag)?;
         let mut out = Vec::new();
-        for (line, field) in section.fields().take(n) {
+        for (line, field) in section.fields()?.take(n) {
             let text = std::str::from_utf8(field)
                 .map_err(|_| LineError::corrupt(line, format!("%FLAG {flag} holds non-ASCII")))?;
             out.push(parse(text).ok_or_else(|| LineError::parse(line, flag_field(flag), text))?);

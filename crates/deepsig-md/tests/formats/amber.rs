@@ -265,7 +265,8 @@ fn prmtop_atoms_residues_charges_and_bonds() {
 
 #[test]
 fn prmtop_errors_name_the_rule() {
-    let cases: [(String, &str); 6] = [
+    let cases: [(String, &str); 7] = [
+        (PRMTOP.replace("%COMMENT charges", "%BAD LINE"), "is not a %VERSION"),
         ("; GROMACS topology\n[ moleculetype ]\n".into(), "GROMACS"),
         (PRMTOP.replace("%FLAG POINTERS", "%FLAG NOPE"), "no %FLAG POINTERS"),
         (PRMTOP.replace("N   H   CA  C   O", "N   H   CA"), "ATOM_NAME holds 3 values"),

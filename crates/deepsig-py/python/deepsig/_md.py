@@ -18,9 +18,11 @@ class DeepsigWarning(UserWarning):
     """A reader's warning: the data were read, but something about the file was odd."""
 
 
-@dataclass(frozen=True)
+# eq=False: the numpy fields have no single truth value.
+@dataclass(frozen=True, eq=False)
 class Atoms:
-    """Per selected atom, in selection order."""
+    """Per selected atom, in selection order. ``masses`` (Da) and ``charges`` (e) are float64
+    arrays, NaN where the topology gives none (PDB, GRO)."""
 
     names: List[str]
     resnames: List[str]
@@ -28,6 +30,8 @@ class Atoms:
     segids: List[str]
     chains: List[str]
     elements: List[str]
+    masses: np.ndarray
+    charges: np.ndarray
 
     def __len__(self) -> int:
         return len(self.names)
@@ -84,8 +88,8 @@ def read(
     dtype: str = "float32",
     allow_truncated: bool = False,
 ) -> MDData:
-    """Reads the selected atoms of ``trajectories`` (XTC, TRR, DCD, multi-model PDB or
-    multi-frame GRO, concatenated) of ``topology`` (PDB, GRO, PSF), frames
+    """Reads the selected atoms of ``trajectories`` (XTC, TRR, DCD, Amber NetCDF, multi-model
+    PDB or multi-frame GRO, concatenated) of ``topology`` (PDB, GRO, PSF, Amber prmtop), frames
     ``start:stop:stride``; without trajectories, a PDB or GRO topology's own frames.
 
     Per frame, in order: make molecules whole (``unwrap``), superpose the selection on the
