@@ -8,10 +8,10 @@ use super::DtypeArg;
 
 #[derive(Debug, Args)]
 pub(crate) struct InfoArgs {
-    /// Read atoms, residues, segments and bonds from TOPOLOGY (.pdb, .gro or .psf).
+    /// Read atoms, residues, segments and bonds from TOPOLOGY (.pdb, .gro, .psf or .prmtop).
     #[arg(value_name = "TOPOLOGY", help_heading = "INPUT")]
     pub(crate) topology: PathBuf,
-    /// Count frames, time step and box in these trajectories (.xtc, .trr, .dcd, .pdb, .gro),
+    /// Count frames, time step and box in these trajectories (.xtc, .trr, .dcd, .nc, .pdb, .gro),
     /// read in order as one; without any, a PDB or GRO topology is its own trajectory.
     #[arg(value_name = "TRAJECTORY", help_heading = "INPUT")]
     pub(crate) trajectories: Vec<PathBuf>,
@@ -29,10 +29,10 @@ pub(crate) struct InfoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ExtractArgs {
-    /// Read atom names, residues and bonds from TOPOLOGY (.pdb, .gro or .psf).
+    /// Read atom names, residues and bonds from TOPOLOGY (.pdb, .gro, .psf or .prmtop).
     #[arg(value_name = "TOPOLOGY", help_heading = "INPUT")]
     pub(crate) topology: PathBuf,
-    /// Read frames from these trajectories (.xtc, .trr, .dcd, .pdb, .gro), concatenated in order.
+    /// Read frames from these trajectories (.xtc, .trr, .dcd, .nc, .pdb, .gro), concatenated in order.
     #[arg(value_name = "TRAJECTORY", required = true, help_heading = "INPUT")]
     pub(crate) trajectories: Vec<PathBuf>,
     /// Start at frame S (0-based, counted over all files).
@@ -81,7 +81,7 @@ pub(crate) struct ExtractArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchReadArgs {
-    /// Check the trajectories' atom count against TOPOLOGY (.pdb, .gro or .psf).
+    /// Check the trajectories' atom count against TOPOLOGY (.pdb, .gro, .psf or .prmtop).
     #[arg(value_name = "TOPOLOGY", help_heading = "INPUT")]
     pub(crate) topology: PathBuf,
     /// Read every frame of these trajectories, in order.
