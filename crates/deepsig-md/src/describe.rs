@@ -113,7 +113,7 @@ fn read_frames(
         return Ok(Frames { count: 0, first: None, time_step_ps: None, warnings: Vec::new() });
     }
     let range = FrameRange { start: 0, stop: Some(2), stride: 1 };
-    let mut traj = Trajectory::open_with(paths, range, options)?;
+    let mut traj = Trajectory::open_with(paths, range, options.clone())?;
     check_atom_count(topology, topology_path, &traj)?;
     let mut frames = [Frame::default(), Frame::default()];
     let mut read = 0;

@@ -132,7 +132,13 @@ pub enum ReadErrorKind {
 }
 
 /// A failed read: which file, format, frame and place, and what rule was broken.
-#[derive(Debug)]
+///
+/// No `source`: the message already ends with the I/O error's own text, and a source would
+/// make `{err:#}` (the CLI) and the Python cause chain print it twice. The error stays
+/// reachable as [`ReadErrorKind::Io`].
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {kind}", self.place())]
+#[non_exhaustive]
 pub struct ReadError {
     /// The file (or a label such as `<bytes>` for in-memory input).
     pub path: PathBuf,
@@ -174,28 +180,33 @@ impl ReadError {
     }
 }
 
-impl fmt::Display for ReadError {
+/// Where a [`ReadError`] happened: file, format, frame, line or byte.
+struct Place<'a>(&'a ReadError);
+
+impl ReadError {
+    fn place(&self) -> Place<'_> {
+        Place(self)
+    }
+}
+
+impl fmt::Display for Place<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(format) = self.format {
+        let e = self.0;
+        write!(f, "{}", e.path.display())?;
+        if let Some(format) = e.format {
             write!(f, " ({format})")?;
         }
-        if let Some(frame) = self.frame {
+        if let Some(frame) = e.frame {
             write!(f, ", frame {frame}")?;
         }
-        match self.location {
+        match e.location {
             Some(Location::Line(line)) => write!(f, ", line {line}")?,
             Some(Location::Offset(off)) => write!(f, ", byte {off}")?,
             None => {}
         }
-        write!(f, ": {}", self.kind)
+        Ok(())
     }
 }
-
-// No `source`: the Display already ends with the I/O error's own text, and a source would
-// make `{err:#}` (the CLI) and the Python cause chain print it twice. The error stays
-// reachable as `ReadErrorKind::Io`.
-impl std::error::Error for ReadError {}
 
 /// A recoverable oddity found while reading; the data returned with it is sound.
 #[derive(Debug, Clone, PartialEq, Eq)]

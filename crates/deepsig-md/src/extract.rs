@@ -84,7 +84,7 @@ pub fn system_bonds(
 }
 
 /// What [`extract`] does besides reading.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtractOptions {
     /// Which frames.
     pub range: FrameRange,
@@ -248,10 +248,10 @@ pub fn extract(
     options: &ExtractOptions,
     mut sink: impl FnMut(ExtractedFrame<'_>),
 ) -> Result<ExtractSummary, ExtractError> {
-    let mut traj = Trajectory::open_with(paths, options.range, options.read)?;
+    let mut traj = Trajectory::open_with(paths, options.range, options.read.clone())?;
     check_atom_count(topology, topology_path, &traj)?;
     let whole = if options.unwrap {
-        Some(make_whole_plan(topology, topology_path, paths, selected, options.read)?)
+        Some(make_whole_plan(topology, topology_path, paths, selected, options.read.clone())?)
     } else {
         None
     };

@@ -43,6 +43,7 @@
 #![deny(missing_docs)]
 
 mod align;
+mod atomic;
 pub mod bench;
 mod describe;
 mod error;
@@ -66,6 +67,7 @@ pub use align::{
     AlignError, Aligner, PrincipalAxes, Superposition, center, centroid, principal_axes, rmsd,
     superpose,
 };
+pub use atomic::write_atomically;
 pub use describe::{
     DescribeError, Segment, SystemInfo, describe, frame_sources, model_graph, segments,
 };
@@ -77,7 +79,7 @@ pub use extract::{
 pub use graph::{
     BondOptions, BondSource, Graph, GraphError, GraphSummary, ResidueGraph, SelectionGraph,
     TRACE_MAX_DISTANCE, bond_graph, bonds, contact_graph, covalent_radius, guess_bonds,
-    peptide_bonds, residues, selection_graph,
+    peptide_bonds, residue_ordinals, residues, selection_graph,
 };
 pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System, SystemSource};
 pub use model::{Atom, Frame, Topology, UnitCell};
@@ -98,8 +100,8 @@ pub use topology::{
     cell_dimensions, cell_from_dimensions, guess_element, open_topology, parse_topology,
 };
 pub use trajectory::{
-    DcdReader, FrameRange, FrameReader, GroReader, NcdfReader, PdbReader, ReadOptions, Trajectory,
-    TrrReader, XtcReader, check_atom_count, count_frames, count_frames_in, open_frame_reader,
-    open_frame_reader_with, read_all_frames,
+    DcdReader, FrameIndexPlace, FrameRange, FrameReader, GroReader, NcdfReader, PdbReader,
+    ReadOptions, Trajectory, TrrReader, XtcReader, check_atom_count, count_frames, count_frames_in,
+    open_frame_reader, open_frame_reader_with, read_all_frames,
 };
 pub use window::{SubWindowMode, Window, WindowError, Windowing, sub_windows};

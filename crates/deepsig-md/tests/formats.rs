@@ -3,6 +3,7 @@
 
 mod amber;
 mod common;
+mod frame_index;
 mod generated;
 mod generated_text;
 mod mutate;

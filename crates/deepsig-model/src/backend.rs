@@ -12,8 +12,6 @@
 //! (tracel-llvm-bundler) downloads a prebuilt LLVM, so it fails on a machine that reaches only
 //! package registries.
 
-use std::fmt;
-
 pub use burn::tensor::Device;
 
 /// The CPU backend: Flex, burn's pure-Rust backend (SIMD kernels, rayon-parallel matmul).
@@ -30,11 +28,17 @@ pub type GpuBackend = burn::backend::Cube;
 pub const DEVICE_NAMES: [&str; 3] = ["cpu", "cuda", "wgpu"];
 
 /// A device name that is unknown, or names a backend this build does not include.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeviceError {
     /// Not one of [`DEVICE_NAMES`].
+    #[error("unknown device {0:?}: expected one of {names}", names = DEVICE_NAMES.join(", "))]
     Unknown(String),
     /// A known backend whose cargo feature was not enabled when this crate was built.
+    #[error(
+        "device {name:?} is not compiled into this build: rebuild with `--features {feature}` \
+         (deepsig-model) to use it"
+    )]
     NotCompiled {
         /// The device name asked for.
         name: &'static str,
@@ -42,23 +46,6 @@ pub enum DeviceError {
         feature: &'static str,
     },
 }
-
-impl fmt::Display for DeviceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DeviceError::Unknown(name) => {
-                write!(f, "unknown device {name:?}: expected one of {}", DEVICE_NAMES.join(", "))
-            }
-            DeviceError::NotCompiled { name, feature } => write!(
-                f,
-                "device {name:?} is not compiled into this build: rebuild with \
-                 `--features {feature}` (deepsig-model) to use it"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for DeviceError {}
 
 /// The device for `name` (`cpu`, `cuda`, `wgpu`, case-insensitive; `cuda:N` picks GPU `N`),
 /// without autodiff. Call [`Device::autodiff`] on it (or use [`train_device`]) to train.

@@ -96,6 +96,7 @@ fn synthetic_system(atoms: usize) -> SystemData {
         atom_names: (0..atoms).map(|i| names[i % 4].to_string()).collect(),
         residue_names: (0..atoms).map(|i| ["ALA", "GLY", "LEU"][(i / 4) % 3].to_string()).collect(),
         residue_ids: (0..atoms).map(|i| (i / 4) as i32).collect(),
+        residues: (0..atoms).map(|i| (i / 4) as u32).collect(),
         segment_ids: vec![String::new(); atoms],
         reference: Vec::new(),
         topology_indices: (0..atoms as u32).collect(),

@@ -23,6 +23,10 @@ pub struct SystemData {
     pub residue_names: Vec<String>,
     /// Residue numbers of the selected atoms.
     pub residue_ids: Vec<i32>,
+    /// The residue of each selected atom, numbered 0, 1, … in order of appearance
+    /// ([`deepsig_md::residue_ordinals`], the one definition of a residue; for a graph system,
+    /// each node its own).
+    pub residues: Vec<u32>,
     /// Segment identifiers of the selected atoms (PSF segid, PDB segid or chain; may be empty).
     pub segment_ids: Vec<String>,
     /// Index of each selected atom in the topology.

@@ -22,7 +22,7 @@ use crate::error::DataError;
 use crate::reference::{ReferenceOrigin, References, atom_keys};
 
 /// How raw frames become model input.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DatasetOptions {
     /// Make whole, drift removal, alignment (defaults: on, off, on).
     pub prep: PrepOptions,
@@ -111,7 +111,7 @@ impl Dataset {
                             path,
                             (&opened.topology, topology),
                             prep,
-                            (manifest.windowing(), options.read),
+                            (manifest.windowing(), options.read.clone()),
                         )
                     },
                 )?;
@@ -146,7 +146,8 @@ impl OpenSystem {
     ) -> Result<(OpenSystem, ReferenceOrigin), DataError> {
         let topology = open_topology(path)?;
         let selection = select(&topology, expression)?;
-        let first_frame = deepsig_md::first_frame_if_needed(&topology, trajectories, options.read)?;
+        let first_frame =
+            deepsig_md::first_frame_if_needed(&topology, trajectories, options.read.clone())?;
         let positions =
             topology.positions.as_deref().or(first_frame.as_ref().map(|f| f.positions.as_slice()));
         let cell =
@@ -167,6 +168,7 @@ impl OpenSystem {
             atom_names: picked.iter().map(|a| a.name.clone()).collect(),
             residue_names: picked.iter().map(|a| a.resname.clone()).collect(),
             residue_ids: picked.iter().map(|a| a.resid).collect(),
+            residues: deepsig_md::residue_ordinals(&topology, selection.indices()),
             segment_ids: picked.iter().map(|a| a.segid.clone()).collect(),
             topology_indices: selection.indices().to_vec(),
             edges: graph.edges().collect(),
@@ -260,8 +262,12 @@ pub fn system_windows(
     let mut out = Vec::with_capacity(trajectories.len().max(1));
     for path in trajectories {
         let prep = opened.prep(path, options)?;
-        let (windows, warnings) =
-            read_windows(path, (&opened.topology, topology), prep, (windowing, options.read))?;
+        let (windows, warnings) = read_windows(
+            path,
+            (&opened.topology, topology),
+            prep,
+            (windowing, options.read.clone()),
+        )?;
         out.push(TrajectoryData { system: 0, path: path.clone(), windows, warnings });
     }
     if trajectories.is_empty() {

@@ -118,7 +118,7 @@ impl GraphInput {
         contact_cutoff: f64,
     ) -> GraphInput {
         let n = system.n_atoms();
-        let residues = residue_ordinals(system);
+        let residues = system.residues.clone();
         let pairs = match edges {
             EdgeSet::Bonds => system.edges.clone(),
             EdgeSet::ResidueCliques => residue_cliques(&residues),
@@ -187,23 +187,6 @@ impl GraphInput {
         }
         out
     }
-}
-
-/// Ordinal residue of each atom: 0, 1, … in order of appearance, a new one whenever the
-/// residue id or name changes.
-pub(crate) fn residue_ordinals(system: &SystemData) -> Vec<u32> {
-    let mut residues: Vec<u32> = Vec::with_capacity(system.n_atoms());
-    let mut previous = None;
-    for (id, name) in system.residue_ids.iter().zip(&system.residue_names) {
-        let ordinal = match (previous, residues.last()) {
-            (Some(p), Some(&r)) if p == (id, name) => r,
-            (_, Some(&r)) => r + 1,
-            _ => 0,
-        };
-        residues.push(ordinal);
-        previous = Some((id, name));
-    }
-    residues
 }
 
 /// Every pair of atoms in the same residue, lower index first: the reference's graph

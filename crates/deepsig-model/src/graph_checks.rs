@@ -51,7 +51,7 @@ pub(crate) fn system_graph(
     let named = || format!("system {} ({})", system.name, system.topology.display());
     if cliques {
         // The residues the cliques are built on, as runs of equal ordinals.
-        let ordinals = crate::features::residue_ordinals(system);
+        let ordinals = &system.residues;
         let mut start = 0;
         for run in ordinals.chunk_by(|a, b| a == b) {
             if run.len() > MAX_CLIQUE_RESIDUE {

@@ -102,6 +102,7 @@ pub(crate) fn graph_system_data(edge_file: &Path, graph: &NodeGraph) -> SystemDa
         atom_names: vec!["node".to_string(); n],
         residue_names: vec!["node".to_string(); n],
         residue_ids: (0..n).map(|i| i32::try_from(i).unwrap_or(i32::MAX)).collect(),
+        residues: (0..n).map(|i| u32::try_from(i).unwrap_or(u32::MAX)).collect(),
         segment_ids: vec![String::new(); n],
         topology_indices: (0..n).map(|i| u32::try_from(i).unwrap_or(u32::MAX)).collect(),
         edges: graph.edges.clone(),

@@ -332,6 +332,7 @@ mod tests {
             topology: PathBuf::from("chain.pdb"),
             atom_names: vec!["CA".into(); n],
             residue_names: vec!["ALA".into(); n],
+            residues: residue_ids.iter().map(|&r| r as u32).collect(),
             residue_ids,
             segment_ids: vec![String::new(); n],
             reference: Vec::new(),

@@ -28,6 +28,7 @@ pub struct SeedRuns {
 /// Training of one seed failed.
 #[derive(Debug, thiserror::Error)]
 #[error("training seed {seed} into {}", out.display())]
+#[non_exhaustive]
 pub struct SeedError {
     /// The seed.
     pub seed: u64,

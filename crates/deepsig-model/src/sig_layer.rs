@@ -28,27 +28,17 @@ use crate::backend::GpuBackend;
 
 /// Why a path batch cannot go through the signature layer. Checked from shapes alone, before
 /// any data is read, so the op itself never meets an invalid shape.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SigLayerError {
     /// The options ask for a stream of signatures; this layer returns one per path.
+    #[error("the signature layer returns one signature per path: stream must be off")]
     Stream,
     /// The signature engine rejects this shape with these options (no channels, a path shorter
     /// than two points after augmentation, or an output too large).
+    #[error("signature layer: {0}")]
     Shape(deepsig_signature::Error),
 }
-
-impl std::fmt::Display for SigLayerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SigLayerError::Stream => {
-                write!(f, "the signature layer returns one signature per path: stream must be off")
-            }
-            SigLayerError::Shape(err) => write!(f, "signature layer: {err}"),
-        }
-    }
-}
-
-impl std::error::Error for SigLayerError {}
 
 /// A parameter-free layer: `[batch, length, channels]` paths to `[batch, C]` (log-)signatures.
 ///

@@ -141,11 +141,11 @@ fn every_input_that_shapes_a_window_is_in_its_cache_key() {
     f.write("m.toml", &manifest("not name C6", 3, "z"));
     assert_eq!(f.read(&options), all);
     // Each preprocessing option.
-    let mut no_align = options;
+    let mut no_align = options.clone();
     no_align.prep.align = false;
     assert_eq!(f.read(&no_align), all);
     let bonds = BondOptions { tolerance: 0.3, ..BondOptions::default() };
-    assert_eq!(f.read(&DatasetOptions { bonds, ..options }), all);
+    assert_eq!(f.read(&DatasetOptions { bonds, ..options.clone() }), all);
     // And back: the first entries are still there and still valid.
     assert!(f.read(&options).is_empty());
 }

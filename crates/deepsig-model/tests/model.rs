@@ -28,6 +28,7 @@ pub(crate) fn chain(n: usize, order: &[usize]) -> SystemData {
             .map(|&o| if o < n / 2 { "ALA" } else { "GLY" }.to_string())
             .collect(),
         residue_ids: order.iter().map(|&o| (o / 4) as i32).collect(),
+        residues: order.iter().map(|&o| (o / 4) as u32).collect(),
         segment_ids: vec![String::new(); n],
         reference: Vec::new(),
         topology_indices: (0..n as u32).collect(),

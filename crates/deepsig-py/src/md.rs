@@ -89,10 +89,10 @@ fn read<'py>(
             topology.display()
         )));
     }
-    let read_options = ReadOptions { allow_truncated };
+    let read_options = ReadOptions::allowing_truncated(allow_truncated);
     let options = ExtractOptions {
         range: FrameRange { start, stop, stride },
-        read: read_options,
+        read: read_options.clone(),
         unwrap,
         align,
         center,
@@ -198,7 +198,7 @@ fn info<'py>(
     allow_truncated: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (top, selected) = topology_and_selection(py, &topology, select)?;
-    let options = ReadOptions { allow_truncated };
+    let options = ReadOptions::allowing_truncated(allow_truncated);
     let info = py
         .detach(|| deepsig_md::describe(&top, &topology, &selected, &trajectories, options))
         .map_err(|e| match &e {

@@ -4,6 +4,7 @@ mod allocator;
 mod args;
 mod commands;
 mod npy;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -189,3 +189,53 @@ fn the_modules_of_each_crate_form_layers_without_a_cycle() {
     }
     assert!(cycles.is_empty(), "module import cycles:\n{}", cycles.join("\n"));
 }
+
+/// One style of error in the library crates above the maths: every exported `…Error` or
+/// `…ErrorKind` type derives `thiserror::Error` (its message beside each variant) and is
+/// `#[non_exhaustive]` (a new case is not a breaking change). deepsig-signature depends on
+/// nothing, so its one `Error` writes `Display` by hand.
+#[test]
+fn library_errors_derive_thiserror_and_are_non_exhaustive() {
+    let mut checked = 0;
+    for krate in ["deepsig-md", "deepsig-model"] {
+        // The public API: what lib.rs exports, or modules it makes public.
+        let lib =
+            fs::read_to_string(workspace_root().join("crates").join(krate).join("src/lib.rs"))
+                .unwrap();
+        let mut files = Vec::new();
+        rust_files(&workspace_root().join("crates").join(krate).join("src"), &mut files);
+        for file in files {
+            let text = fs::read_to_string(&file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (k, line) in lines.iter().enumerate() {
+                let Some(rest) =
+                    line.strip_prefix("pub enum ").or_else(|| line.strip_prefix("pub struct "))
+                else {
+                    continue;
+                };
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
+                let public = lib.contains(&name);
+                let module_public = file
+                    .file_stem()
+                    .is_some_and(|m| lib.contains(&format!("pub mod {}", m.to_string_lossy())));
+                if !(name.ends_with("Error") || name.ends_with("ErrorKind"))
+                    || !(public || module_public)
+                {
+                    continue;
+                }
+                let attributes: Vec<&str> = lines[..k]
+                    .iter()
+                    .rev()
+                    .map(|l| l.trim())
+                    .take_while(|l| !l.is_empty() && !l.ends_with('}') && !l.ends_with(';'))
+                    .collect();
+                let has = |needle: &str| attributes.iter().any(|a| a.contains(needle));
+                let at = format!("{}:{}", file.display(), k + 1);
+                assert!(has("thiserror::Error"), "{at}: {name} must derive thiserror::Error");
+                assert!(has("#[non_exhaustive]"), "{at}: {name} must be #[non_exhaustive]");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "checked only {checked} error types; is the scan broken?");
+}

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&policy, rest)) = data.split_first() else { return };
-    let options = ReadOptions { allow_truncated: policy & 1 == 1 };
+    let options = ReadOptions::allowing_truncated(policy & 1 == 1);
     let Ok(mut reader) = NcdfReader::from_bytes(rest.to_vec(), "fuzz.nc", options) else {
         return;
     };

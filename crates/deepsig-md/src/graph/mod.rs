@@ -11,8 +11,6 @@ mod cells;
 mod residue;
 mod selection;
 
-use std::fmt;
-
 use crate::model::UnitCell;
 use crate::periodic::{PbcError, PeriodicCell};
 use crate::select::AtomSelection;
@@ -20,7 +18,7 @@ use crate::select::AtomSelection;
 pub use bonds::{
     BondOptions, BondSource, bond_graph, bonds, covalent_radius, guess_bonds, peptide_bonds,
 };
-pub use residue::{ResidueGraph, residues};
+pub use residue::{ResidueGraph, residue_ordinals, residues};
 pub use selection::{GraphSummary, SelectionGraph, TRACE_MAX_DISTANCE, selection_graph};
 
 /// An undirected simple graph in compressed sparse row form.
@@ -218,10 +216,14 @@ pub fn contact_graph(
 }
 
 /// Why a graph could not be built.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// No `source`: `Cell` displays the periodic-box error itself, which a source would repeat
+/// under `{err:#}`; it stays reachable as `GraphError::Cell`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GraphError {
     /// An edge names a node that does not exist.
+    #[error("edge endpoint {node} is out of range for {n_nodes} nodes")]
     NodeOutOfRange {
         /// The node.
         node: usize,
@@ -229,8 +231,10 @@ pub enum GraphError {
         n_nodes: usize,
     },
     /// More nodes than 32-bit indices address.
+    #[error("{0} nodes is more than 32-bit indices address")]
     TooManyNodes(usize),
     /// Two inputs that must describe the same atoms do not.
+    #[error("{what} has {got} atoms, expected {expected}")]
     SizeMismatch {
         /// Which input.
         what: &'static str,
@@ -240,43 +244,21 @@ pub enum GraphError {
         got: usize,
     },
     /// A position is NaN or infinite.
+    #[error("atom {atom} has a non-finite position")]
     NonFinite {
         /// The atom.
         atom: usize,
     },
     /// A distance cutoff or tolerance that is not a finite positive number.
+    #[error("distance {0} must be finite and positive")]
     BadCutoff(f64),
     /// Bonds must be guessed but no coordinates were given.
+    #[error("bonds must be guessed from coordinates, but none were given")]
     NoPositions,
     /// The periodic box is unusable.
+    #[error("{0}")]
     Cell(PbcError),
 }
-
-impl fmt::Display for GraphError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GraphError::NodeOutOfRange { node, n_nodes } => {
-                write!(f, "edge endpoint {node} is out of range for {n_nodes} nodes")
-            }
-            GraphError::TooManyNodes(n) => {
-                write!(f, "{n} nodes is more than 32-bit indices address")
-            }
-            GraphError::SizeMismatch { what, expected, got } => {
-                write!(f, "{what} has {got} atoms, expected {expected}")
-            }
-            GraphError::NonFinite { atom } => write!(f, "atom {atom} has a non-finite position"),
-            GraphError::BadCutoff(c) => write!(f, "distance {c} must be finite and positive"),
-            GraphError::NoPositions => {
-                write!(f, "bonds must be guessed from coordinates, but none were given")
-            }
-            GraphError::Cell(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-// No `source`: `Cell` displays the periodic-box error itself, which a source would repeat
-// under `{err:#}`; it stays reachable as `GraphError::Cell`.
-impl std::error::Error for GraphError {}
 
 impl From<PbcError> for GraphError {
     fn from(e: PbcError) -> GraphError {

@@ -3,26 +3,53 @@
 use std::ops::Range;
 
 use super::{Graph, GraphError};
-use crate::model::Topology;
+use crate::model::{Atom, Topology};
 use crate::select::AtomSelection;
 
 /// The residues of a topology as atom-index ranges, in file order.
 ///
 /// A residue is a maximal run of consecutive atoms sharing resid, resname, segid and chain,
 /// as MDAnalysis's readers group them (a change of resid or resname starts a new residue).
+/// This is the one definition of a residue in deepsig: the residue graph, the model's residue
+/// cliques and fixed residue blocks ([`residue_ordinals`]) all use it.
 pub fn residues(topology: &Topology) -> Vec<Range<usize>> {
     let atoms = &topology.atoms;
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=atoms.len() {
-        let boundary = i == atoms.len() || {
-            let (a, b) = (&atoms[i - 1], &atoms[i]);
-            a.resid != b.resid || a.resname != b.resname || a.segid != b.segid || a.chain != b.chain
-        };
+        let boundary = i == atoms.len() || !same_residue(&atoms[i - 1], &atoms[i]);
         if boundary && i > start {
             out.push(start..i);
             start = i;
         }
+    }
+    out
+}
+
+/// Whether two neighbouring atoms of a file belong to the same residue.
+fn same_residue(a: &Atom, b: &Atom) -> bool {
+    a.resid == b.resid && a.resname == b.resname && a.segid == b.segid && a.chain == b.chain
+}
+
+/// The residue of each of the atoms `indices` (ascending topology indices, e.g. a
+/// selection's), numbered 0, 1, … in order of appearance among them: atoms of one
+/// [`residues`] range share a number.
+pub fn residue_ordinals(topology: &Topology, indices: &[u32]) -> Vec<u32> {
+    let mut residue_of = vec![0u32; topology.atoms.len()];
+    for (r, range) in residues(topology).into_iter().enumerate() {
+        residue_of[range].fill(r as u32);
+    }
+    let mut out = Vec::with_capacity(indices.len());
+    let mut previous = None;
+    for &i in indices {
+        let residue = residue_of[i as usize];
+        let ordinal = match (previous, out.last()) {
+            (Some(p), Some(&o)) if p == residue => o,
+            (_, Some(&o)) => o + 1,
+            _ => 0,
+        };
+        out.push(ordinal);
+        previous = Some(residue);
     }
     out
 }

@@ -1,6 +1,5 @@
 //! Why a manifest could not be read or is invalid: the file, the system entry and the kind.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::nodes::NodeDataError;
@@ -9,7 +8,8 @@ use crate::split::SplitPart;
 use crate::window::WindowError;
 
 /// A manifest that could not be read or is invalid.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("manifest {}{}: {kind}", file.display(), entry.as_ref().map(|e| format!(", system {e}")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct ManifestError {
     /// The manifest file.
@@ -29,18 +29,6 @@ impl ManifestError {
         ManifestError { file: file.to_path_buf(), entry, kind }
     }
 }
-
-impl fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "manifest {}", self.file.display())?;
-        if let Some(e) = &self.entry {
-            write!(f, ", system {e}")?;
-        }
-        write!(f, ": {}", self.kind)
-    }
-}
-
-impl std::error::Error for ManifestError {}
 
 /// The kinds of [`ManifestError`].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -41,7 +41,6 @@ mod glob;
 mod lexer;
 mod parser;
 
-use std::fmt;
 use std::str::FromStr;
 
 use crate::model::Topology;
@@ -184,7 +183,8 @@ pub fn select(topology: &Topology, expression: &str) -> Result<AtomSelection, Se
 }
 
 /// A selection that could not be parsed or evaluated, naming the expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("selection {selection:?}{}: {kind}", column.map(|c| format!(", column {c}")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct SelectError {
     /// The selection expression.
@@ -200,18 +200,6 @@ impl SelectError {
         SelectError { selection: selection.to_string(), column, kind }
     }
 }
-
-impl fmt::Display for SelectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "selection {:?}", self.selection)?;
-        if let Some(c) = self.column {
-            write!(f, ", column {c}")?;
-        }
-        write!(f, ": {}", self.kind)
-    }
-}
-
-impl std::error::Error for SelectError {}
 
 /// The kinds of [`SelectError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -67,7 +67,7 @@ fn read_text(path: &Path, format: Format) -> Result<String, ReadError> {
 
 /// An error at a 1-based line (0 = no line) before the path is known.
 #[derive(Debug)]
-pub(crate) struct LineError {
+pub struct LineError {
     pub(crate) line: usize,
     pub(crate) kind: ReadErrorKind,
 }

@@ -5,8 +5,10 @@ mod dcd;
 mod index;
 mod ncdf;
 mod source;
+mod stored_index;
 mod text;
 mod trr;
+mod variable;
 mod xtc;
 mod xtc_decode;
 
@@ -19,6 +21,7 @@ use crate::model::{Frame, Topology};
 
 pub use dcd::DcdReader;
 pub use ncdf::NcdfReader;
+pub use stored_index::FrameIndexPlace;
 pub use text::{GroReader, PdbReader};
 pub use trr::TrrReader;
 pub use xtc::XtcReader;
@@ -47,37 +50,47 @@ pub trait FrameReader {
     fn take_warnings(&mut self) -> Vec<ReadWarning>;
 }
 
-/// How readers treat a file that ends inside a frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How readers treat a file that ends inside a frame, and where they keep frame indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReadOptions {
     /// Read the whole frames of a file whose last frame is cut short, with a warning naming
     /// the frame and byte offset, instead of failing (the default: nothing is dropped
     /// silently).
     pub allow_truncated: bool,
+    /// Where the frame offsets of XTC and TRR files are kept between opens, so that a second
+    /// open knows the frame count and seeks at once (default: in memory only).
+    pub frame_index: FrameIndexPlace,
+}
+
+impl ReadOptions {
+    /// The defaults, with `allow_truncated` as given.
+    pub fn allowing_truncated(allow_truncated: bool) -> ReadOptions {
+        ReadOptions { allow_truncated, ..ReadOptions::default() }
+    }
 }
 
 /// Opens one trajectory file, choosing the reader from its extension; a cut-short last frame
 /// is an error.
 pub fn open_frame_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader>, ReadError> {
-    open_frame_reader_with(path, ReadOptions::default())
+    open_frame_reader_with(path, &ReadOptions::default())
 }
 
 /// Like [`open_frame_reader`], with `options`.
 pub fn open_frame_reader_with(
     path: impl AsRef<Path>,
-    options: ReadOptions,
+    options: &ReadOptions,
 ) -> Result<Box<dyn FrameReader>, ReadError> {
     let path = path.as_ref();
     let format = Format::from_path(path)?;
     let file = File::open(path).map_err(|e| ReadError::io(path, Some(format), e))?;
     let buf = BufReader::with_capacity(BUF_CAPACITY, file);
     Ok(match format {
-        Format::Dcd => Box::new(DcdReader::with_options(buf, path, options)?),
-        Format::Xtc => Box::new(XtcReader::new(buf, path)?),
-        Format::Trr => Box::new(TrrReader::new(buf, path)?),
+        Format::Dcd => Box::new(DcdReader::with_options(buf, path, options.clone())?),
+        Format::Xtc => Box::new(XtcReader::with_index(buf, path, &options.frame_index)?),
+        Format::Trr => Box::new(TrrReader::with_index(buf, path, &options.frame_index)?),
         Format::Pdb => Box::new(PdbReader::new(buf, path)?),
         Format::Gro => Box::new(GroReader::new(buf, path)?),
-        Format::Ncdf => Box::new(NcdfReader::open(path, options)?),
+        Format::Ncdf => Box::new(NcdfReader::open(path, options.clone())?),
         Format::Psf | Format::Prmtop => return Err(no_coordinates(path, format)),
     })
 }
@@ -151,12 +164,12 @@ impl Trajectory {
                 ReadErrorKind::Corrupt("no trajectory files given".into()),
             ));
         };
-        let mut current = open_frame_reader_with(first, options)?;
+        let mut current = open_frame_reader_with(first, &options)?;
         let n_atoms = current.n_atoms();
         let mut warnings = current.take_warnings();
         let mut counts = vec![current.n_frames()];
         for path in &paths[1..] {
-            let mut reader = open_frame_reader_with(path, options)?;
+            let mut reader = open_frame_reader_with(path, &options)?;
             check_count(path, reader.format(), (first, n_atoms), reader.n_atoms())?;
             warnings.extend(reader.take_warnings());
             counts.push(reader.n_frames());
@@ -244,7 +257,7 @@ impl Trajectory {
             self.done = true;
             return Ok(());
         };
-        let reader = open_frame_reader_with(path, self.options)?;
+        let reader = open_frame_reader_with(path, &self.options)?;
         check_count(path, reader.format(), (&self.paths[0], self.n_atoms), reader.n_atoms())?;
         self.current = reader;
         // Warnings of later files were gathered when the trajectory was opened.

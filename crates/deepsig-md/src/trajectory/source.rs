@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Format, Location, ReadError, ReadErrorKind};
 
 /// `Read + Seek` with a tracked position and the total length.
-pub(crate) struct Source<R> {
+pub struct Source<R> {
     inner: R,
     pos: u64,
     len: u64,

@@ -151,8 +151,8 @@ fn a_cut_short_ncdf_is_an_error_naming_frame_and_offset_unless_allowed() {
         "{text}"
     );
 
-    let allow = ReadOptions { allow_truncated: true };
-    let mut reader = open_frame_reader_with(&path, allow).unwrap();
+    let allow = ReadOptions::allowing_truncated(true);
+    let mut reader = open_frame_reader_with(&path, &allow).unwrap();
     assert_eq!(reader.n_frames(), Some(2));
     assert_eq!(frames_of(&mut *reader).unwrap().len(), 2);
     let warnings = reader.take_warnings();

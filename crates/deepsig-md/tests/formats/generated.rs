@@ -129,7 +129,7 @@ fn dcd_errors_are_clear() {
     let expected = format!("cut.dcd (dcd), frame 2, byte {start}: truncated: the last frame");
     assert!(err.to_string().starts_with(&expected), "{err}");
     assert!(err.to_string().contains("--allow-truncated"), "{err}");
-    let allow = ReadOptions { allow_truncated: true };
+    let allow = ReadOptions::allowing_truncated(true);
     let mut r = DcdReader::with_options(Cursor::new(cut), "cut.dcd", allow).expect("allowed");
     assert_eq!(r.n_frames(), Some(2));
     assert_eq!(frames_of(&mut r).expect("whole frames").len(), 2);
@@ -320,7 +320,7 @@ fn truncated_files_fail_or_are_read_up_to_the_cut_when_allowed() {
     let mut frame = deepsig_md::Frame::default();
     let mut t = Trajectory::open_with(&[&a, &b], FrameRange::default(), ReadOptions::default());
     assert!(t.is_err(), "the default options refuse the cut frame");
-    let allow = ReadOptions { allow_truncated: true };
+    let allow = ReadOptions::allowing_truncated(true);
     t = Trajectory::open_with(&[&a, &b], FrameRange::default(), allow);
     let mut t = t.expect("allowed");
     let mut seen = Vec::new();

@@ -57,7 +57,7 @@ pub(crate) fn run(args: &ExtractArgs) -> Result<()> {
             stop: args.stop,
             stride: usize::try_from(args.stride).unwrap_or(usize::MAX),
         },
-        read: ReadOptions { allow_truncated: args.allow_truncated },
+        read: ReadOptions::allowing_truncated(args.allow_truncated),
         unwrap: args.unwrap,
         align: args.align,
         center: args.center,

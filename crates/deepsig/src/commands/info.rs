@@ -13,7 +13,7 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
     let selection = md::parse_selection(&args.select)?;
     let topology = md::read_topology(&args.topology)?;
     let selected = md::select_atoms(&selection, &topology, &args.topology)?;
-    let options = ReadOptions { allow_truncated: args.allow_truncated };
+    let options = ReadOptions::allowing_truncated(args.allow_truncated);
     let info =
         deepsig_md::describe(&topology, &args.topology, &selected, &args.trajectories, options)?;
     md::print_warnings(&info.warnings);

@@ -3,28 +3,11 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use deepsig_model::report::EpochRecord;
 use deepsig_model::seeds::{SeedRuns, train_seeds};
 use deepsig_model::{TrainObserver, TrainOptions};
 
 use crate::args::{EvalArgs, TrainArgs};
-
-/// One line per epoch (and each data warning) on stderr.
-pub(crate) struct EpochLines;
-
-impl TrainObserver for EpochLines {
-    fn warning(&mut self, message: &str) {
-        eprintln!("warning: {message}");
-    }
-
-    fn epoch(&mut self, r: &EpochRecord, epochs: usize) {
-        eprintln!(
-            "epoch {:>3}/{epochs}  train loss {:.4}  validation loss {:.4}  grad norm {:.3} (max \
-             {:.3})  lr {:.2e}  {:.1}s",
-            r.epoch, r.train_loss, r.validation_loss, r.grad_norm, r.grad_norm_max, r.lr, r.seconds
-        );
-    }
-}
+use crate::progress::EpochProgress;
 
 pub(crate) fn run(args: &TrainArgs) -> Result<()> {
     let config = args.model.config()?;
@@ -52,7 +35,7 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
         resume_changed: args.resume_changed,
         cache_dir: args.cache.clone(),
     };
-    let mut lines = EpochLines;
+    let mut lines = EpochProgress::new();
     let mut quiet = deepsig_model::Quiet;
     let observer: &mut dyn TrainObserver =
         if std::io::stderr().is_terminal() || !args.json { &mut lines } else { &mut quiet };

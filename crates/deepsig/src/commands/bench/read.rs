@@ -26,6 +26,8 @@ pub(crate) fn run(args: &BenchReadArgs) -> Result<()> {
             "frames_per_s": r.frames_per_s,
             "mb_per_s": r.mb_per_s,
             "atom_frames_per_s": atom_frames_per_s,
+            "first_open_seconds": r.first_open_seconds,
+            "indexed_open_seconds": r.indexed_open_seconds,
         });
         println!("{json}");
         return Ok(());
@@ -42,6 +44,13 @@ pub(crate) fn run(args: &BenchReadArgs) -> Result<()> {
         r.frames_per_s,
         r.mb_per_s,
         atom_frames_per_s / 1e6
+    );
+    println!(
+        "open, count frames, read the last: {:.5} s without a frame index, {:.5} s with the \
+         index the first open stored ({:.0}x)",
+        r.first_open_seconds,
+        r.indexed_open_seconds,
+        r.first_open_seconds / r.indexed_open_seconds.max(1e-9)
     );
     Ok(())
 }
