@@ -7,7 +7,7 @@ use crate::graph::{Graph, GraphError, GraphSummary, SelectionGraph, residues, se
 use crate::model::{Frame, Topology};
 use crate::select::AtomSelection;
 use crate::topology::cell_dimensions;
-use crate::trajectory::{FrameRange, ReadOptions, Trajectory, check_atom_count, count_frames};
+use crate::trajectory::{FrameRange, ReadOptions, Trajectory, check_atom_count, count_frames_with};
 use crate::{Format, ReadError, ReadWarning};
 
 /// Atoms and residues of one segment (atoms sharing a segid).
@@ -120,17 +120,31 @@ fn read_frames(
     while read < 2 && traj.read_next(&mut frames[read])?.is_some() {
         read += 1;
     }
-    let count = match Trajectory::open_with(paths, FrameRange::default(), options)?.n_frames() {
-        Some(n) => n,
-        None => paths.iter().map(count_frames).sum::<Result<usize, _>>()?,
-    };
+    let mut warnings = traj.warnings().to_vec();
+    let count =
+        match Trajectory::open_with(paths, FrameRange::default(), options.clone())?.n_frames() {
+            Some(n) => n,
+            None => {
+                let mut total = 0;
+                for path in paths {
+                    let (count, more) = count_frames_with(path, &options)?;
+                    total += count;
+                    for w in more {
+                        if !warnings.contains(&w) {
+                            warnings.push(w);
+                        }
+                    }
+                }
+                total
+            }
+        };
     let time_step_ps = match (read, frames[0].time_ps, frames[1].time_ps) {
         (2, Some(t0), Some(t1)) => Some(t1 - t0),
         _ => None,
     };
     let [first, _] = frames;
     let first = (read > 0).then_some(first);
-    Ok(Frames { count, first, time_step_ps, warnings: traj.warnings().to_vec() })
+    Ok(Frames { count, first, time_step_ps, warnings })
 }
 
 /// The model's graph over `selected` ([`selection_graph`]) from the whole system's `bonds`,

@@ -14,7 +14,7 @@ use crate::graph::{BondOptions, BondSource, Graph, GraphError, bonds};
 use crate::model::{Frame, Topology, UnitCell};
 use crate::pbc::{MakeWhole, PbcError, Unwrapper};
 use crate::select::{AtomSelection, SelectError};
-use crate::trajectory::{FrameRange, ReadOptions, Trajectory, check_atom_count, count_frames};
+use crate::trajectory::{FrameRange, ReadOptions, Trajectory, check_atom_count, count_frames_with};
 use crate::{AlignError, ReadError, ReadWarning, superpose};
 
 /// Where the bonds of a system came from.
@@ -309,7 +309,10 @@ pub fn extract(
     }
     summary.warnings = traj.warnings().to_vec();
     if summary.frames == 0 {
-        let total = paths.iter().map(count_frames).sum::<Result<usize, _>>()?;
+        let mut total = 0;
+        for path in paths {
+            total += count_frames_with(path, &options.read)?.0;
+        }
         return Err(ExtractError::NoFrames {
             start: options.range.start,
             stop: options.range.stop.map_or("the end".to_string(), |s| s.to_string()),

@@ -102,6 +102,6 @@ pub use topology::{
 pub use trajectory::{
     DcdReader, FrameIndexPlace, FrameRange, FrameReader, GroReader, NcdfReader, PdbReader,
     ReadOptions, Trajectory, TrrReader, XtcReader, check_atom_count, count_frames, count_frames_in,
-    open_frame_reader, open_frame_reader_with, read_all_frames,
+    count_frames_with, open_frame_reader, open_frame_reader_with, read_all_frames,
 };
 pub use window::{SubWindowMode, Window, WindowError, Windowing, sub_windows};

@@ -9,7 +9,7 @@
 //! entry that is truncated or altered is ignored and rebuilt. Entries are written atomically.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 use crate::data::{CacheStats, WindowData};
@@ -119,6 +119,19 @@ pub(crate) fn load_or_read(
 }
 
 /// Stores `windows` and `warnings` under `key`, atomically.
+/// A writer that hashes what it writes.
+struct Hashing<'a> {
+    inner: &'a mut dyn Write,
+    hasher: blake3::Hasher,
+}
+
+impl Hashing<'_> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(bytes);
+        self.inner.write_all(bytes)
+    }
+}
+
 pub(crate) fn store(
     dir: &Path,
     key: &str,
@@ -126,25 +139,25 @@ pub(crate) fn store(
 ) -> Result<(), DataError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| DataError::io(dir, "cannot create the cache folder", e))?;
-    let mut payload = Vec::new();
-    payload.extend_from_slice(MAGIC);
-    payload.extend_from_slice(&(windows.len() as u64).to_le_bytes());
-    for w in windows {
-        payload.extend_from_slice(&(w.frames as u64).to_le_bytes());
-        for v in &w.coords {
-            payload.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    payload.extend_from_slice(&(warnings.len() as u64).to_le_bytes());
-    for w in warnings {
-        payload.extend_from_slice(&(w.len() as u64).to_le_bytes());
-        payload.extend_from_slice(w.as_bytes());
-    }
-    let digest = blake3::hash(&payload);
-    // Concurrent writers of one entry (shards on a shared file system) both rename a whole
-    // file over the same name: a reader sees one of two identical complete files.
+    // Streamed through the hash a window at a time: the entry is never held whole in memory
+    // beside the windows (BENCHMARKS.md, "Big trajectories").
     crate::io::write_atomically(&entry_path(dir, key), |w| {
-        w.write_all(&payload)?;
+        let mut out = Hashing { inner: &mut *w, hasher: blake3::Hasher::new() };
+        out.put(MAGIC)?;
+        out.put(&(windows.len() as u64).to_le_bytes())?;
+        let mut bytes = Vec::new();
+        for window in windows {
+            out.put(&(window.frames as u64).to_le_bytes())?;
+            bytes.clear();
+            bytes.extend(window.coords.iter().flat_map(|v| v.to_le_bytes()));
+            out.put(&bytes)?;
+        }
+        out.put(&(warnings.len() as u64).to_le_bytes())?;
+        for warning in warnings {
+            out.put(&(warning.len() as u64).to_le_bytes())?;
+            out.put(warning.as_bytes())?;
+        }
+        let digest = out.hasher.finalize();
         w.write_all(digest.as_bytes())
     })
     .map_err(|e| DataError::io(dir, "cannot write a cache entry in", e))

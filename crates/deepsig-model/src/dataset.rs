@@ -283,7 +283,8 @@ pub fn system_windows(
             .prep(topology, options)?
             .process(&frame)
             .map_err(|e| DataError::prep(topology, Some(0), e))?;
-        let windows = cut_windows(vec![prepared; static_frames], topology, windowing)?;
+        let kept = vec![prepared; static_frames.div_ceil(windowing.stride())];
+        let windows = cut_windows(kept, static_frames, topology, windowing)?;
         let path = topology.to_path_buf();
         out.push(TrajectoryData { system: 0, path, windows, warnings: Vec::new() });
     }
@@ -302,26 +303,39 @@ fn read_windows(
     let mut reader = Trajectory::open_with(std::slice::from_ref(&path), range, options)?;
     deepsig_md::check_atom_count(topology, top_path, &reader)?;
     let mut frame = Frame::default();
-    let mut prepared: Vec<Vec<[f32; 3]>> = Vec::new();
+    // Every frame goes through the preparation (making molecules whole follows them one by
+    // one), but only the strided frames that windows take are kept: memory is bounded by the
+    // windows, not the trajectory (BENCHMARKS.md, "Big trajectories").
+    let stride = windowing.stride();
+    let mut kept: Vec<Vec<[f32; 3]>> = Vec::new();
+    let mut n_frames = 0;
     while let Some(index) = reader.read_next(&mut frame)? {
-        prepared.push(prep.process(&frame).map_err(|e| DataError::prep(path, Some(index), e))?);
+        let prepared = prep.process(&frame).map_err(|e| DataError::prep(path, Some(index), e))?;
+        if index % stride == 0 {
+            kept.push(prepared);
+        }
+        n_frames = index + 1;
     }
     let warnings = reader.warnings().iter().map(|w| w.to_string()).collect();
-    Ok((cut_windows(prepared, path, windowing)?, warnings))
+    Ok((cut_windows(kept, n_frames, path, windowing)?, warnings))
 }
 
-/// Prepared frames (of the file `path`) cut into windows.
+/// The strided prepared frames `kept` (every `stride`-th of the `n_frames` frames of the file
+/// `path`) cut into windows, each frame's memory given up as its window is built.
 fn cut_windows(
-    prepared: Vec<Vec<[f32; 3]>>,
+    kept: Vec<Vec<[f32; 3]>>,
+    n_frames: usize,
     path: &Path,
     windowing: Windowing,
 ) -> Result<Vec<WindowData>, DataError> {
-    let windows = windowing.split(prepared.len()).map_err(|e| DataError::window(path, e))?;
+    let windows = windowing.split(n_frames).map_err(|e| DataError::window(path, e))?;
+    // Windows take consecutive strided frames from the first on (deepsig_md::window).
+    let mut frames = kept.into_iter();
     Ok(windows
         .iter()
         .map(|w| {
             let coords: Vec<f32> =
-                w.frames().flat_map(|f| prepared[f].iter().flatten().copied()).collect();
+                frames.by_ref().take(w.len()).flat_map(|f| f.into_iter().flatten()).collect();
             WindowData { frames: w.len(), coords, channels: 3 }
         })
         .collect())

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    AtomSelection, DescribeError, ExtractError, ExtractOptions, FrameRange, Graph, ReadOptions,
-    Selection, Topology,
+    AtomSelection, DescribeError, ExtractError, ExtractOptions, FrameIndexPlace, FrameRange, Graph,
+    ReadOptions, Selection, Topology,
 };
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -62,7 +62,7 @@ fn edges_array<'py>(
 /// `_core.read(...)`: a dict with `positions` (F, A, 3), `times` (F,), `boxes` (F, 6) or None,
 /// `atoms` (per selected atom), `indices`, `bonds`, `graph`, `warnings`.
 #[pyfunction]
-#[pyo3(signature = (topology, trajectories, select, start, stop, stride, unwrap, align, center, dtype, allow_truncated))]
+#[pyo3(signature = (topology, trajectories, select, start, stop, stride, unwrap, align, center, dtype, allow_truncated, frame_index))]
 #[allow(clippy::too_many_arguments)]
 fn read<'py>(
     py: Python<'py>,
@@ -77,6 +77,7 @@ fn read<'py>(
     center: bool,
     dtype: &str,
     allow_truncated: bool,
+    frame_index: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     if stride == 0 {
         return Err(PyValueError::new_err("stride: must be at least 1"));
@@ -89,7 +90,8 @@ fn read<'py>(
             topology.display()
         )));
     }
-    let read_options = ReadOptions::allowing_truncated(allow_truncated);
+    let read_options =
+        ReadOptions { allow_truncated, frame_index: FrameIndexPlace::from_name(frame_index) };
     let options = ExtractOptions {
         range: FrameRange { start, stop, stride },
         read: read_options.clone(),
@@ -186,19 +188,21 @@ fn read<'py>(
     Ok(out)
 }
 
-/// `_core.info(topology, trajectories, select, allow_truncated)`: the keys and values of
+/// `_core.info(topology, trajectories, select, allow_truncated, frame_index)`: the keys and values of
 /// `deepsig info --json`, plus `warnings`.
 #[pyfunction]
-#[pyo3(signature = (topology, trajectories, select, allow_truncated))]
+#[pyo3(signature = (topology, trajectories, select, allow_truncated, frame_index))]
 fn info<'py>(
     py: Python<'py>,
     topology: PathBuf,
     trajectories: Vec<PathBuf>,
     select: &str,
     allow_truncated: bool,
+    frame_index: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (top, selected) = topology_and_selection(py, &topology, select)?;
-    let options = ReadOptions::allowing_truncated(allow_truncated);
+    let options =
+        ReadOptions { allow_truncated, frame_index: FrameIndexPlace::from_name(frame_index) };
     let info = py
         .detach(|| deepsig_md::describe(&top, &topology, &selected, &trajectories, options))
         .map_err(|e| match &e {

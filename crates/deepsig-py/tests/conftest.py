@@ -33,3 +33,15 @@ def cli() -> str:
     if os.environ.get("DEEPSIG_REQUIRE_DATA") == "1":
         pytest.fail("no deepsig binary (set DEEPSIG_BIN or cargo build -p deepsig)")
     pytest.skip("no deepsig binary (set DEEPSIG_BIN or cargo build -p deepsig)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """Frame indexes go to the user's cache folder by default: the tests keep theirs apart."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = old

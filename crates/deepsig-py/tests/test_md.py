@@ -1,6 +1,8 @@
 """deepsig.read and deepsig.info against MDAnalysis and the CLI, and every error path."""
 
 import json
+import os
+import pathlib
 import shutil
 import subprocess
 import warnings
@@ -65,6 +67,23 @@ def test_read_frame_ranges_and_float64(copy):
     np.testing.assert_array_equal(part.positions, whole.positions[3:40:4])
     assert wide.positions.dtype == np.float64
     np.testing.assert_array_equal(wide.positions.astype(np.float32), whole.positions)
+
+
+def test_a_stored_frame_index_serves_the_next_read(copy, tmp_path):
+    top, traj = copy("adk_oplsaa.gro", "adk_oplsaa.xtc")
+    index = tmp_path / "index"
+    whole = deepsig.read(top, traj, select="name CA", frame_index=index)
+    (stored,) = index.iterdir()
+    assert stored.name.endswith("-adk_oplsaa.xtc.frames")
+    again = deepsig.read(top, traj, select="name CA", start=5, stop=9, frame_index=index)
+    np.testing.assert_array_equal(again.positions, whole.positions[5:9])
+    assert deepsig.info(top, traj, frame_index=index)["frames"] == len(whole.positions)
+    # Beside the file only when asked; the default cache folder is the user's.
+    deepsig.read(top, traj, select="name CA", frame_index="beside")
+    assert (tmp_path / ".adk_oplsaa.xtc.deepsig-frames").is_file()
+    deepsig.read(top, traj, select="name CA")
+    cache = pathlib.Path(os.environ["XDG_CACHE_HOME"]) / "deepsig" / "frame-index"
+    assert any(p.name.endswith("-adk_oplsaa.xtc.frames") for p in cache.iterdir())
 
 
 def test_align_and_center(copy):

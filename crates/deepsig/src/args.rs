@@ -14,7 +14,7 @@ pub(crate) use model::{
 };
 
 pub(crate) use apply::{EmbedArgs, ExplainArgs, PredictArgs, RunInput};
-pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs};
+pub(crate) use md::{BenchReadArgs, ExtractArgs, InfoArgs, ReadArgs};
 
 /// Deep Signature for molecular dynamics: path signatures, MD data, models.
 ///

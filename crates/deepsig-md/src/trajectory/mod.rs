@@ -316,8 +316,18 @@ pub(crate) fn first_non_finite(positions: &[[f32; 3]]) -> Option<(usize, f32)> {
 /// Counts the frames of one file: from the size (DCD), by scanning frame headers without
 /// decoding (XTC, TRR), or by parsing (PDB, GRO).
 pub fn count_frames(path: impl AsRef<Path>) -> Result<usize, ReadError> {
-    let mut reader = open_frame_reader(path)?;
-    count_with(&mut *reader)
+    Ok(count_frames_with(path, &ReadOptions::default())?.0)
+}
+
+/// [`count_frames`] with `options` (a stored frame index answers at once, and the walk stores
+/// one), with the reader's warnings.
+pub fn count_frames_with(
+    path: impl AsRef<Path>,
+    options: &ReadOptions,
+) -> Result<(usize, Vec<ReadWarning>), ReadError> {
+    let mut reader = open_frame_reader_with(path, options)?;
+    let count = count_with(&mut *reader)?;
+    Ok((count, reader.take_warnings()))
 }
 
 /// [`count_frames`] for in-memory or other seekable input of a given format.

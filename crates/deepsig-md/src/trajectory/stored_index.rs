@@ -28,6 +28,29 @@ pub enum FrameIndexPlace {
     BesideFile,
 }
 
+impl FrameIndexPlace {
+    /// The user's cache folder for frame indexes: `$XDG_CACHE_HOME/deepsig/frame-index`, else
+    /// `$HOME/.cache/deepsig/frame-index`; [`FrameIndexPlace::Memory`] when neither is set.
+    pub fn user_cache() -> FrameIndexPlace {
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let base = var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|h| h.join(".cache")));
+        base.map_or(FrameIndexPlace::Memory, |b| {
+            FrameIndexPlace::Folder(b.join("deepsig").join("frame-index"))
+        })
+    }
+
+    /// The place a user names: `cache` ([`user_cache`](Self::user_cache)), `beside`,
+    /// `memory`, or any other text as a folder.
+    pub fn from_name(name: &str) -> FrameIndexPlace {
+        match name {
+            "cache" => FrameIndexPlace::user_cache(),
+            "beside" => FrameIndexPlace::BesideFile,
+            "memory" => FrameIndexPlace::Memory,
+            folder => FrameIndexPlace::Folder(PathBuf::from(folder)),
+        }
+    }
+}
+
 const MAGIC: &[u8; 8] = b"DSFRIDX1";
 /// How much of each end of the trajectory the fingerprint hashes.
 const EDGE: u64 = 64 * 1024;

@@ -87,6 +87,7 @@ def read(
     center: bool = False,
     dtype: str = "float32",
     allow_truncated: bool = False,
+    frame_index: PathLike = "cache",
 ) -> MDData:
     """Reads the selected atoms of ``trajectories`` (XTC, TRR, DCD, Amber NetCDF, multi-model
     PDB or multi-frame GRO, concatenated) of ``topology`` (PDB, GRO, PSF, Amber prmtop), frames
@@ -96,6 +97,12 @@ def read(
     topology's coordinates, else the first frame read (``align``), subtract its centroid
     (``center``). Without these, float32 positions are the stored values bit for bit (as
     MDAnalysis reads them). Reader warnings are emitted as :class:`DeepsigWarning`.
+
+    ``frame_index`` says where the frame offsets of XTC and TRR files are kept, so that the
+    next read knows the frame count and seeks to ``start`` at once: ``"cache"`` (the user's
+    cache folder, ``$XDG_CACHE_HOME/deepsig/frame-index``), ``"beside"`` (a hidden file next
+    to each trajectory), ``"memory"`` (nowhere), or a folder. An index made for another
+    version of a file is never used.
     """
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype: {dtype!r} is not 'float32' or 'float64'")
@@ -107,6 +114,7 @@ def read(
     raw = _core.read(
         os.fspath(topology), _paths(trajectories), select, start or 0, stop, stride,
         bool(unwrap), bool(align), bool(center), dtype, bool(allow_truncated),
+        os.fspath(frame_index),
     )
     _warn(raw["warnings"])
     return MDData(
@@ -128,11 +136,16 @@ def info(
     *,
     select: str = "all",
     allow_truncated: bool = False,
+    frame_index: PathLike = "cache",
 ) -> dict:
     """The ``deepsig info --json`` dictionary of a system: atoms, residues, segments, bonds
     and where they came from, frames, time step, box, the selection and the model's graph
     over it (nodes, edges, components, isolated atoms). Reader warnings are emitted as
-    :class:`DeepsigWarning` (and listed under ``"warnings"``)."""
-    out = _core.info(os.fspath(topology), _paths(trajectories), select, bool(allow_truncated))
+    :class:`DeepsigWarning` (and listed under ``"warnings"``). ``frame_index`` as for
+    :func:`read`."""
+    out = _core.info(
+        os.fspath(topology), _paths(trajectories), select, bool(allow_truncated),
+        os.fspath(frame_index),
+    )
     _warn(out["warnings"])
     return out

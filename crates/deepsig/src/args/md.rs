@@ -6,6 +6,21 @@ use clap::Args;
 
 use super::DtypeArg;
 
+/// How trajectories are read: cut-short files, and where XTC/TRR frame indexes are kept.
+#[derive(Debug, Args)]
+pub(crate) struct ReadArgs {
+    /// Read the whole frames of a trajectory whose last frame is cut short, with a warning
+    /// (by default that is an error naming the file, frame and byte offset).
+    #[arg(long, help_heading = "INPUT")]
+    pub(crate) allow_truncated: bool,
+    /// Where the frame offsets of XTC and TRR files are kept, so that the next open knows the
+    /// frame count and seeks at once: `cache` ($XDG_CACHE_HOME/deepsig/frame-index, else
+    /// ~/.cache/deepsig/frame-index), `beside` (a hidden `.NAME.deepsig-frames` next to each
+    /// file), `memory` (nowhere), or a folder.
+    #[arg(long, value_name = "WHERE", default_value = "cache", help_heading = "INPUT")]
+    pub(crate) frame_index: String,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct InfoArgs {
     /// Read atoms, residues, segments and bonds from TOPOLOGY (.pdb, .gro, .psf or .prmtop).
@@ -15,10 +30,8 @@ pub(crate) struct InfoArgs {
     /// read in order as one; without any, a PDB or GRO topology is its own trajectory.
     #[arg(value_name = "TRAJECTORY", help_heading = "INPUT")]
     pub(crate) trajectories: Vec<PathBuf>,
-    /// Read the whole frames of a trajectory whose last frame is cut short, with a warning
-    /// (by default that is an error naming the file, frame and byte offset).
-    #[arg(long, help_heading = "INPUT")]
-    pub(crate) allow_truncated: bool,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
     /// Report how many atoms SEL selects (e.g. "protein and name CA").
     #[arg(long, value_name = "SEL", default_value = "all", help_heading = "SELECTION")]
     pub(crate) select: String,
@@ -50,10 +63,8 @@ pub(crate) struct ExtractArgs {
         help_heading = "INPUT"
     )]
     pub(crate) stride: u64,
-    /// Read the whole frames of a trajectory whose last frame is cut short, with a warning
-    /// (by default that is an error naming the file, frame and byte offset).
-    #[arg(long, help_heading = "INPUT")]
-    pub(crate) allow_truncated: bool,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
     /// Write only the atoms SEL selects (e.g. "protein and name CA"), in topology order.
     #[arg(long, value_name = "SEL", default_value = "all", help_heading = "SELECTION")]
     pub(crate) select: String,

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use deepsig_md::{ExtractOptions, FrameRange, ReadOptions};
+use deepsig_md::{ExtractOptions, FrameRange};
 
 use crate::args::{DtypeArg, ExtractArgs};
 use crate::commands::md;
@@ -57,7 +57,7 @@ pub(crate) fn run(args: &ExtractArgs) -> Result<()> {
             stop: args.stop,
             stride: usize::try_from(args.stride).unwrap_or(usize::MAX),
         },
-        read: ReadOptions::allowing_truncated(args.allow_truncated),
+        read: md::read_options(&args.read),
         unwrap: args.unwrap,
         align: args.align,
         center: args.center,

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use deepsig_md::{BondOrigin, ReadOptions};
+use deepsig_md::BondOrigin;
 use serde_json::{Value, json};
 
 use crate::args::InfoArgs;
@@ -13,7 +13,7 @@ pub(crate) fn run(args: &InfoArgs) -> Result<()> {
     let selection = md::parse_selection(&args.select)?;
     let topology = md::read_topology(&args.topology)?;
     let selected = md::select_atoms(&selection, &topology, &args.topology)?;
-    let options = ReadOptions::allowing_truncated(args.allow_truncated);
+    let options = md::read_options(&args.read);
     let info =
         deepsig_md::describe(&topology, &args.topology, &selected, &args.trajectories, options)?;
     md::print_warnings(&info.warnings);

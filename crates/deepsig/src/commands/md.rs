@@ -4,7 +4,19 @@
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
-use deepsig_md::{AtomSelection, ReadWarning, SelectErrorKind, Selection, Topology};
+use deepsig_md::{
+    AtomSelection, FrameIndexPlace, ReadOptions, ReadWarning, SelectErrorKind, Selection, Topology,
+};
+
+use crate::args::ReadArgs;
+
+/// The reader options that `--allow-truncated` and `--frame-index` give.
+pub(crate) fn read_options(args: &ReadArgs) -> ReadOptions {
+    ReadOptions {
+        allow_truncated: args.allow_truncated,
+        frame_index: FrameIndexPlace::from_name(&args.frame_index),
+    }
+}
 
 /// Parses a `--select` expression; a syntax error names the column.
 pub(crate) fn parse_selection(expression: &str) -> Result<Selection> {
