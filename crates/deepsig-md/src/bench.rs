@@ -100,10 +100,17 @@ pub fn bench_read(
     })
 }
 
-fn median(values: &[f64]) -> f64 {
+/// The median of `values`: the middle one, or the mean of the two middle ones for an even
+/// count; 0 when empty. The workspace's one median (timings, gradient norms).
+pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
+    let (n, mid) = (sorted.len(), sorted.len() / 2);
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => sorted[mid],
+        _ => 0.5 * (sorted[mid - 1] + sorted[mid]),
+    }
 }
 
 /// Opens `path`, learns its frame count (walking the file when no index knows it) and reads

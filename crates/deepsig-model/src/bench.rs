@@ -71,7 +71,7 @@ pub fn level1_product_gflops(atoms: usize, clusters: usize, device: &burn::tenso
     use burn::tensor::{Distribution, Tensor};
     let left = Tensor::<2>::random([clusters, atoms], Distribution::Default, device);
     let right = Tensor::<2>::random([atoms, 2 * clusters], Distribution::Default, device);
-    let mut seconds: Vec<f64> = (0..10)
+    let seconds: Vec<f64> = (0..10)
         .map(|_| {
             let start = Instant::now();
             let _ = left.clone().matmul(right.clone()).into_data();
@@ -79,8 +79,7 @@ pub fn level1_product_gflops(atoms: usize, clusters: usize, device: &burn::tenso
         })
         .skip(1) // warm-up
         .collect();
-    seconds.sort_by(f64::total_cmp);
-    2.0 * (clusters * atoms * 2 * clusters) as f64 / seconds[seconds.len() / 2] / 1e9
+    2.0 * (clusters * atoms * 2 * clusters) as f64 / deepsig_md::bench::median(&seconds) / 1e9
 }
 
 fn synthetic_system(atoms: usize) -> SystemData {

@@ -76,11 +76,7 @@ pub fn evaluate_run(
 ) -> Result<serde_json::Value, TrainError> {
     let saved = read_run_config(run)?;
     let manifest = manifest.map(Path::to_path_buf).unwrap_or(saved.manifest);
-    let cache = run
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .join(".deepsig-cache");
+    let cache = crate::io::default_cache_dir(run);
     let data = Prepared::load(&manifest, &saved.config, saved.seed, Some(&cache))?;
     let device = backend::device_from_str(device)?;
     let best = best_checkpoint(run)?;

@@ -1,7 +1,7 @@
 //! Files written so that a crash never leaves half of one: every output goes to a temporary
 //! file in the same folder, is flushed to disk, and is renamed over the target in one step.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::TrainError;
 
@@ -30,4 +30,15 @@ pub(crate) fn save_bytes(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
 pub(crate) fn save_json(path: &Path, value: &impl serde::Serialize) -> Result<(), TrainError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| TrainError::run(path, e))?;
     save_bytes(path, text.as_bytes())
+}
+
+/// The cache folder a run uses when none is given: `.deepsig-cache` beside the run folder.
+pub fn default_cache_dir(out: &Path) -> PathBuf {
+    cache_dir_in(out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+}
+
+/// The cache folder kept in `folder` (a benchmark's or a Slurm job's output folder, whose
+/// runs share it): `folder/.deepsig-cache`.
+pub fn cache_dir_in(folder: &Path) -> PathBuf {
+    folder.join(".deepsig-cache")
 }

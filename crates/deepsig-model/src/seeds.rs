@@ -1,19 +1,13 @@
 //! Several seeds of one configuration (`deepsig train --seeds N`, `deepsig.train(seeds=N)`):
 //! one run folder per seed, the mean ± std over them, and `summary.json`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::TrainError;
 use crate::metrics::summarise_seeds;
 use crate::training::{TrainObserver, TrainOptions, train_observed};
 
-/// The cache folder a run uses when none is given: `.deepsig-cache` beside the run folder.
-pub fn default_cache_dir(out: &Path) -> PathBuf {
-    out.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .join(".deepsig-cache")
-}
+pub use crate::io::{cache_dir_in, default_cache_dir};
 
 /// The runs of every seed and their summary.
 #[derive(Debug, Clone)]

@@ -249,7 +249,7 @@ pub fn train_observed(
             validation: data.task.metrics(&val.predictions, &val.targets),
             seconds: epoch_start.elapsed().as_secs_f64(),
             lr,
-            grad_norm: median(&mut norms),
+            grad_norm: deepsig_md::bench::median(&norms),
             grad_norm_max: norms.iter().copied().fold(0.0, f64::max),
         };
         observer.epoch(&record, config.epochs);
@@ -302,14 +302,4 @@ pub fn train_observed(
     // Last: a run folder with metrics.json is a finished run.
     io::save_json(&out.join("metrics.json"), &metrics)?;
     Ok(metrics)
-}
-
-/// The median of `values` (0 when empty); reorders them.
-fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 { values[mid] } else { 0.5 * (values[mid - 1] + values[mid]) }
 }

@@ -22,12 +22,9 @@ struct Timing {
     median_ms: f64,
 }
 
-fn summarise(mut samples: Vec<f64>) -> Timing {
-    samples.sort_by(f64::total_cmp);
-    let n = samples.len();
-    let median =
-        if n % 2 == 1 { samples[n / 2] } else { 0.5 * (samples[n / 2 - 1] + samples[n / 2]) };
-    Timing { min_ms: samples[0] * 1e3, median_ms: median * 1e3 }
+fn summarise(samples: Vec<f64>) -> Timing {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    Timing { min_ms: min * 1e3, median_ms: deepsig_md::bench::median(&samples) * 1e3 }
 }
 
 fn time_runs(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Timing> {

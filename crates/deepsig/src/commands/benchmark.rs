@@ -313,7 +313,7 @@ fn train_child(
         .args(["--preset", &plan.model.preset, "--device", &plan.device, "--json"])
         .args(["--seed", &seed.to_string()])
         .arg("--cache")
-        .arg(plan.out.join(".deepsig-cache"));
+        .arg(deepsig_model::seeds::cache_dir_in(&plan.out));
     for item in &plan.model.overrides {
         command.args(["--set", item]);
     }

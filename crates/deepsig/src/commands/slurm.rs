@@ -72,7 +72,7 @@ fn scripts(args: &SlurmArgs, exe: &Path) -> Result<Vec<(&'static str, String)>> 
         .collect::<Vec<_>>()
         .join(" ");
     let (m, o) = (quote(&manifest.display().to_string()), quote(&out.display().to_string()));
-    let cache = quote(&out.join(".deepsig-cache").display().to_string());
+    let cache = quote(&deepsig_model::seeds::cache_dir_in(&out).display().to_string());
     let methods =
         args.methods.as_ref().map(|l| format!(" --methods {}", quote(l))).unwrap_or_default();
     let benchmark = format!(
