@@ -34,6 +34,17 @@ impl<R: BufRead> Lines<R> {
     fn error(&self, frame: usize, e: LineError) -> ReadError {
         e.into_error(&self.path, self.format).at_frame(frame)
     }
+
+    /// Fails on the first NaN or infinite coordinate of frame `frame`, just read.
+    fn check_finite(&self, frame: usize, positions: &[[f32; 3]]) -> Result<(), ReadError> {
+        match first_non_finite(positions) {
+            None => Ok(()),
+            Some((atom, value)) => {
+                let e = LineError::new(self.lineno, ReadErrorKind::NonFinite { atom, value });
+                Err(self.error(frame, e))
+            }
+        }
+    }
 }
 
 /// One text format's frame parser: what [`TextReader`] needs beyond the shared line state.
@@ -175,10 +186,7 @@ impl TextFrames for PdbFrames {
             );
             return Err(lines.error(frame_index, LineError::corrupt(lines.lineno, msg)));
         }
-        if let Some((atom, value)) = first_non_finite(&frame.positions) {
-            let e = LineError::new(lines.lineno, ReadErrorKind::NonFinite { atom, value });
-            return Err(lines.error(frame_index, e));
-        }
+        lines.check_finite(frame_index, &frame.positions)?;
         frame.unit_cell = self.cell;
         frame.time_ps = None;
         frame.step = None;
@@ -244,10 +252,7 @@ impl TextFrames for GroFrames {
             return Err(lines.error(fi, e));
         };
         frame.unit_cell = gro::parse_box(box_line, box_no).map_err(|e| lines.error(fi, e))?;
-        if let Some((atom, value)) = first_non_finite(&frame.positions) {
-            let e = LineError::new(lines.lineno, ReadErrorKind::NonFinite { atom, value });
-            return Err(lines.error(fi, e));
-        }
+        lines.check_finite(fi, &frame.positions)?;
         frame.time_ps = time;
         frame.step = step;
         Ok(true)
