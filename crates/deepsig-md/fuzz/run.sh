@@ -37,7 +37,9 @@ seed() {
         selection) printf 'protein and name CA' >"$dir/a"; printf 'not (resname HOH or segid WAT) and resid 1-2' >"$dir/b" ;;
         manifest) cp ../../examples/*/manifest.toml "$dir/" 2>/dev/null || true
             for m in ../../examples/*/manifest.toml; do cp "$m" "$dir/$(basename "$(dirname "$m")").toml"; done ;;
-        arrays) : ;;
+        arrays)
+            for f in "$DATA"/*.npy; do { printf '\0'; head -c 2048 "$f"; } >"$dir/$(basename "$f")"; done
+            printf '\2# source target\n0 1\n1 2\n2,0\n' >"$dir/edges" ;;
     esac
 }
 

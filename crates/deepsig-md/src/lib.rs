@@ -84,10 +84,12 @@ pub use graph::{
 pub use manifest::{Label, Manifest, ManifestError, ManifestErrorKind, System, SystemSource};
 pub use model::{Atom, Frame, Topology, UnitCell};
 pub use nodes::{
-    EdgeLine, NodeDataError, NodeDataErrorKind, NodeGraph, NodeSeries, read_edge_list,
-    read_node_series,
+    EdgeLine, NodeDataError, NodeDataErrorKind, NodeGraph, NodeSeries, parse_edge_list,
+    read_edge_list, read_node_series,
 };
-pub use npy::{ArrayError, ArrayErrorKind, FloatArray, NpyFloat, read_array, write_npy, write_npz};
+pub use npy::{
+    ArrayError, ArrayErrorKind, FloatArray, NpyFloat, parse_array, read_array, write_npy, write_npz,
+};
 pub use pbc::{DriftRemover, MakeWhole, PbcError, PeriodicCell, Unwrapper};
 pub use pdb_write::{PdbRecord, write_pdb};
 pub use prepare::{FramePrep, PrepError, PrepOptions};

@@ -56,9 +56,17 @@ pub struct EdgeLine {
 
 /// Reads an edge list (see the module docs) without knowing the node count yet.
 pub fn read_edge_list(path: &Path) -> Result<Vec<EdgeLine>, NodeDataError> {
+    let text = std::fs::read_to_string(path).map_err(|e| NodeDataError {
+        path: path.to_path_buf(),
+        kind: NodeDataErrorKind::Io(e.to_string()),
+    })?;
+    parse_edge_list(&text, path)
+}
+
+/// [`read_edge_list`] of text in memory; `label` names it in errors.
+pub fn parse_edge_list(text: &str, label: &Path) -> Result<Vec<EdgeLine>, NodeDataError> {
+    let path = label;
     let err = |kind| NodeDataError { path: path.to_path_buf(), kind };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| err(NodeDataErrorKind::Io(e.to_string())))?;
     let mut edges = Vec::new();
     let mut first = true;
     for (k, raw) in text.lines().enumerate() {

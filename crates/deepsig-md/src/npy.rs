@@ -74,7 +74,22 @@ mod sealed {
 pub fn read_array(path: &Path) -> Result<FloatArray, ArrayError> {
     let err = |kind| ArrayError { path: path.to_path_buf(), kind };
     let file = File::open(path).map_err(|e| err(ArrayErrorKind::Io(e.to_string())))?;
-    let mut reader = BufReader::new(file);
+    let len = file.metadata().map_or(u64::MAX, |m| m.len());
+    read_array_from(BufReader::new(file), len, path)
+}
+
+/// [`read_array`] of bytes in memory (an upload, a test); `label` names them in errors.
+pub fn parse_array(bytes: &[u8], label: &Path) -> Result<FloatArray, ArrayError> {
+    read_array_from(std::io::Cursor::new(bytes), bytes.len() as u64, label)
+}
+
+/// [`read_array`] of a seekable stream of `len` bytes.
+fn read_array_from<R: Read + Seek>(
+    mut reader: R,
+    len: u64,
+    path: &Path,
+) -> Result<FloatArray, ArrayError> {
+    let err = |kind| ArrayError { path: path.to_path_buf(), kind };
     if is_zip(&mut reader).map_err(|e| err(ArrayErrorKind::Io(e.to_string())))? {
         let mut archive = zip::ZipArchive::new(reader).map_err(|e| err(zip_error(e)))?;
         let index = npz_member(&mut archive).map_err(err)?;
@@ -86,8 +101,7 @@ pub fn read_array(path: &Path) -> Result<FloatArray, ArrayError> {
         parse_npy(member, available)
             .map_err(|kind| err(ArrayErrorKind::Member(name, Box::new(kind))))
     } else {
-        let available = reader.get_ref().metadata().map_or(u64::MAX, |m| m.len());
-        parse_npy(reader, available).map_err(err)
+        parse_npy(reader, len).map_err(err)
     }
 }
 
