@@ -109,3 +109,29 @@ fn unwrap_repairs_the_gromacs_trajectory_split_across_the_box() {
     assert!(e.contains("cut.xtc (xtc), frame 6") && e.contains("truncated"), "{e}");
     assert!(!d.join("cut.npy").exists());
 }
+
+#[test]
+fn a_stored_frame_index_is_where_frame_index_says() {
+    let Some(data) = data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["adk_oplsaa.gro", "adk_oplsaa.xtc"] {
+        std::fs::copy(data.join(name), dir.path().join(name)).unwrap();
+    }
+    let index = dir.path().join("index");
+    let info = |place: &str| {
+        let args = ["info", "adk_oplsaa.gro", "adk_oplsaa.xtc", "--json", "--frame-index", place];
+        let out = deepsig(&args, dir.path());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["frames"], 10);
+    };
+    let files = |d: &Path| std::fs::read_dir(d).map_or(0, |r| r.count());
+    info("memory");
+    assert_eq!(files(dir.path()), 2, "memory stores nothing");
+    info(arg(&index));
+    assert_eq!(files(&index), 1);
+    info(arg(&index));
+    assert_eq!(files(&index), 1, "the second open uses the index");
+    info("beside");
+    assert!(dir.path().join(".adk_oplsaa.xtc.deepsig-frames").is_file());
+}

@@ -27,7 +27,14 @@ use std::process::{Command, Output};
 
 /// Runs the built `deepsig` binary with `args` in `dir`.
 fn deepsig(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deepsig")).args(args).current_dir(dir).output().unwrap()
+    // Frame indexes go to the user's cache folder by default: the tests keep theirs apart.
+    let cache = std::env::temp_dir().join(format!("deepsig-test-cache-{}", std::process::id()));
+    Command::new(env!("CARGO_BIN_EXE_deepsig"))
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .unwrap()
 }
 
 /// A finished command's standard error as text.
