@@ -19,8 +19,10 @@ END
 fuzz_target!(|data: &[u8]| {
     let Ok(expression) = std::str::from_utf8(data) else { return };
     let Ok(selection) = Selection::parse(expression) else { return };
-    let topology = parse_topology(PDB, Format::Pdb).unwrap();
-    if let Ok(selected) = selection.evaluate(&topology) {
+    // Parsed once per process: the target measures the selection language, not the PDB reader.
+    static TOPOLOGY: std::sync::OnceLock<deepsig_md::Topology> = std::sync::OnceLock::new();
+    let topology = TOPOLOGY.get_or_init(|| parse_topology(PDB, Format::Pdb).unwrap());
+    if let Ok(selected) = selection.evaluate(topology) {
         assert!(selected.indices().iter().all(|&i| (i as usize) < topology.atoms.len()));
     }
 });
