@@ -38,6 +38,9 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
     };
     let mut atoms: Option<Vec<Atom>> = None;
     let mut bonds = Vec::new();
+    // A section given twice would leave bonds of one atom list beside another (fuzzing found
+    // bonds to atoms that a second, shorter !NATOM no longer held): each may appear once.
+    let mut seen: Vec<(&str, usize)> = Vec::new();
     let mut i = 1;
     while i < lines.len() {
         let Some((n, name)) = section_header(lines[i]) else {
@@ -45,6 +48,13 @@ pub(crate) fn parse_topology(text: &str) -> Result<Topology, LineError> {
             continue;
         };
         let start = i + 1;
+        if name == "NATOM" || name == "NBOND" {
+            if let Some((_, first)) = seen.iter().find(|(s, _)| *s == name) {
+                let msg = format!("a second !{name} section (the first is at line {first})");
+                return Err(LineError::corrupt(i + 1, msg));
+            }
+            seen.push((name, i + 1));
+        }
         match name {
             "NATOM" => {
                 let end = start.checked_add(n).filter(|&e| e <= lines.len()).ok_or_else(|| {

@@ -165,3 +165,19 @@ fn psf_flavours_parse() {
     let err = parse_topology("REMARK not a psf\n", Format::Psf).expect_err("magic");
     assert!(err.to_string().contains("starts with \"PSF\""), "{err}");
 }
+
+/// Found by fuzzing (`topology`): a second, shorter `!NATOM` after `!NBOND` left bonds to
+/// atoms the topology no longer held. A section given twice is now an error naming both lines.
+#[test]
+fn a_psf_section_given_twice_is_refused() {
+    let twice = format!("{PSF_STD}\n       1 !NATOM\n{}\n", PSF_STD.lines().nth(6).unwrap());
+    let err = parse_topology(&twice, Format::Psf).expect_err("two !NATOM sections");
+    let text = err.to_string();
+    assert!(text.contains("a second !NATOM section (the first is at line"), "{text}");
+    let bonds_twice = format!("{PSF_STD}\n       1 !NBOND: bonds\n       1       2\n");
+    let err = parse_topology(&bonds_twice, Format::Psf).expect_err("two !NBOND sections");
+    assert!(err.to_string().contains("a second !NBOND section"), "{err}");
+    // The fuzzer's input itself: an error, not a topology with dangling bonds.
+    let crash = "PSFCHEQ\n\n       1 !NATOM\n       1 A    1    MET  N    NH3  -0.30  14.007 0\n\n       1 !NBOND\n       1       1\n\n       0 !NATOM\n";
+    assert!(parse_topology(crash, Format::Psf).is_err());
+}
