@@ -135,6 +135,10 @@ fn zip_error(e: zip::result::ZipError) -> ArrayErrorKind {
     ArrayErrorKind::Archive(e.to_string())
 }
 
+/// Bracket nesting a `.npy` header may have: the dict, a structured dtype's list of tuples
+/// and a sub-array shape (`{[((`); float arrays use two.
+const MAX_HEADER_DEPTH: i64 = 4;
+
 /// Parses a `.npy` stream of at most `available` bytes. The header's length field and the
 /// data size its shape implies are checked against `available` before anything is allocated
 /// for them (fuzzing found a 12-byte file whose header length asked for 662 MB).
@@ -154,7 +158,29 @@ fn parse_npy<R: Read>(mut reader: R, available: u64) -> Result<FloatArray, Array
             "the header claims {header_len} bytes, but the file holds {available}"
         )));
     }
-    let stream = std::io::Cursor::new(prefix[..prefix_len].to_vec()).chain(reader);
+    // The header is a small Python dict; npyz's parser of Python literals backtracks
+    // exponentially in nesting depth (fuzzing found 51 nested `[` taking minutes). A float
+    // array's header nests two levels (`{` and the shape's `(`): refuse deep ones first.
+    let mut head = prefix[..prefix_len].to_vec();
+    let header_start = head.len();
+    head.resize(header_start + header_len as usize, 0);
+    reader.read_exact(&mut head[header_start..]).map_err(not_npy)?;
+    let depth = head[header_start..]
+        .iter()
+        .scan(0i64, |d, &c| {
+            *d += i64::from(matches!(c, b'[' | b'(' | b'{'))
+                - i64::from(matches!(c, b']' | b')' | b'}'));
+            Some(*d)
+        })
+        .max()
+        .unwrap_or(0);
+    if depth > MAX_HEADER_DEPTH {
+        return Err(ArrayErrorKind::NotNpy(format!(
+            "the header nests {depth} levels of brackets; a .npy header nests at most \
+             {MAX_HEADER_DEPTH}"
+        )));
+    }
+    let stream = std::io::Cursor::new(head).chain(reader);
     let npy = npyz::NpyFile::new(stream).map_err(not_npy)?;
     if npy.order() != npyz::Order::C && npy.shape().len() > 1 {
         return Err(ArrayErrorKind::FortranOrder);

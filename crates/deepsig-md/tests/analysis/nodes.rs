@@ -264,3 +264,15 @@ fn npy_headers_and_shapes_larger_than_the_file_are_refused_before_allocating() {
     assert!(err.to_string().contains("needs 8000000000 bytes of data"), "{err}");
     assert!(err.to_string().contains("s.npy"), "{err}");
 }
+
+/// Found by fuzzing (a timeout): about fifty nested `[` in a `.npy` header kept npyz's Python-literal
+/// parser backtracking for minutes. Headers nesting deeper than a `.npy` header can are now
+/// refused before npyz sees them; this is the fuzzer's input, less its selector byte.
+#[test]
+fn a_deeply_nested_npy_header_is_refused_at_once() {
+    let bytes = b"\x93\x4e\x55\x4d\x50\x59\x01\x00\x46\x00\x7b\x27\x64\x65\x73\x63\x72\x27\x3a\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x5b\x20\x27\x3c\x62\x34\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x27\x2c\x6f\x72\x74\x72\x61\x6e\x5f\x6f\x72\x64\x65\x72\x27\x3a\x20\x46\x61\x6c\x73\x65\x2c\x20\x27\x73\x68\x61\x70\x65\x27\x3a\x20\x28\x32\x2c\x20\x33\x33\x34\x21\x3f\xc0\xee\x7d";
+    let err = deepsig_md::parse_array(bytes, std::path::Path::new("nested.npy")).unwrap_err();
+    // Our check's message: the input stops before npyz's parser.
+    assert!(err.to_string().contains("the header nests 48 levels of brackets"), "{err}");
+    assert!(err.to_string().contains("nested.npy"), "{err}");
+}
