@@ -22,22 +22,6 @@ mod reference;
 mod slurm;
 mod tidy;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-/// Runs the built `deepsig` binary with `args` in `dir`.
-fn deepsig(args: &[&str], dir: &Path) -> Output {
-    // Frame indexes go to the user's cache folder by default: the tests keep theirs apart.
-    let cache = std::env::temp_dir().join(format!("deepsig-test-cache-{}", std::process::id()));
-    Command::new(env!("CARGO_BIN_EXE_deepsig"))
-        .args(args)
-        .current_dir(dir)
-        .env("XDG_CACHE_HOME", cache)
-        .output()
-        .unwrap()
-}
-
-/// A finished command's standard error as text.
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+/// The built `deepsig` binary run in a folder, and its standard error as text (one copy, in
+/// `md.rs`).
+use md::{deepsig, stderr};
