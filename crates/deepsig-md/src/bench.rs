@@ -7,7 +7,7 @@ use crate::error::ReadError;
 use crate::model::Frame;
 use crate::topology::open_topology;
 use crate::trajectory::{
-    FrameIndexPlace, ReadOptions, Trajectory, check_atom_count, open_frame_reader_with,
+    FrameIndexPlace, ReadOptions, Trajectory, check_atom_count, count_with, open_frame_reader_with,
 };
 
 /// The outcome of [`bench_read`].
@@ -121,16 +121,12 @@ fn read_last_frame(
     frame: &mut Frame,
 ) -> Result<usize, ReadError> {
     let mut reader = open_frame_reader_with(path, options)?;
-    let count = match reader.n_frames() {
-        Some(n) => n,
-        None => {
-            while reader.skip_next()? {}
-            // Text formats cannot go back: open again, as a user reading the last frame would.
-            let count = reader.next_index();
-            reader = open_frame_reader_with(path, options)?;
-            count
-        }
-    };
+    let known = reader.n_frames().is_some();
+    let count = count_with(&mut *reader)?;
+    if !known {
+        // Text formats cannot go back: open again, as a user reading the last frame would.
+        reader = open_frame_reader_with(path, options)?;
+    }
     if count > 0 && reader.seek_frame(count - 1)? {
         reader.read_next(frame)?;
     }

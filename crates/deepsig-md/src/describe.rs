@@ -7,7 +7,9 @@ use crate::graph::{Graph, GraphError, GraphSummary, SelectionGraph, residues, se
 use crate::model::{Frame, Topology};
 use crate::select::AtomSelection;
 use crate::topology::cell_dimensions;
-use crate::trajectory::{FrameRange, ReadOptions, Trajectory, check_atom_count, count_frames_with};
+use crate::trajectory::{
+    FrameRange, ReadOptions, Trajectory, check_atom_count, count_all_frames_with,
+};
 use crate::{Format, ReadError, ReadWarning};
 
 /// Atoms and residues of one segment (atoms sharing a segid).
@@ -125,14 +127,10 @@ fn read_frames(
         match Trajectory::open_with(paths, FrameRange::default(), options.clone())?.n_frames() {
             Some(n) => n,
             None => {
-                let mut total = 0;
-                for path in paths {
-                    let (count, more) = count_frames_with(path, &options)?;
-                    total += count;
-                    for w in more {
-                        if !warnings.contains(&w) {
-                            warnings.push(w);
-                        }
+                let (total, more) = count_all_frames_with(paths, &options)?;
+                for w in more {
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
                     }
                 }
                 total

@@ -14,7 +14,9 @@ use crate::graph::{BondOptions, BondSource, Graph, GraphError, bonds};
 use crate::model::{Frame, Topology, UnitCell};
 use crate::pbc::{MakeWhole, PbcError, Unwrapper};
 use crate::select::{AtomSelection, SelectError};
-use crate::trajectory::{FrameRange, ReadOptions, Trajectory, check_atom_count, count_frames_with};
+use crate::trajectory::{
+    FrameRange, ReadOptions, Trajectory, check_atom_count, count_all_frames_with,
+};
 use crate::{AlignError, ReadError, ReadWarning, superpose};
 
 /// Where the bonds of a system came from.
@@ -309,10 +311,7 @@ pub fn extract(
     }
     summary.warnings = traj.warnings().to_vec();
     if summary.frames == 0 {
-        let mut total = 0;
-        for path in paths {
-            total += count_frames_with(path, &options.read)?.0;
-        }
+        let (total, _) = count_all_frames_with(paths, &options.read)?;
         return Err(ExtractError::NoFrames {
             start: options.range.start,
             stop: options.range.stop.map_or("the end".to_string(), |s| s.to_string()),

@@ -330,6 +330,21 @@ pub fn count_frames_with(
     Ok((count, reader.take_warnings()))
 }
 
+/// [`count_frames_with`] over several files read as one: the total, with every file's
+/// warnings once.
+pub(crate) fn count_all_frames_with(
+    paths: &[PathBuf],
+    options: &ReadOptions,
+) -> Result<(usize, Vec<ReadWarning>), ReadError> {
+    let (mut total, mut warnings) = (0, Vec::new());
+    for path in paths {
+        let (count, more) = count_frames_with(path, options)?;
+        total += count;
+        warnings.extend(more);
+    }
+    Ok((total, warnings))
+}
+
 /// [`count_frames`] for in-memory or other seekable input of a given format.
 pub fn count_frames_in<R: BufRead + Seek>(reader: R, format: Format) -> Result<usize, ReadError> {
     let label = Path::new("<input>");
@@ -355,7 +370,9 @@ fn no_coordinates(path: &Path, format: Format) -> ReadError {
     ReadError::new(path, Some(format), ReadErrorKind::Unsupported(msg))
 }
 
-fn count_with(reader: &mut dyn FrameReader) -> Result<usize, ReadError> {
+/// The frame count `reader` knows, else walks it to its end to count (text formats then
+/// cannot seek back; XTC and TRR have recorded every frame's offset).
+pub(crate) fn count_with(reader: &mut dyn FrameReader) -> Result<usize, ReadError> {
     if let Some(n) = reader.n_frames() {
         return Ok(n);
     }
