@@ -73,7 +73,7 @@ pub fn evaluate_run(
     run: &Path,
     manifest: Option<&Path>,
     device: &str,
-) -> Result<serde_json::Value, TrainError> {
+) -> Result<crate::report::RunMetrics, TrainError> {
     let saved = read_run_config(run)?;
     let manifest = manifest.map(Path::to_path_buf).unwrap_or(saved.manifest);
     let cache = crate::io::default_cache_dir(run);
@@ -85,9 +85,8 @@ pub fn evaluate_run(
         .map_err(|e| TrainError::run(&best, e))?;
     let epoch = std::fs::read_to_string(run.join("metrics.json"))
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|m| m["best_epoch"].as_u64())
-        .unwrap_or(0) as usize;
+        .and_then(|t| serde_json::from_str::<crate::report::RunMetrics>(&t).ok())
+        .map_or(0, |m| m.best_epoch);
     Ok(crate::report::final_metrics(&model, &data, &saved.config, &device, epoch, 0.0))
 }
 

@@ -88,6 +88,9 @@ pub use error::{DataError, FitError, TrainError};
 pub use inference::{
     SystemInput, TrainedRun, TrajectoryEmbedding, TrajectoryPrediction, evaluate_run,
 };
+pub use metrics::Metrics;
 pub use model::{DeepSignature, InputShape};
+pub use report::{EvaluatedPart, FitMetrics, RunMetrics};
+pub use seeds::{SeedRuns, SeedSummary};
 pub use sig_layer::{SigLayer, SigLayerError};
 pub use training::{BEST_MODEL_FILE, Quiet, TrainObserver, TrainOptions, train, train_observed};

@@ -4,10 +4,10 @@
 //! Definitions follow scikit-learn's, positive class 1; undefined ratios (no positive
 //! example, no predicted positive) are 0, as sklearn's `zero_division=0`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Binary classification metrics, each in [0, 1].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BinaryMetrics {
     /// Fraction of correct predictions at threshold 0.5.
     pub accuracy: f64,
@@ -78,7 +78,7 @@ pub fn auroc(p: &[f64], y: &[usize]) -> Option<f64> {
 }
 
 /// Multi-class metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MultiClassMetrics {
     /// Fraction of correct arg-max predictions.
     pub accuracy: f64,
@@ -119,7 +119,7 @@ pub fn argmax(p: &[f64]) -> usize {
 }
 
 /// Regression metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RegressionMetrics {
     /// Mean absolute error.
     pub mae: f64,
@@ -150,24 +150,56 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Mean and population std over seeds of every numeric metric of the runs' `metrics.json`
-/// (`per_window.KEY` and `per_trajectory.KEY`), as `{"mean": m, "std": s}`.
-pub fn summarise_seeds(results: &[serde_json::Value]) -> serde_json::Value {
-    let mut summary = serde_json::Map::new();
-    for level in ["per_window", "per_trajectory"] {
-        let Some(first) = results.first().and_then(|r| r[level].as_object()) else { continue };
-        for key in first.keys() {
-            let values: Vec<f64> = results.iter().filter_map(|r| r[level][key].as_f64()).collect();
-            if values.len() == results.len() {
-                let (mean, std) = mean_std(&values);
-                summary.insert(
-                    format!("{level}.{key}"),
-                    serde_json::json!({ "mean": mean, "std": std }),
-                );
+/// Mean and population standard deviation of one metric over runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Population standard deviation.
+    pub std: f64,
+}
+
+impl MeanStd {
+    /// Of `values` ([`mean_std`]).
+    pub fn of(values: &[f64]) -> MeanStd {
+        let (mean, std) = mean_std(values);
+        MeanStd { mean, std }
+    }
+}
+
+/// The metrics of one set of predictions; which ones depends on the task. Serialises as the
+/// inner struct's fields (`{"accuracy": …, "recall": …}`), as `metrics.json` stores them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Metrics {
+    /// A binary task's.
+    Binary(BinaryMetrics),
+    /// A multi-class task's.
+    MultiClass(MultiClassMetrics),
+    /// A regression task's.
+    Regression(RegressionMetrics),
+}
+
+impl Metrics {
+    /// Every scalar metric by name, in alphabetical order (the confusion matrix is not a
+    /// scalar; AUROC is left out when it is undefined).
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        match self {
+            Metrics::Binary(m) => {
+                let mut v = vec![("accuracy", m.accuracy)];
+                v.extend(m.auroc.map(|a| ("auroc", a)));
+                v.extend([("f1", m.f1), ("precision", m.precision), ("recall", m.recall)]);
+                v
             }
+            Metrics::MultiClass(m) => vec![("accuracy", m.accuracy), ("macro_f1", m.macro_f1)],
+            Metrics::Regression(m) => vec![("mae", m.mae), ("r2", m.r2), ("rmse", m.rmse)],
         }
     }
-    serde_json::Value::Object(summary)
+
+    /// The scalar metric `name`, if this task has it (and, for AUROC, it is defined).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.values().into_iter().find(|&(n, _)| n == name).map(|(_, v)| v)
+    }
 }
 
 #[cfg(test)]
@@ -207,5 +239,24 @@ mod tests {
         assert!((r.r2 - 0.75).abs() < 1e-12);
         assert!((r.rmse - (2.0_f64 / 3.0).sqrt()).abs() < 1e-12);
         assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
+    }
+
+    #[test]
+    fn metrics_read_back_as_the_task_that_wrote_them() {
+        let binary = Metrics::Binary(binary(&[0.9, 0.2, 0.6], &[1, 0, 0]));
+        let multi = Metrics::MultiClass(multi_class(&[vec![0.7, 0.3]], &[1], 2));
+        let regression = Metrics::Regression(regression(&[1.0, 2.0], &[1.0, 3.0]));
+        for m in [&binary, &multi, &regression] {
+            let text = serde_json::to_string(m).unwrap();
+            assert_eq!(&serde_json::from_str::<Metrics>(&text).unwrap(), m, "{text}");
+        }
+        // The JSON holds the fields themselves, no variant name.
+        assert!(serde_json::to_string(&multi).unwrap().starts_with("{\"accuracy\":0.0,"));
+        assert_eq!(binary.get("accuracy"), Some(2.0 / 3.0));
+        assert_eq!(binary.get("auroc"), Some(1.0));
+        assert_eq!(multi.get("recall"), None);
+        assert_eq!(regression.get("mae"), Some(0.5));
+        let names: Vec<&str> = binary.values().iter().map(|&(n, _)| n).collect();
+        assert_eq!(names, ["accuracy", "auroc", "f1", "precision", "recall"]);
     }
 }

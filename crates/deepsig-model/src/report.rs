@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
 use crate::config::TrainConfig;
+use crate::metrics::Metrics;
 use crate::model::DeepSignature;
-use crate::prepare::Prepared;
+use crate::prepare::{Prepared, SplitInfo};
 use crate::step::evaluate;
 
 /// One epoch's numbers.
@@ -22,7 +23,7 @@ pub struct EpochRecord {
     /// Mean validation loss.
     pub validation_loss: f64,
     /// Validation metrics (per window).
-    pub validation: serde_json::Value,
+    pub validation: Metrics,
     /// Wall time of the epoch.
     pub seconds: f64,
     /// Learning rate of the epoch's last step.
@@ -31,6 +32,68 @@ pub struct EpochRecord {
     pub grad_norm: f64,
     /// The largest of those norms.
     pub grad_norm_max: f64,
+}
+
+/// A run's result, as `metrics.json` holds it: the chosen model's metrics on the test part (or
+/// on validation, when the split has none) and on its own training trajectories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    /// The chosen model on its training trajectories: a model that cannot fit them has not
+    /// trained, whatever its test metrics.
+    pub train: FitMetrics,
+    /// Which part the metrics below are of.
+    pub evaluated_on: EvaluatedPart,
+    /// How the trajectories were split (with k folds, the test fold is the seed mod k).
+    pub split: SplitInfo,
+    /// The epoch of the chosen checkpoint (lowest validation loss), 1-based.
+    pub best_epoch: usize,
+    /// Mean loss over the part's windows.
+    pub loss: f64,
+    /// Metrics of each window's prediction.
+    pub per_window: Metrics,
+    /// Metrics of each trajectory's mean prediction over its windows.
+    pub per_trajectory: Metrics,
+    /// Windows evaluated.
+    pub windows: usize,
+    /// Trajectories evaluated.
+    pub trajectories: usize,
+    /// Data loading and training, wall time (0 when recomputed from a run folder).
+    pub train_seconds: f64,
+    /// The process's peak resident memory (Linux only): one run per process, as `deepsig
+    /// benchmark` runs them, makes it the run's peak.
+    pub peak_rss_mb: Option<f64>,
+}
+
+/// The chosen model's fit of its training trajectories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitMetrics {
+    /// Mean loss over the training windows.
+    pub loss: f64,
+    /// Metrics of each training window.
+    pub per_window: Metrics,
+    /// Metrics of each training trajectory.
+    pub per_trajectory: Metrics,
+}
+
+/// The part of the split a run's metrics are of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvaluatedPart {
+    /// The test part: never looked at before the final evaluation.
+    Test,
+    /// The validation part (the split has no test part): it chose the checkpoint, so these
+    /// are not test metrics.
+    Validation,
+}
+
+impl EvaluatedPart {
+    /// `test` or `validation`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvaluatedPart::Test => "test",
+            EvaluatedPart::Validation => "validation",
+        }
+    }
 }
 
 /// Mean of per-window predictions over each trajectory's windows.
@@ -73,37 +136,35 @@ pub(crate) fn final_metrics(
     device: &Device,
     best_epoch: usize,
     seconds: f64,
-) -> serde_json::Value {
-    let (part, trajectories) =
-        if data.test.is_empty() { ("validation", &data.validation) } else { ("test", &data.test) };
+) -> RunMetrics {
+    let (part, trajectories) = if data.test.is_empty() {
+        (EvaluatedPart::Validation, &data.validation)
+    } else {
+        (EvaluatedPart::Test, &data.test)
+    };
     let samples = data.samples_of(trajectories);
     let eval = evaluate(model, data, &samples, config, device);
     let (traj_preds, traj_targets) = per_trajectory(data, &samples, &eval.predictions);
-    // The same model on its training trajectories: a model that cannot fit them has not
-    // trained, whatever its test metrics.
     let train_samples = data.samples_of(&data.train);
     let fit = evaluate(model, data, &train_samples, config, device);
     let (fit_traj, fit_targets) = per_trajectory(data, &train_samples, &fit.predictions);
-    serde_json::json!({
-        "train": {
-            "loss": fit.loss,
-            "per_window": data.task.metrics(&fit.predictions, &fit.targets),
-            "per_trajectory": data.task.metrics(&fit_traj, &fit_targets),
+    RunMetrics {
+        train: FitMetrics {
+            loss: fit.loss,
+            per_window: data.task.metrics(&fit.predictions, &fit.targets),
+            per_trajectory: data.task.metrics(&fit_traj, &fit_targets),
         },
-        "evaluated_on": part,
-        // Which split this is: with k folds, the test fold (the seed mod k).
-        "split": data.split,
-        "best_epoch": best_epoch,
-        "loss": eval.loss,
-        "per_window": data.task.metrics(&eval.predictions, &eval.targets),
-        "per_trajectory": data.task.metrics(&traj_preds, &traj_targets),
-        "windows": samples.len(),
-        "trajectories": trajectories.len(),
-        "train_seconds": seconds,
-        // The whole process's high-water mark: one run per process (as `deepsig benchmark`
-        // runs them) makes it this run's peak.
-        "peak_rss_mb": crate::bench::peak_rss_mb(),
-    })
+        evaluated_on: part,
+        split: data.split,
+        best_epoch,
+        loss: eval.loss,
+        per_window: data.task.metrics(&eval.predictions, &eval.targets),
+        per_trajectory: data.task.metrics(&traj_preds, &traj_targets),
+        windows: samples.len(),
+        trajectories: trajectories.len(),
+        train_seconds: seconds,
+        peak_rss_mb: crate::bench::peak_rss_mb(),
+    }
 }
 
 /// `curves.csv` and `curves.svg` (training and validation loss by epoch).
@@ -164,7 +225,7 @@ fn svg_chart(curves: &[EpochRecord]) -> String {
 /// `report.md`: what was trained on, what was chosen and why, and what it scored.
 pub(crate) fn write_report(
     out: &Path,
-    metrics: &serde_json::Value,
+    metrics: &RunMetrics,
     curves: &[EpochRecord],
     data: &Prepared,
     config: &TrainConfig,
@@ -201,7 +262,7 @@ pub(crate) fn write_report(
         let windows = data.samples_of(trajectories).len();
         let _ = writeln!(md, "| {part} | {} | {windows} |", trajectories.len());
     }
-    let best = metrics["best_epoch"].as_u64().unwrap_or(0) as usize;
+    let best = metrics.best_epoch;
     let _ = writeln!(md, "\n## Training\n");
     let _ = writeln!(
         md,
@@ -224,27 +285,36 @@ pub(crate) fn write_report(
         );
     }
     let _ = writeln!(md, "Curves: `curves.csv` (with lr and gradient norms), `curves.svg`.\n");
-    let part = metrics["evaluated_on"].as_str().unwrap_or("test");
+    let part = metrics.evaluated_on;
     let _ = writeln!(
         md,
-        "## Metrics\n\nEvaluated once on the {part} part ({} trajectories, {} windows) with the \
+        "## Metrics\n\nEvaluated once on the {} part ({} trajectories, {} windows) with the \
          chosen checkpoint{}.\n",
-        metrics["trajectories"],
-        metrics["windows"],
-        if part == "test" { "" } else { " (no test part: these are not test metrics)" }
+        part.name(),
+        metrics.trajectories,
+        metrics.windows,
+        match part {
+            EvaluatedPart::Test => "",
+            EvaluatedPart::Validation => " (no test part: these are not test metrics)",
+        }
     );
     let _ = writeln!(md, "| metric | per window | per trajectory |\n| --- | ---: | ---: |");
-    let _ = writeln!(md, "| loss | {:.4} | |", metrics["loss"].as_f64().unwrap_or(f64::NAN));
-    if let Some(names) = metrics["per_window"].as_object() {
-        for (name, value) in names {
-            let cell =
-                |v: &serde_json::Value| v.as_f64().map_or(v.to_string(), |x| format!("{x:.4}"));
-            let _ = writeln!(
-                md,
-                "| {name} | {} | {} |",
-                cell(value),
-                cell(&metrics["per_trajectory"][name])
-            );
+    let _ = writeln!(md, "| loss | {:.4} | |", metrics.loss);
+    for (name, value) in metrics.per_window.values() {
+        let per_trajectory = metrics.per_trajectory.get(name);
+        let cell = per_trajectory.map_or("null".to_string(), |x| format!("{x:.4}"));
+        let _ = writeln!(md, "| {name} | {value:.4} | {cell} |");
+    }
+    if let (Metrics::MultiClass(m), crate::task::Task::MultiClass { classes }) =
+        (&metrics.per_trajectory, &data.task)
+    {
+        let _ =
+            writeln!(md, "\nConfusion per trajectory (rows: true class, columns: predicted):\n");
+        let _ = writeln!(md, "| | {} |", classes.join(" | "));
+        let _ = writeln!(md, "|{}", " --- |".repeat(classes.len() + 1));
+        for (class, row) in classes.iter().zip(&m.confusion) {
+            let cells: Vec<String> = row.iter().map(usize::to_string).collect();
+            let _ = writeln!(md, "| {class} | {} |", cells.join(" | "));
         }
     }
     let _ = writeln!(md, "\nConfiguration: `config.json`.");

@@ -6,7 +6,7 @@ use deepsig_md::Label;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FitError;
-use crate::metrics;
+use crate::metrics::{self, Metrics};
 
 /// The learning task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,22 +132,21 @@ impl Task {
         }
     }
 
-    /// Metrics of predictions (from [`Task::predictions`]) against targets, as JSON.
-    pub fn metrics(&self, predictions: &[Vec<f64>], targets: &[f64]) -> serde_json::Value {
+    /// Metrics of predictions (from [`Task::predictions`]) against targets.
+    pub fn metrics(&self, predictions: &[Vec<f64>], targets: &[f64]) -> Metrics {
         match self {
             Task::Binary { .. } => {
                 let p: Vec<f64> = predictions.iter().map(|p| p[0]).collect();
                 let y: Vec<usize> = targets.iter().map(|&t| t as usize).collect();
-                serde_json::to_value(metrics::binary(&p, &y)).unwrap_or_default()
+                Metrics::Binary(metrics::binary(&p, &y))
             }
             Task::MultiClass { classes } => {
                 let y: Vec<usize> = targets.iter().map(|&t| t as usize).collect();
-                serde_json::to_value(metrics::multi_class(predictions, &y, classes.len()))
-                    .unwrap_or_default()
+                Metrics::MultiClass(metrics::multi_class(predictions, &y, classes.len()))
             }
             Task::Regression => {
                 let p: Vec<f64> = predictions.iter().map(|p| p[0]).collect();
-                serde_json::to_value(metrics::regression(&p, targets)).unwrap_or_default()
+                Metrics::Regression(metrics::regression(&p, targets))
             }
         }
     }

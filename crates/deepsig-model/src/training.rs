@@ -15,7 +15,7 @@ use crate::checkpoint::{CHECKPOINT_FILE, Checkpoint, Progress};
 use crate::config::TrainConfig;
 use crate::model::{DeepSignature, SEED_STRIDE};
 use crate::prepare::Prepared;
-use crate::report::{self, EpochRecord};
+use crate::report::{self, EpochRecord, RunMetrics};
 use crate::{FitError, TrainError, backend, io, step};
 
 /// The best model's file in a run folder (what `predict`, `embed` and `explain` load).
@@ -126,7 +126,7 @@ pub struct Quiet;
 impl TrainObserver for Quiet {}
 
 /// Trains one model and writes the run folder; returns the test metrics.
-pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
+pub fn train(opts: &TrainOptions) -> Result<RunMetrics, TrainError> {
     train_observed(opts, &mut Quiet)
 }
 
@@ -134,7 +134,7 @@ pub fn train(opts: &TrainOptions) -> Result<serde_json::Value, TrainError> {
 pub fn train_observed(
     opts: &TrainOptions,
     observer: &mut dyn TrainObserver,
-) -> Result<serde_json::Value, TrainError> {
+) -> Result<RunMetrics, TrainError> {
     let config = &opts.config;
     config.validate()?;
     let base = backend::device_from_str(&opts.device)?;

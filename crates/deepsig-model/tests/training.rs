@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use deepsig_model::{Preset, TrainOptions, train};
+use deepsig_model::{Preset, RunMetrics, TrainOptions, train};
 
 /// Writes a 10-atom chain, 6 trajectories per class and a manifest. Class `up` moves the first
 /// half of the chain before the second; class `down` the reverse.
@@ -99,16 +99,15 @@ fn a_run_writes_its_folder_and_resuming_matches_an_uninterrupted_run() {
         assert!(dir.path().join("straight").join(file).exists(), "{file} missing");
     }
     // The trajectory accuracy is a count of right test trajectories over their number.
-    let (accuracy, n) =
-        (straight["per_trajectory"]["accuracy"].as_f64(), straight["trajectories"].as_u64());
-    let right = accuracy.unwrap() * n.unwrap() as f64;
-    assert!(n.unwrap() > 0 && (right - right.round()).abs() < 1e-9, "{straight}");
+    let (accuracy, n) = (straight.per_trajectory.get("accuracy"), straight.trajectories);
+    let right = accuracy.unwrap() * n as f64;
+    assert!(n > 0 && (right - right.round()).abs() < 1e-9, "{straight:?}");
     // The same run twice gives the same numbers (determinism on the CPU).
     let again = train(&options(dir.path(), "again", 4, false)).unwrap();
-    assert_eq!(straight["per_window"], again["per_window"]);
+    assert_eq!(straight.per_window, again.per_window);
     // Resuming a finished run changes nothing.
     let resumed = train(&options(dir.path(), "straight", 4, true)).unwrap();
-    assert_eq!(straight["per_window"], resumed["per_window"]);
+    assert_eq!(straight.per_window, resumed.per_window);
     // Two epochs, then resume to four: refused, naming the key, unless asked for. (It equals
     // the straight run only at a constant rate: the schedule's length is the epoch count.)
     let constant = |epochs: usize, out: &str, resume: bool| {
@@ -122,8 +121,8 @@ fn a_run_writes_its_folder_and_resuming_matches_an_uninterrupted_run() {
     assert!(err.contains("epochs: 2 -> 4") && err.contains("--resume-changed"), "{err}");
     let resumed = train(&TrainOptions { resume_changed: true, ..constant(4, "resumed", true) });
     let resumed = resumed.unwrap();
-    assert_eq!(straight["per_window"], resumed["per_window"]);
-    assert_eq!(straight["loss"], resumed["loss"]);
+    assert_eq!(straight.per_window, resumed.per_window);
+    assert_eq!(straight.loss, resumed.loss);
     // An existing run is not overwritten without --resume.
     let err = train(&options(dir.path(), "straight", 4, false)).unwrap_err().to_string();
     assert!(err.contains("already holds a run"), "{err}");
@@ -153,8 +152,8 @@ fn a_run_is_the_same_on_one_thread_and_on_two() {
     let curves = |run: &str| curves_without_seconds(&dir.path().join(run));
     assert_eq!(curves("one").len(), 4, "{:?}", curves("one"));
     assert_eq!(curves("one"), curves("two"));
-    assert_eq!(one["per_window"], two["per_window"]);
-    assert_eq!(one["loss"], two["loss"]);
+    assert_eq!(one.per_window, two.per_window);
+    assert_eq!(one.loss, two.loss);
 }
 
 #[test]
@@ -176,8 +175,7 @@ fn the_reference_preset_trains_and_its_checkpoint_evaluates_to_the_same_test_met
     let err = train(&reference("diverged", "lr=1e30")).unwrap_err().to_string();
     assert!(err.contains("training diverged in epoch"), "{err}");
     let trained = train(&reference("reference", "lstm_hidden=8")).unwrap();
-    let loss = trained["loss"].as_f64().unwrap();
-    assert!(loss.is_finite(), "{trained}");
+    assert!(trained.loss.is_finite(), "{trained:?}");
     let saved: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("reference/config.json")).unwrap(),
     )
@@ -195,19 +193,19 @@ fn the_reference_preset_trains_and_its_checkpoint_evaluates_to_the_same_test_met
         "cpu",
     )
     .unwrap();
-    assert_eq!(evaluated["per_window"], trained["per_window"], "{evaluated}\n{trained}");
+    assert_eq!(evaluated.per_window, trained.per_window, "{evaluated:?}\n{trained:?}");
 }
 
 /// Whether a run learned: its validation loss fell by half its first value, and its
 /// test trajectories (at least 20) were classified with an accuracy that chance reaches with
 /// probability below 1e-3 (binomial tail at p = 1/2).
-fn learned(run: &Path, metrics: &serde_json::Value) -> Result<(), String> {
+fn learned(run: &Path, metrics: &RunMetrics) -> Result<(), String> {
     let curves = std::fs::read_to_string(run.join("curves.csv")).unwrap();
     let validation: Vec<f64> =
         curves.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
     let (first, best) = (validation[0], validation.iter().copied().fold(f64::INFINITY, f64::min));
-    let n = metrics["trajectories"].as_u64().unwrap();
-    let accuracy = metrics["per_trajectory"]["accuracy"].as_f64().unwrap();
+    let n = metrics.trajectories as u64;
+    let accuracy = metrics.per_trajectory.get("accuracy").unwrap();
     let correct = (accuracy * n as f64).round() as u64;
     // P(X >= correct) for X ~ Binomial(n, 1/2).
     let choose = |n: u64, k: u64| (0..k).fold(1.0, |c, i| c * (n - i) as f64 / (i + 1) as f64);

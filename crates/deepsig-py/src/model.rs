@@ -7,12 +7,11 @@
 use std::path::PathBuf;
 
 use deepsig_model::DataError;
-use deepsig_model::metrics::summarise_seeds;
 use deepsig_model::reference::ReferenceOrigin;
 use deepsig_model::report::EpochRecord;
-use deepsig_model::seeds::{SeedRuns, train_seeds};
+use deepsig_model::seeds::{summarise_seeds, train_seeds};
 use deepsig_model::task::Task;
-use deepsig_model::{Preset, TrainError, TrainObserver, TrainOptions, TrainedRun};
+use deepsig_model::{Preset, RunMetrics, TrainError, TrainObserver, TrainOptions, TrainedRun};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -86,9 +85,15 @@ fn manifest_trajectories(manifest: PathBuf) -> PyResult<Vec<String>> {
 /// `_core.summarise_runs(json_list)`: the mean ± std over runs (as `deepsig train --seeds`).
 #[pyfunction]
 fn summarise_runs(runs: &str) -> PyResult<String> {
-    let runs: Vec<serde_json::Value> = serde_json::from_str(runs)
-        .map_err(|e| PyValueError::new_err(format!("runs: not a JSON list of metrics: {e}")))?;
-    Ok(summarise_seeds(&runs).to_string())
+    let runs: Vec<RunMetrics> = serde_json::from_str(runs).map_err(|e| {
+        PyValueError::new_err(format!("runs: not a JSON list of runs' metrics.json: {e}"))
+    })?;
+    to_json(&summarise_seeds(&runs))
+}
+
+/// Results cross into Python as JSON text, which `json.loads` turns into dicts.
+fn to_json(value: &impl serde::Serialize) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| PyValueError::new_err(format!("results: {e}")))
 }
 
 /// Hands each epoch and warning to a Python callable (with the GIL taken back for the call);
@@ -175,11 +180,11 @@ fn train(
     if let Some(e) = observer.error {
         return Err(e);
     }
-    let SeedRuns { runs, summary } = result.map_err(|e| {
+    let runs = result.map_err(|e| {
         let context = format!("training seed {} into {}", e.seed, e.out.display());
         train_error(py, &context, &e.source)
     })?;
-    Ok(serde_json::json!({ "runs": runs, "summary": summary }).to_string())
+    to_json(&runs)
 }
 
 /// Where a run is and how to load it: folder, manifest override, device, autodiff.

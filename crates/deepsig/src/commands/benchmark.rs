@@ -285,10 +285,10 @@ fn run_seeds(
             eprintln!(
                 "{} accuracy {:.3} per trajectory (train {:.3}), {:.1} s{}",
                 if reused { "(reused)" } else { "" },
-                run.per_trajectory["accuracy"].as_f64().unwrap_or(f64::NAN),
-                run.train_per_trajectory["accuracy"].as_f64().unwrap_or(f64::NAN),
-                if reused { run.seconds } else { started.elapsed().as_secs_f64() },
-                run.peak_rss_mb.map(|mb| format!(", {mb:.0} MB")).unwrap_or_default()
+                run.get("per_trajectory", "accuracy").unwrap_or(f64::NAN),
+                run.get("train", "accuracy").unwrap_or(f64::NAN),
+                if reused { run.seconds() } else { started.elapsed().as_secs_f64() },
+                run.metrics.peak_rss_mb.map(|mb| format!(", {mb:.0} MB")).unwrap_or_default()
             );
         }
         runs.push(run);

@@ -3,7 +3,8 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use deepsig_model::seeds::{SeedRuns, train_seeds};
+use deepsig_model::metrics::MeanStd;
+use deepsig_model::seeds::train_seeds;
 use deepsig_model::{TrainObserver, TrainOptions};
 
 use crate::args::{EvalArgs, TrainArgs};
@@ -39,35 +40,29 @@ pub(crate) fn run(args: &TrainArgs) -> Result<()> {
     let mut quiet = deepsig_model::Quiet;
     let observer: &mut dyn TrainObserver =
         if std::io::stderr().is_terminal() || !args.json { &mut lines } else { &mut quiet };
-    let SeedRuns { runs: results, summary } =
-        train_seeds(&base, args.seeds, observer, |seed, metrics| {
-            if !args.json {
-                match metrics["split"]["fold"].as_u64() {
-                    Some(fold) => println!(
-                        "seed {seed} (test fold {fold} of {}): {}",
-                        config.folds, metrics["per_trajectory"]
-                    ),
-                    None => println!("seed {seed}: {}", metrics["per_trajectory"]),
+    let runs = train_seeds(&base, args.seeds, observer, |seed, metrics| {
+        if !args.json {
+            let scores = json(&metrics.per_trajectory);
+            match metrics.split.fold {
+                Some(fold) => {
+                    println!("seed {seed} (test fold {fold} of {}): {scores}", config.folds)
                 }
+                None => println!("seed {seed}: {scores}"),
             }
-        })?;
+        }
+    })?;
     if args.json {
-        println!("{}", serde_json::json!({ "runs": results, "summary": summary }));
+        println!("{}", json(&runs));
     } else {
-        if let Some(cv) = summary.get("cross_validation") {
+        if let Some(cv) = &runs.summary.cross_validation {
             println!(
-                "{}-fold cross-validation, test folds {} ({})",
-                config.folds,
-                cv["tested_folds"],
-                if cv["complete"] == true { "every trajectory tested" } else { "incomplete" }
+                "{}-fold cross-validation, test folds {:?} ({})",
+                cv.folds,
+                cv.tested_folds,
+                if cv.complete { "every trajectory tested" } else { "incomplete" }
             );
         }
-        for (key, (mean, std)) in summary
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| Some((k, (v["mean"].as_f64()?, v["std"].as_f64()?))))
-        {
+        for (key, MeanStd { mean, std }) in &runs.summary.metrics {
             println!("{key:<28} {mean:.4} ± {std:.4}");
         }
     }
@@ -78,16 +73,21 @@ pub(crate) fn eval(args: &EvalArgs) -> Result<()> {
     let metrics = deepsig_model::evaluate_run(&args.run, args.manifest.as_deref(), &args.device)
         .with_context(|| format!("evaluating {}", args.run.display()))?;
     if args.json {
-        println!("{metrics}");
+        println!("{}", json(&metrics));
     } else {
         println!(
             "evaluated on the {} set: {} trajectories, {} windows",
-            metrics["evaluated_on"].as_str().unwrap_or("test"),
-            metrics["trajectories"],
-            metrics["windows"]
+            metrics.evaluated_on.name(),
+            metrics.trajectories,
+            metrics.windows
         );
-        println!("per window:     {}", metrics["per_window"]);
-        println!("per trajectory: {}", metrics["per_trajectory"]);
+        println!("per window:     {}", json(&metrics.per_window));
+        println!("per trajectory: {}", json(&metrics.per_trajectory));
     }
     Ok(())
+}
+
+/// One line of JSON: the CLI's output format for metrics.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("(not serialisable: {e})"))
 }

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use deepsig_model::Method;
 use deepsig_model::metrics::mean_std;
+use deepsig_model::{EvaluatedPart, Method, RunMetrics};
 
 use super::Plan;
 use crate::npy::write_atomic;
@@ -14,17 +14,8 @@ use crate::npy::write_atomic;
 /// One finished run, read back from its folder.
 pub(crate) struct RunResult {
     pub(crate) seed: u64,
-    pub(crate) per_trajectory: serde_json::Value,
-    pub(crate) per_window: serde_json::Value,
-    /// Data loading and training, as the run measured it.
-    pub(crate) seconds: f64,
-    pub(crate) peak_rss_mb: Option<f64>,
-    /// How the run split the trajectories (with k folds, its test fold).
-    pub(crate) split: serde_json::Value,
-    /// The part the metrics are of: `test`, or `validation` when the split has no test part.
-    pub(crate) evaluated_on: String,
-    /// The chosen model's metrics per trajectory on its own training trajectories.
-    pub(crate) train_per_trajectory: serde_json::Value,
+    /// Its `metrics.json`.
+    pub(crate) metrics: RunMetrics,
 }
 
 impl RunResult {
@@ -32,18 +23,25 @@ impl RunResult {
         let path = dir.join("metrics.json");
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let m: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not valid JSON", path.display()))?;
-        Ok(RunResult {
-            seed,
-            per_trajectory: m["per_trajectory"].clone(),
-            per_window: m["per_window"].clone(),
-            seconds: m["train_seconds"].as_f64().unwrap_or(f64::NAN),
-            peak_rss_mb: m["peak_rss_mb"].as_f64(),
-            split: m["split"].clone(),
-            evaluated_on: m["evaluated_on"].as_str().unwrap_or("test").to_string(),
-            train_per_trajectory: m["train"]["per_trajectory"].clone(),
-        })
+        let metrics = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a run's metrics", path.display()))?;
+        Ok(RunResult { seed, metrics })
+    }
+
+    /// Data loading and training, as the run measured it.
+    pub(crate) fn seconds(&self) -> f64 {
+        self.metrics.train_seconds
+    }
+
+    /// The per-trajectory `key` of the test part (`train`: of the chosen model on its own
+    /// training trajectories), or per window (`per_window`).
+    pub(crate) fn get(&self, level: &str, key: &str) -> Option<f64> {
+        let m = &self.metrics;
+        match level {
+            "per_window" => m.per_window.get(key),
+            "train" => m.train.per_trajectory.get(key),
+            _ => m.per_trajectory.get(key),
+        }
     }
 }
 
@@ -69,25 +67,16 @@ const SHOWN: [&str; 8] = ["accuracy", "recall", "f1", "auroc", "macro_f1", "mae"
 impl MethodResult {
     /// Mean and std over seeds of `level.key`; `None` if a run lacks it.
     pub(crate) fn stat(&self, level: &str, key: &str) -> Option<(f64, f64)> {
-        let values: Option<Vec<f64>> = self
-            .runs
-            .iter()
-            .map(|r| match level {
-                "per_window" => &r.per_window,
-                "train" => &r.train_per_trajectory,
-                _ => &r.per_trajectory,
-            })
-            .map(|m| m[key].as_f64())
-            .collect();
+        let values: Option<Vec<f64>> = self.runs.iter().map(|r| r.get(level, key)).collect();
         values.filter(|v| !v.is_empty()).map(|v| mean_std(&v))
     }
 
     fn seconds(&self) -> (f64, f64) {
-        mean_std(&self.runs.iter().map(|r| r.seconds).collect::<Vec<_>>())
+        mean_std(&self.runs.iter().map(RunResult::seconds).collect::<Vec<_>>())
     }
 
     fn peak_mb(&self) -> Option<f64> {
-        self.runs.iter().filter_map(|r| r.peak_rss_mb).reduce(f64::max)
+        self.runs.iter().filter_map(|r| r.metrics.peak_rss_mb).reduce(f64::max)
     }
 }
 
@@ -102,7 +91,7 @@ fn columns(results: &[MethodResult]) -> Vec<&'static str> {
 pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
     let cols = columns(results);
     let folds = plan.model.config().map_or(0, |c| c.folds);
-    let given = results.iter().flat_map(|r| &r.runs).any(|r| r.split["given"] == true);
+    let given = results.iter().flat_map(|r| &r.runs).any(|r| r.metrics.split.given);
     let split = if given {
         "the manifest's given split (seeds vary initialisation, shuffling and dropout)".to_string()
     } else if folds > 0 {
@@ -111,7 +100,11 @@ pub(crate) fn markdown(plan: &Plan, results: &[MethodResult]) -> String {
         "trajectory-level splits".to_string()
     };
     // With no test part the runs report their validation part: say so, never "test".
-    let part = match results.iter().flat_map(|r| &r.runs).all(|r| r.evaluated_on == "test") {
+    let part = match results
+        .iter()
+        .flat_map(|r| &r.runs)
+        .all(|r| r.metrics.evaluated_on == EvaluatedPart::Test)
+    {
         true => "Test metrics".to_string(),
         false => "Validation metrics (the split has no test part; the checkpoint was chosen on \
                   these trajectories, so they overstate)"
@@ -199,11 +192,12 @@ pub(crate) fn json(plan: &Plan, results: &[MethodResult]) -> serde_json::Value {
                 .runs
                 .iter()
                 .map(|run| {
+                    let m = &run.metrics;
                     serde_json::json!({
-                        "seed": run.seed, "per_trajectory": run.per_trajectory,
-                        "per_window": run.per_window, "seconds": run.seconds,
-                        "peak_rss_mb": run.peak_rss_mb, "split": run.split,
-                        "train_per_trajectory": run.train_per_trajectory,
+                        "seed": run.seed, "per_trajectory": m.per_trajectory,
+                        "per_window": m.per_window, "seconds": m.train_seconds,
+                        "peak_rss_mb": m.peak_rss_mb, "split": m.split,
+                        "train_per_trajectory": m.train.per_trajectory,
                     })
                 })
                 .collect();
