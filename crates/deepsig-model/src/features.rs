@@ -245,7 +245,11 @@ impl WindowInput {
     ) -> WindowInput {
         let scale = config.coordinate_scale as f32;
         if config.centre {
-            WindowInput::new(window, graph, scale)
+            let mut input = WindowInput::new(window, graph, scale);
+            if config.scale_free_clustering {
+                input.scale_clustering_input();
+            }
+            input
         } else {
             let coords: Vec<f32> = window.coords.iter().map(|&v| v * scale).collect();
             let c = window.channels.max(1);
@@ -270,6 +274,20 @@ impl WindowInput {
             window.coords.iter().enumerate().map(|(i, &v)| (v - mean[i % c]) * scale).collect();
         let propagated = graph.propagate(&coords, c);
         WindowInput { frames: window.frames, coords, propagated, channels: c }
+    }
+
+    /// Divides the propagated coordinates by the RMS distance of the window's (centred)
+    /// coordinates from their centroid, so what the clustering reads no longer depends on the
+    /// unit or the molecule's size: at `coordinate_scale` 1 a 60-residue chain reaches ±110 Å,
+    /// and assignment logits of that size leave the softmax saturated from the first step.
+    fn scale_clustering_input(&mut self) {
+        let n = self.coords.len().max(1) as f64 / self.channels as f64;
+        let squares: f64 = self.coords.iter().map(|&v| f64::from(v).powi(2)).sum();
+        let rms = (squares / n).sqrt();
+        if rms > 0.0 && rms.is_finite() {
+            let inverse = (1.0 / rms) as f32;
+            self.propagated.iter_mut().for_each(|v| *v *= inverse);
+        }
     }
 
     /// Propagates the node values of a graph system's `window` as they are: neither centred

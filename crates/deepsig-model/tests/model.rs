@@ -185,3 +185,54 @@ fn every_method_gives_finite_translation_invariant_outputs_that_depend_on_the_da
         close(&batched, &[base, changed].concat(), &format!("{method}: batched head"));
     }
 }
+
+/// The composite assignment of `window` prepared as `config` asks.
+fn assignment_of(
+    model: &DeepSignature,
+    system: &SystemData,
+    vocab: &Vocabulary,
+    window: &WindowData,
+    config: &ModelConfig,
+) -> Vec<f32> {
+    let graph = GraphInput::new(system, vocab);
+    let input = WindowInput::for_config(window, &graph, config);
+    let tensors = window_tensors(&input, &graph, &crate::device());
+    let output = model.forward_window(&tensors);
+    output.encoding.assignment.into_data().convert::<f32>().try_into_vec().unwrap()
+}
+
+#[test]
+fn a_scale_free_clustering_is_the_same_in_any_unit() {
+    // `scale_free_clustering` divides what the GCN reads by the window's RMS radius: the
+    // same molecule in Angstrom and in nm (or any coordinate_scale) gets the same clusters.
+    let _rng = crate::rng_lock();
+    let (n, frames) = (16, 9);
+    let system = chain(n, &(0..n).collect::<Vec<_>>());
+    let vocab = Vocabulary::from_systems([&system]);
+    let mut config = Preset::Small.config().model;
+    assert!(config.scale_free_clustering, "the small preset's default");
+    let device = crate::device();
+    device.seed(5);
+    let shape = InputShape { channels: 3, type_width: vocab.width(), outputs: 1 };
+    let model = DeepSignature::new(&config, shape, &device).valid();
+    let mut rng = Rng(11);
+    let coords: Vec<f32> = (0..frames * n * 3)
+        .map(|i| (i / 3 % n) as f32 * 3.8 + 2.0 * rng.uniform() as f32)
+        .collect();
+    let window = |scale: f32| WindowData {
+        frames,
+        coords: coords.iter().map(|v| v * scale).collect(),
+        channels: 3,
+    };
+    let angstrom = assignment_of(&model, &system, &vocab, &window(1.0), &config);
+    let nm = assignment_of(&model, &system, &vocab, &window(0.1), &config);
+    close(&nm, &angstrom, "assignment in nm and in Angstrom");
+    // Without it the unit moves the clusters, or the check above proves nothing.
+    config.scale_free_clustering = false;
+    let raw_angstrom = assignment_of(&model, &system, &vocab, &window(1.0), &config);
+    let raw_nm = assignment_of(&model, &system, &vocab, &window(0.1), &config);
+    assert!(
+        raw_nm.iter().zip(&raw_angstrom).any(|(a, b)| (a - b).abs() > 1e-3),
+        "{raw_nm:?} vs {raw_angstrom:?}"
+    );
+}
