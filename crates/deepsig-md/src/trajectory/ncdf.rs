@@ -322,13 +322,20 @@ impl CutShort {
             return Err(e);
         }
         bytes.truncate(usize::try_from(self.offset).unwrap_or(usize::MAX));
-        match self.format {
-            NcFormat::Cdf5 => bytes[4..12].copy_from_slice(&self.whole.to_be_bytes()),
-            _ => {
-                let whole = u32::try_from(self.whole).unwrap_or(u32::MAX);
-                bytes[4..8].copy_from_slice(&whole.to_be_bytes());
-            }
-        }
+        let count: Vec<u8> = match self.format {
+            NcFormat::Cdf5 => self.whole.to_be_bytes().to_vec(),
+            _ => u32::try_from(self.whole).unwrap_or(u32::MAX).to_be_bytes().to_vec(),
+        };
+        // A header whose record data begins before its own record count is corrupt, not cut
+        // short (found by fuzzing: FUZZING.md).
+        let Some(slot) = bytes.get_mut(4..4 + count.len()) else {
+            let msg = format!(
+                "the header places the frames at byte {}, inside the header itself",
+                self.offset
+            );
+            return Err(ReadError::new(path, Some(Format::Ncdf), ReadErrorKind::Corrupt(msg)));
+        };
+        slot.copy_from_slice(&count);
         NcFile::from_bytes(&bytes).map_err(|e| nc_error(path, e))
     }
 }

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use deepsig_md::{
-    Format, ReadErrorKind, ReadOptions, Trajectory, open_frame_reader, open_frame_reader_with,
-    parse_topology,
+    Format, NcdfReader, ReadErrorKind, ReadOptions, Trajectory, open_frame_reader,
+    open_frame_reader_with, parse_topology,
 };
 use netcdf3::{DataSet, FileWriter, Version};
 
@@ -293,4 +293,42 @@ fn prmtop_errors_name_the_rule() {
     std::fs::write(&path, PRMTOP).unwrap();
     let Err(err) = Trajectory::open(&[&path]) else { panic!("a prmtop has no frames") };
     assert!(matches!(err.kind, ReadErrorKind::Unsupported(_)), "{err}");
+}
+
+#[test]
+fn an_ncdf_whose_frames_start_inside_its_header_is_refused() {
+    // The `ncdf` fuzz target's input (FUZZING.md): a 64-bit-offset header announcing more
+    // frames than the file holds, whose record data begins at byte 4, where the record count
+    // is. Reading the whole frames patched that count past the end of the cut file.
+    let hex: String = [
+        "434446020000000a0000000a00000003000000056572666d6100000000000000000000077370617469616c00",
+        "000000030000000461746f6d000008060000000c00000006000000057469746c650000000000000200000003",
+        "414345000000000b6170706c69636174696f6e000000000200000005414d4245520000000000000770726f67",
+        "72616d000000000200000005706d656d640000000000000e70726f6772616d56657273696f6e000000000002",
+        "0000000431362e300000000b436f6e76656e74696f6e73000000000200000005414d42453d00000000000011",
+        "436f6e76656e74696f6e56657273696f6e0000000000000200000003312e30000000000b0000000500000004",
+        "74696d6500000001000000000000000c0000000100000005756e697473000000000000020000000a7069636f",
+        "7365636f6e640000000000050000000400000000000002b4000000077370617469616c000000000100000001",
+        "0000000000000000000000020000000400000000000002b00000000b636f6f7264696e617465730000000003",
+        "0000000000000002000000010000000c0000000100000005756e6974730000000000000200000008616e6773",
+        "74726f6d000000050000004800000000000002b80000000a76656c6f63727469657300000000000300000000",
+        "00000002000000010000000c0000000200000005756e6974730000000000000200000013616e677374726f6d",
+        "2f7069636f7365636f6e64000000000c73756266696c796e67746f7200000006000000014034747ae147ae14",
+        "0000000700000048000000000000030000000006666f72636573000000000003000000000000000200000001",
+        "0000000c0000000100000005756e69747300000000000002000000196b696c6f63616c6f7269652f6d6f6c65",
+        "2f616e677374726f6d0000000000000500000624000000000000000048000000000000034878797a0040a000",
+        "00bf92a0ebc00122cabf0e36fcbe8a236421089b633d0f03a9be407da3163f11cd1abea1278cbfeb0710beae",
+        "403a3f8123eb6a204765",
+    ]
+    .concat();
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    for allow in [false, true] {
+        let options = ReadOptions::allowing_truncated(allow);
+        let Err(err) = NcdfReader::from_bytes(bytes.clone(), "fuzz.nc", options) else {
+            panic!("a header that places the frames inside itself must not open");
+        };
+        assert!(err.to_string().contains("fuzz.nc"), "{err}");
+    }
 }
