@@ -52,9 +52,10 @@ pub(crate) fn wide() -> bool {
 
 /// Whether the AVX2 kernels beat the baseline at `d` channels. Measured (BENCHMARKS.md, "CPU
 /// features": forward, depth 3 and 4): faster for d = 3, 4, 5, 9 and above (1.2-1.5x), slower
-/// for d = 6, 7, 8 (0.85-0.94x), where rows of 6-8 lanes split badly over 4-wide registers.
+/// for d = 6, 7, 8 (0.85-0.94x), where rows of 6-8 lanes split badly over 4-wide registers;
+/// at 6 and 7 the [`tiled`] rows fill the registers again.
 fn wide_pays_off(d: usize) -> bool {
-    !(6..=8).contains(&d)
+    d != 8
 }
 
 /// Defines `$name`, which runs `$body` compiled for AVX2 + FMA when [`wide`] says so and for
@@ -94,11 +95,64 @@ dispatched! {
 #[inline(always)]
 fn horner_step_d<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T], d: usize) {
     let zs = &zs[..d];
+    let rows = if tiled(d) { horner_step_tiles(row, zs, a, out, d) } else { 0 };
+    let (row, out, a) = (&row[rows..], &mut out[rows * d..], &a[rows * d..]);
     for ((&r, out_row), a_row) in row.iter().zip(out.chunks_exact_mut(d)).zip(a.chunks_exact(d)) {
         for ((o, &a), &z) in out_row.iter_mut().zip(a_row).zip(zs) {
             *o = r * z + a;
         }
     }
+}
+
+/// Rows per tile: a tile of `TILE · d` numbers fills whole vector registers for any `d`.
+const TILE: usize = 4;
+
+/// Whether rows of `d` numbers are handled [`TILE`] at a time: a row of 6 or 7 lanes leaves
+/// part of a 4-wide register empty, a tile of 4 rows does not. Measured on the forward
+/// (BENCHMARKS.md, "CPU features"): 1.6-2x faster at d = 6 and 7, slower at d = 13, level at 5.
+#[inline(always)]
+fn tiled(d: usize) -> bool {
+    matches!(d, 6 | 7)
+}
+
+/// `z` repeated [`TILE`] times, and the rows of a tile spread the same way (`r[e / d]`), so
+/// one elementwise loop over `TILE · d` numbers does the tile's work.
+#[inline(always)]
+fn spread<T: Scalar>(values: &[T], d: usize, repeat: bool) -> [T; TILE * 8] {
+    let mut out = [T::ZERO; TILE * 8];
+    for (e, o) in out[..TILE * d].iter_mut().enumerate() {
+        *o = if repeat { values[e % d] } else { values[e / d] };
+    }
+    out
+}
+
+/// [`horner_step_d`] on whole tiles of rows; returns the rows done.
+#[inline(always)]
+fn horner_step_tiles<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T], d: usize) -> usize {
+    let w = TILE * d;
+    let zt = spread(zs, d, true);
+    let tiles = row.chunks_exact(TILE).zip(out.chunks_exact_mut(w)).zip(a.chunks_exact(w));
+    for ((r, o), a) in tiles {
+        let rt = spread(r, d, false);
+        for e in 0..w {
+            o[e] = rt[e] * zt[e] + a[e];
+        }
+    }
+    row.len() / TILE * TILE
+}
+
+/// [`outer_add_d`] on whole tiles of rows; returns the rows done.
+#[inline(always)]
+fn outer_add_tiles<T: Scalar>(row: &[T], z: &[T], target: &mut [T], d: usize) -> usize {
+    let w = TILE * d;
+    let zt = spread(z, d, true);
+    for (r, t) in row.chunks_exact(TILE).zip(target.chunks_exact_mut(w)) {
+        let rt = spread(r, d, false);
+        for e in 0..w {
+            t[e] += rt[e] * zt[e];
+        }
+    }
+    row.len() / TILE * TILE
 }
 
 dispatched! {
@@ -111,6 +165,8 @@ dispatched! {
 #[inline(always)]
 fn outer_add_d<T: Scalar>(row: &[T], z: &[T], target: &mut [T], d: usize) {
     let z = &z[..d];
+    let rows = if tiled(d) { outer_add_tiles(row, z, target, d) } else { 0 };
+    let (row, target) = (&row[rows..], &mut target[rows * d..]);
     for (&r, t_row) in row.iter().zip(target.chunks_exact_mut(d)) {
         for (t, &zc) in t_row.iter_mut().zip(z) {
             *t += r * zc;
@@ -166,6 +222,35 @@ fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     }
     let half = [lanes[0] + lanes[4], lanes[1] + lanes[5], lanes[2] + lanes[6], lanes[3] + lanes[7]];
     (half[0] + half[2]) + (half[1] + half[3]) + tail
+}
+
+#[cfg(test)]
+mod tile_tests {
+    use super::*;
+
+    /// The tiled loops (d = 6, 7) give the plain row loop's numbers exactly (the same
+    /// operations in the same order per element), for row counts that leave every remainder.
+    #[test]
+    fn tiles_give_the_row_loop_s_numbers() {
+        let value = |i: usize| ((i * 37 + 11) % 101) as f64 / 17.0 - 2.5;
+        for d in 1..=9 {
+            for rows in 1..=9 {
+                let row: Vec<f64> = (0..rows).map(value).collect();
+                let zs: Vec<f64> = (0..d).map(|c| value(c + 50)).collect();
+                let a: Vec<f64> = (0..rows * d).map(|i| value(i + 200)).collect();
+                let plain: Vec<f64> =
+                    (0..rows * d).map(|i| row[i / d] * zs[i % d] + a[i]).collect();
+                let mut out = vec![0.0; rows * d];
+                horner_step(&row, &zs, &a, &mut out);
+                assert_eq!(out, plain, "horner step, d = {d}, {rows} rows");
+                let mut target = a.clone();
+                outer_add(&row, &zs, &mut target);
+                let added: Vec<f64> =
+                    (0..rows * d).map(|i| a[i] + row[i / d] * zs[i % d]).collect();
+                assert_eq!(target, added, "outer add, d = {d}, {rows} rows");
+            }
+        }
+    }
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
