@@ -6,7 +6,7 @@
 //! $(a \otimes b)_k = \sum_{i+j=k} a_i \otimes b_j$.
 
 use crate::Scalar;
-use crate::kernels::{horner_step, outer_add, outer_backward};
+use crate::kernels::{horner_step, outer_add, outer_add_steps, outer_backward};
 
 /// Offsets and sizes of the levels of a truncated tensor of `d` channels up to `depth`.
 #[derive(Debug, Clone)]
@@ -97,7 +97,8 @@ pub(crate) fn mul_exp_scratch(levels: &Levels) -> usize {
 ///
 /// Horner form, level $k$ from the top down (lower levels are still the old $a$):
 /// $(a \otimes e^z)_k = \big(\cdots((z/k + a_1) \otimes z/(k-1) + a_2) \cdots\big) \otimes z + a_k$,
-/// which costs about $d^k$ multiply-adds for level $k$, so about one per output element.
+/// which costs about $d^k$ multiply-adds for level $k$, so about one per output element
+/// (docs/signatures.md, "Horner's scheme").
 pub(crate) fn mul_exp_in_place<T: Scalar>(
     a: &mut [T],
     z: &ScaledIncrement<T>,
@@ -110,27 +111,96 @@ pub(crate) fn mul_exp_in_place<T: Scalar>(
     }
     let d = levels.d;
     let row = if depth >= 2 { levels.size(depth - 1) } else { 0 };
-    let (mut cur, rest) = scratch.split_at_mut(row.max(d));
-    let mut next = &mut rest[..row.max(d)];
+    let (cur, rest) = scratch.split_at_mut(row.max(d));
+    let next = &mut rest[..row.max(d)];
     for k in (2..=depth).rev() {
         let (lower, upper) = a.split_at_mut(levels.range(k).start);
-        let target = &mut upper[..levels.size(k)];
-        for ((c, &zk), &a1) in cur.iter_mut().zip(z.over(k)).zip(&lower[..d]) {
-            *c = zk + a1;
-        }
-        let mut len = d;
-        for j in 2..k {
-            let aj = &lower[levels.range(j)];
-            let zs = z.over(k - j + 1);
-            horner_step(&cur[..len], zs, aj, &mut next[..len * d]);
-            std::mem::swap(&mut cur, &mut next);
-            len *= d;
-        }
-        outer_add(&cur[..len], z.z(), target);
+        let len = levels.size(k - 1);
+        horner_row(lower, z, levels, k, &mut cur[..len], &mut next[..len]);
+        outer_add(&cur[..len], z.z(), &mut upper[..levels.size(k)]);
     }
-    for (a1, &zc) in a[..d].iter_mut().zip(z.z()) {
+    add_increment(a, z);
+}
+
+#[inline(always)]
+fn add_increment<T: Scalar>(a: &mut [T], z: &ScaledIncrement<T>) {
+    for (a1, &zc) in a.iter_mut().zip(z.z()) {
         *a1 += zc;
     }
+}
+
+/// Writes into `out` the Horner row of level `k` (`k ≥ 2`), the `d^{k-1}` numbers
+/// $(\cdots((z/k + a_1) \otimes z/(k-1) + a_2) \cdots) \otimes z/2 + a_{k-1}$ whose outer
+/// product with `z` is what level `k` of $a \otimes e^z$ adds to $a_k$. `lower` holds levels
+/// `1..k-1` of `a`; `spare` is as long as `out`.
+#[inline(always)]
+fn horner_row<T: Scalar>(
+    lower: &[T],
+    z: &ScaledIncrement<T>,
+    levels: &Levels,
+    k: usize,
+    out: &mut [T],
+    spare: &mut [T],
+) {
+    let d = levels.d;
+    // k - 2 steps ping-pong between the buffers; start where the last one lands in `out`.
+    let (mut cur, mut next) = if k.is_multiple_of(2) { (out, spare) } else { (spare, out) };
+    for ((c, &zk), &a1) in cur.iter_mut().zip(z.over(k)).zip(&lower[..d]) {
+        *c = zk + a1;
+    }
+    let mut len = d;
+    for j in 2..k {
+        let aj = &lower[levels.range(j)];
+        horner_step(&cur[..len], z.over(k - j + 1), aj, &mut next[..len * d]);
+        std::mem::swap(&mut cur, &mut next);
+        len *= d;
+    }
+}
+
+/// Increments that [`mul_exps_in_place`] takes at once.
+pub(crate) const STEPS: usize = crate::kernels::STEPS;
+
+/// Whether [`mul_exps_in_place`] beats [`STEPS`] calls of [`mul_exp_in_place`] at `d`
+/// channels: measured (BENCHMARKS.md, "Four steps at a time") 1.1-1.8x faster from d = 4 on,
+/// level at 3 and slower at 2, where the top level is too small to be worth the rows.
+pub(crate) fn steps_pay_off(d: usize) -> bool {
+    d >= 4
+}
+
+/// Scratch (in elements) for the Horner rows of [`mul_exps_in_place`].
+pub(crate) fn mul_exps_rows(levels: &Levels) -> usize {
+    if levels.depth >= 2 { STEPS * levels.size(levels.depth - 1) } else { 0 }
+}
+
+/// `a <- a ⊗ exp(z_1) ⊗ … ⊗ exp(z_STEPS)` on levels `1..=depth`: the same numbers as
+/// [`STEPS`] calls of [`mul_exp_in_place`], with the top level, the largest by a factor
+/// `d`, read and written once instead of once per increment. Level `depth` of each step
+/// depends only on the levels below it before that step, so the lower levels take the steps
+/// one by one, keeping each step's Horner row (in `rows`, [`mul_exps_rows`] long), and the
+/// top level then adds the [`STEPS`] outer products in the same order (docs/signatures.md,
+/// "Horner's scheme").
+pub(crate) fn mul_exps_in_place<T: Scalar>(
+    a: &mut [T],
+    zs: &[ScaledIncrement<T>; STEPS],
+    levels: &Levels,
+    depth: usize,
+    rows: &mut [T],
+    scratch: &mut [T],
+) {
+    if depth < 2 {
+        for z in zs {
+            mul_exp_in_place(a, z, levels, depth, scratch);
+        }
+        return;
+    }
+    let row = levels.size(depth - 1);
+    let (lower, upper) = a.split_at_mut(levels.range(depth).start);
+    for (z, out) in zs.iter().zip(rows.chunks_exact_mut(row)) {
+        horner_row(lower, z, levels, depth, out, &mut scratch[..row]);
+        mul_exp_in_place(lower, z, levels, depth - 1, &mut scratch[row..]);
+    }
+    let increments = std::array::from_fn(|m| zs[m].z());
+    outer_add_steps(&rows[..STEPS * row], increments, &mut upper[..levels.size(depth)]);
 }
 
 /// Reverse mode of `out = a ⊗ exp(z)` (full depth).

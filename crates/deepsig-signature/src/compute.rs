@@ -11,7 +11,8 @@
 use rayon::prelude::*;
 
 use crate::algebra::{
-    Levels, ScaledIncrement, mul_exp_backward, mul_exp_in_place, mul_exp_scratch,
+    Levels, STEPS, ScaledIncrement, mul_exp_backward, mul_exp_in_place, mul_exp_scratch,
+    mul_exps_in_place, mul_exps_rows, steps_pay_off,
 };
 use crate::augment::Augmentation;
 use crate::brackets::Brackets;
@@ -82,6 +83,9 @@ struct Workspace<T> {
     gwords: Vec<T>,
     scratch: Vec<T>,
     z: ScaledIncrement<T>,
+    /// The increments and Horner rows of [`mul_exps_in_place`].
+    zs: [ScaledIncrement<T>; STEPS],
+    rows: Vec<T>,
     log: Option<LogWorkspace<T>>,
 }
 
@@ -100,6 +104,8 @@ impl<T: Scalar> Workspace<T> {
             gwords: Vec::with_capacity(if plan.brackets.is_some() { plan.out_channels } else { 0 }),
             scratch: vec![T::ZERO; mul_exp_scratch(levels)],
             z: ScaledIncrement::new(levels.d, levels.depth),
+            zs: std::array::from_fn(|_| ScaledIncrement::new(levels.d, levels.depth)),
+            rows: vec![T::ZERO; mul_exps_rows(levels)],
             log: plan.log.then(|| LogWorkspace::new(levels)),
         }
     }
@@ -198,18 +204,38 @@ fn add_output_adjoint<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, g: &[T]) {
 fn forward_path<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], out: &mut [T]) {
     let d = plan.levels.d;
     let depth = plan.levels.depth;
-    let aug = augmented(&mut ws.aug, plan, path);
+    let mut buffer = std::mem::take(&mut ws.aug);
+    let aug = augmented(&mut buffer, plan, path);
     ws.sig.fill(T::ZERO);
-    let mut outputs = out.chunks_exact_mut(plan.out_channels);
-    for (j, pair) in aug.windows(2 * d).step_by(d).enumerate() {
-        ws.z.set_difference(&pair[..d], &pair[d..], false);
-        mul_exp_in_place(&mut ws.sig, &ws.z, &plan.levels, depth, &mut ws.scratch);
-        let last = j + 2 == plan.aug.aug_length;
-        if (plan.outputs_per_path > 1 || last)
-            && let Some(o) = outputs.next()
-        {
+    if plan.outputs_per_path == 1 {
+        signature_of_steps(plan, ws, aug, depth);
+        let o = &mut out[..plan.out_channels];
+        write_output(plan, &mut ws.log, &mut ws.expanded, &ws.sig, o);
+    } else {
+        let outputs = out.chunks_exact_mut(plan.out_channels);
+        for (pair, o) in aug.windows(2 * d).step_by(d).zip(outputs) {
+            ws.z.set_difference(&pair[..d], &pair[d..], false);
+            mul_exp_in_place(&mut ws.sig, &ws.z, &plan.levels, depth, &mut ws.scratch);
             write_output(plan, &mut ws.log, &mut ws.expanded, &ws.sig, o);
         }
+    }
+    ws.aug = buffer;
+}
+
+/// `ws.sig <- ws.sig ⊗ S(path)` on levels `1..=depth`, [`STEPS`] increments at a time.
+fn signature_of_steps<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], depth: usize) {
+    let d = plan.levels.d;
+    let steps = path.len() / d - 1;
+    let blocked = if steps_pay_off(d) { steps / STEPS * STEPS } else { 0 };
+    for block in path[..(blocked + 1) * d].windows((STEPS + 1) * d).step_by(STEPS * d) {
+        for (m, z) in ws.zs.iter_mut().enumerate() {
+            z.set_difference(&block[m * d..(m + 1) * d], &block[(m + 1) * d..(m + 2) * d], false);
+        }
+        mul_exps_in_place(&mut ws.sig, &ws.zs, &plan.levels, depth, &mut ws.rows, &mut ws.scratch);
+    }
+    for pair in path[blocked * d..].windows(2 * d).step_by(d) {
+        ws.z.set_difference(&pair[..d], &pair[d..], false);
+        mul_exp_in_place(&mut ws.sig, &ws.z, &plan.levels, depth, &mut ws.scratch);
     }
 }
 
@@ -228,10 +254,7 @@ fn backward_path<T: Scalar>(
     let path_aug = augmented(&mut aug, plan, path);
     // Forward on levels 1..N-1 only: the final signature's top level is never needed.
     ws.sig.fill(T::ZERO);
-    for pair in path_aug.windows(2 * d).step_by(d) {
-        ws.z.set_difference(&pair[..d], &pair[d..], false);
-        mul_exp_in_place(&mut ws.sig, &ws.z, levels, depth - 1, &mut ws.scratch);
-    }
+    signature_of_steps(plan, ws, path_aug, depth - 1);
     ws.grad.clear();
     ws.grad.resize(levels.len(), T::ZERO);
     ws.daug.clear();
