@@ -54,21 +54,30 @@ pub(crate) struct ScaledIncrement<T> {
     d: usize,
     /// `scaled[(m - 1) * d..m * d]` is `z / m`.
     scaled: Vec<T>,
+    /// `1 / m` for `m = 2..=depth`, computed once: a division per level and step showed in
+    /// the backward's profile.
+    inverses: Vec<T>,
 }
 
 impl<T: Scalar> ScaledIncrement<T> {
     pub(crate) fn new(d: usize, depth: usize) -> Self {
-        ScaledIncrement { d, scaled: vec![T::ZERO; d * depth] }
+        let inverses = (2..=depth).map(|m| T::ONE / T::from_f64(m as f64)).collect();
+        ScaledIncrement { d, scaled: vec![T::ZERO; d * depth], inverses }
     }
 
     /// Sets `z = sign * (b - a)`.
     pub(crate) fn set_difference(&mut self, a: &[T], b: &[T], negate: bool) {
         let (z, rest) = self.scaled.split_at_mut(self.d);
-        for ((z, &a), &b) in z.iter_mut().zip(a).zip(b) {
-            *z = if negate { a - b } else { b - a };
+        if negate {
+            for ((z, &a), &b) in z.iter_mut().zip(a).zip(b) {
+                *z = a - b;
+            }
+        } else {
+            for ((z, &a), &b) in z.iter_mut().zip(a).zip(b) {
+                *z = b - a;
+            }
         }
-        for (m, chunk) in rest.chunks_exact_mut(self.d).enumerate() {
-            let inv = T::ONE / T::from_f64((m + 2) as f64);
+        for (chunk, &inv) in rest.chunks_exact_mut(self.d).zip(&self.inverses) {
             for (s, &z) in chunk.iter_mut().zip(&*z) {
                 *s = z * inv;
             }
@@ -203,12 +212,24 @@ pub(crate) fn mul_exps_in_place<T: Scalar>(
     outer_add_steps(&rows[..STEPS * row], increments, &mut upper[..levels.size(depth)]);
 }
 
+/// The top level's part of [`mul_exp_backward`] when the caller takes it for [`STEPS`]
+/// steps at once (`compute.rs`, `backward_steps`): the adjoint of the top level's Horner row,
+/// given, and the row itself, returned (its product with the top level's adjoint is the top
+/// level's part of `dz`), as lane `step` of `row_adjoints` and `rows`, both `[row][STEPS]`.
+pub(crate) struct TopAdjoint<'a, T> {
+    pub(crate) row_adjoints: &'a [T],
+    pub(crate) rows: &'a mut [T],
+    pub(crate) step: usize,
+}
+
 /// Reverse mode of `out = a ⊗ exp(z)` (full depth).
 ///
 /// On entry `a` holds levels `1..N-1` of the input (level `N` is never read) and `grad` the
 /// adjoint of `out`. On exit `grad` holds the adjoint of `a` and `dz` has the adjoint of `z`
 /// added. Levels are visited bottom-up so that each output adjoint is read before the lower
-/// levels' input adjoints are accumulated into the same storage.
+/// levels' input adjoints are accumulated into the same storage. With `top_level`, the top
+/// level's row adjoint comes from it and the row goes to it, and `dz` lacks the top level's
+/// part, which the caller adds.
 pub(crate) fn mul_exp_backward<T: Scalar>(
     a: &[T],
     z: &ScaledIncrement<T>,
@@ -216,6 +237,7 @@ pub(crate) fn mul_exp_backward<T: Scalar>(
     dz: &mut [T],
     levels: &Levels,
     scratch: &mut [T],
+    mut top_level: Option<TopAdjoint<'_, T>>,
 ) {
     let d = levels.d;
     let depth = levels.depth;
@@ -247,7 +269,21 @@ pub(crate) fn mul_exp_backward<T: Scalar>(
         let (lower, upper) = grad.split_at_mut(levels.range(k).start);
         let g = &upper[..levels.size(k)];
         let mut len = levels.size(k - 1);
-        outer_backward(&rows[levels.range(k - 1)], z.z(), g, &mut dcur[..len], dz, T::ONE);
+        match &mut top_level {
+            Some(given) if k == depth => {
+                let step = given.step;
+                for (dc, lanes) in
+                    dcur[..len].iter_mut().zip(given.row_adjoints.chunks_exact(STEPS))
+                {
+                    *dc = lanes[step];
+                }
+                let row = &rows[levels.range(k - 1)];
+                for (lanes, &r) in given.rows.chunks_exact_mut(STEPS).zip(row) {
+                    lanes[step] = r;
+                }
+            }
+            _ => outer_backward(&rows[levels.range(k - 1)], z.z(), g, &mut dcur[..len], dz, T::ONE),
+        }
         for j in (1..k).rev() {
             for (gj, &dc) in lower[levels.range(j)].iter_mut().zip(&dcur[..len]) {
                 *gj += dc;

@@ -11,11 +11,12 @@
 use rayon::prelude::*;
 
 use crate::algebra::{
-    Levels, STEPS, ScaledIncrement, mul_exp_backward, mul_exp_in_place, mul_exp_scratch,
-    mul_exps_in_place, mul_exps_rows, steps_pay_off,
+    Levels, STEPS, ScaledIncrement, TopAdjoint, mul_exp_backward, mul_exp_in_place,
+    mul_exp_scratch, mul_exps_in_place, mul_exps_rows, steps_pay_off,
 };
 use crate::augment::Augmentation;
 use crate::brackets::Brackets;
+use crate::kernels::{increment_adjoints_steps, row_adjoints_steps};
 use crate::log::LogWorkspace;
 use crate::lyndon::lyndon_indices;
 use crate::{Error, LogMode, PathShape, Scalar, SigOptions, signature_channels};
@@ -86,6 +87,9 @@ struct Workspace<T> {
     /// The increments and Horner rows of [`mul_exps_in_place`].
     zs: [ScaledIncrement<T>; STEPS],
     rows: Vec<T>,
+    /// The adjoints of `rows` and of `zs`, for [`backward_steps`].
+    row_adjoints: Vec<T>,
+    dzs: Vec<T>,
     log: Option<LogWorkspace<T>>,
 }
 
@@ -106,6 +110,8 @@ impl<T: Scalar> Workspace<T> {
             z: ScaledIncrement::new(levels.d, levels.depth),
             zs: std::array::from_fn(|_| ScaledIncrement::new(levels.d, levels.depth)),
             rows: vec![T::ZERO; mul_exps_rows(levels)],
+            row_adjoints: vec![T::ZERO; mul_exps_rows(levels)],
+            dzs: vec![T::ZERO; STEPS * levels.d],
             log: plan.log.then(|| LogWorkspace::new(levels)),
         }
     }
@@ -249,7 +255,6 @@ fn backward_path<T: Scalar>(
     let levels = &plan.levels;
     let (d, depth) = (levels.d, levels.depth);
     let steps = plan.aug.aug_length - 1;
-    let lower = levels.len_to(depth - 1);
     let mut aug = std::mem::take(&mut ws.aug);
     let path_aug = augmented(&mut aug, plan, path);
     // Forward on levels 1..N-1 only: the final signature's top level is never needed.
@@ -262,27 +267,27 @@ fn backward_path<T: Scalar>(
     if plan.outputs_per_path == 1 {
         add_output_adjoint(plan, ws, grad_out);
     }
-    for j in (1..=steps).rev() {
+    // Once the output's adjoint is all in, the top level's adjoint stays the same from step
+    // to step, and [`backward_steps`] takes its products STEPS steps at a time.
+    let blocks = plan.outputs_per_path == 1 && depth >= 2 && steps_pay_off(d);
+    let mut j = steps;
+    while j >= 1 {
+        if blocks && j >= STEPS {
+            backward_steps(plan, ws, path_aug, j);
+            j -= STEPS;
+            continue;
+        }
         if plan.outputs_per_path > 1 {
             let g = &grad_out[(j - 1) * plan.out_channels..j * plan.out_channels];
             add_output_adjoint(plan, ws, g);
         }
+        recover_prefix(plan, ws, path_aug, j);
         let (prev, next) = (&path_aug[(j - 1) * d..j * d], &path_aug[j * d..(j + 1) * d]);
-        // Recover S_{0,j-1} on levels 1..N-1; the first prefix is exactly the identity.
-        if j == 1 {
-            ws.sig.fill(T::ZERO);
-        } else {
-            ws.z.set_difference(prev, next, true);
-            mul_exp_in_place(&mut ws.sig[..lower], &ws.z, levels, depth - 1, &mut ws.scratch);
-        }
         ws.z.set_difference(prev, next, false);
         ws.dz.fill(T::ZERO);
-        mul_exp_backward(&ws.sig, &ws.z, &mut ws.grad, &mut ws.dz, levels, &mut ws.scratch);
-        let (before, after) = ws.daug.split_at_mut(j * d);
-        for ((a, b), &g) in before[(j - 1) * d..].iter_mut().zip(&mut after[..d]).zip(&ws.dz) {
-            *a -= g;
-            *b += g;
-        }
+        mul_exp_backward(&ws.sig, &ws.z, &mut ws.grad, &mut ws.dz, levels, &mut ws.scratch, None);
+        add_step_adjoint(&mut ws.daug, &ws.dz, j);
+        j -= 1;
     }
     if plan.aug.is_identity() {
         dpath.copy_from_slice(&ws.daug);
@@ -291,6 +296,77 @@ fn backward_path<T: Scalar>(
         plan.aug.backward(&ws.daug, dpath);
     }
     ws.aug = aug;
+}
+
+/// Sets `ws.sig` (levels `1..N-1`) from the prefix signature up to point `j` to the one up to
+/// point `j - 1`; the first prefix is exactly the identity.
+fn recover_prefix<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], j: usize) {
+    let levels = &plan.levels;
+    let (d, depth) = (levels.d, levels.depth);
+    if j == 1 {
+        ws.sig.fill(T::ZERO);
+    } else {
+        let (prev, next) = (&path[(j - 1) * d..j * d], &path[j * d..(j + 1) * d]);
+        ws.z.set_difference(prev, next, true);
+        let lower = levels.len_to(depth - 1);
+        mul_exp_in_place(&mut ws.sig[..lower], &ws.z, levels, depth - 1, &mut ws.scratch);
+    }
+}
+
+/// Adds the adjoint `dz` of step `j`'s increment `x_j - x_{j-1}` to the path's adjoint.
+fn add_step_adjoint<T: Scalar>(daug: &mut [T], dz: &[T], j: usize) {
+    let d = dz.len();
+    let (before, after) = daug.split_at_mut(j * d);
+    for ((a, b), &g) in before[(j - 1) * d..].iter_mut().zip(&mut after[..d]).zip(dz) {
+        *a -= g;
+        *b += g;
+    }
+}
+
+/// The backward of steps `j, j-1, …, j-STEPS+1` (`ws.sig` holding the prefix up to point
+/// `j`). The top level's adjoint `G` is the same for all of them, so the adjoints of the
+/// steps' Horner rows, `G z_m`, are taken for all the steps in one sweep of `G` before the
+/// lower levels go back step by step, and the top level's part of the increments' adjoints,
+/// `row_mᵀ G`, in one sweep after.
+fn backward_steps<T: Scalar>(plan: &Plan, ws: &mut Workspace<T>, path: &[T], j: usize) {
+    let levels = &plan.levels;
+    let (d, depth) = (levels.d, levels.depth);
+    let row = levels.size(depth - 1);
+    for (m, z) in ws.zs.iter_mut().enumerate() {
+        let step = j - m;
+        z.set_difference(&path[(step - 1) * d..step * d], &path[step * d..(step + 1) * d], false);
+    }
+    let top = levels.range(depth);
+    let row_adjoints = &mut ws.row_adjoints[..STEPS * row];
+    row_adjoints_steps(&ws.grad[top.clone()], std::array::from_fn(|m| ws.zs[m].z()), row_adjoints);
+    for m in 0..STEPS {
+        recover_prefix(plan, ws, path, j - m);
+        let top = TopAdjoint {
+            row_adjoints: &ws.row_adjoints[..STEPS * row],
+            rows: &mut ws.rows[..STEPS * row],
+            step: m,
+        };
+        ws.dz.fill(T::ZERO);
+        mul_exp_backward(
+            &ws.sig,
+            &ws.zs[m],
+            &mut ws.grad,
+            &mut ws.dz,
+            levels,
+            &mut ws.scratch,
+            Some(top),
+        );
+        for (lanes, &dz) in ws.dzs.chunks_exact_mut(STEPS).zip(&ws.dz) {
+            lanes[m] = dz;
+        }
+    }
+    increment_adjoints_steps(&ws.rows[..STEPS * row], &ws.grad[top], &mut ws.dzs);
+    for m in 0..STEPS {
+        for (dz, lanes) in ws.dz.iter_mut().zip(ws.dzs.chunks_exact(STEPS)) {
+            *dz = lanes[m];
+        }
+        add_step_adjoint(&mut ws.daug, &ws.dz, j - m);
+    }
 }
 
 /// The (log-)signature of every path of a `[batch, length, channels]` batch, into `out`

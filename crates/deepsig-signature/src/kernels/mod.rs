@@ -174,126 +174,6 @@ fn outer_add_d<T: Scalar>(row: &[T], z: &[T], target: &mut [T], d: usize) {
     }
 }
 
-/// Increments whose rank-one updates [`outer_add_steps`] adds in one sweep of the target.
-/// Four: with d = 13 the row's four steps of `z` fill the 16 AVX2 registers.
-/// [`outer_add_steps_columns`] names the four rows.
-pub(crate) const STEPS: usize = 4;
-
-dispatched! {
-    /// `target[α, c] += rows[m][α] * zs[m][c]` for `m = 0..STEPS` in turn, where `rows[m]` is
-    /// the `m`-th of [`STEPS`] equal parts of `rows`: the numbers of [`STEPS`] calls of
-    /// [`outer_add`], with each target element loaded and stored once instead of
-    /// [`STEPS`] times. The one-step loop is bound by stores, this one by multiply-adds.
-    fn outer_add_steps, outer_add_steps_baseline, outer_add_steps_avx2
-        (rows: &[T], zs: [&[T]; STEPS], target: &mut [T])
-        wide_when = true;
-    { specialise!(zs[0].len(), outer_add_steps_d(rows, zs, target)) }
-}
-
-#[inline(always)]
-fn outer_add_steps_d<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T], d: usize) {
-    let n = rows.len() / STEPS;
-    let r: [&[T]; STEPS] = std::array::from_fn(|m| &rows[m * n..(m + 1) * n]);
-    if d > MAX_ROW {
-        return outer_add_steps_blocks(r, zs, target, d);
-    }
-    let mut z = [[T::ZERO; MAX_ROW]; STEPS];
-    for m in 0..STEPS {
-        z[m][..d].copy_from_slice(&zs[m][..d]);
-    }
-    // The row is added up in a local array, which the compiler keeps in registers: added in
-    // place, it was stored after every step, as if `target` might alias the increments.
-    for (i, t_row) in target.chunks_exact_mut(d).enumerate() {
-        one_row_at_a_time();
-        let mut acc = [T::ZERO; MAX_ROW];
-        acc[..d].copy_from_slice(t_row);
-        for m in 0..STEPS {
-            let rm = r[m][i];
-            for c in 0..d {
-                acc[c] += rm * z[m][c];
-            }
-        }
-        t_row.copy_from_slice(&acc[..d]);
-    }
-}
-
-/// [`outer_add_steps_d`] for rows longer than [`MAX_ROW`]: the columns in blocks of
-/// [`BLOCK`] (a length the compiler knows, so a block of every row stays in registers
-/// through the steps), each block down all the rows, then the last, shorter block.
-#[inline(always)]
-fn outer_add_steps_blocks<T: Scalar>(
-    r: [&[T]; STEPS],
-    zs: [&[T]; STEPS],
-    target: &mut [T],
-    d: usize,
-) {
-    let whole = d / BLOCK * BLOCK;
-    for start in (0..whole).step_by(BLOCK) {
-        outer_add_steps_columns(r, zs, target, d, start, BLOCK);
-    }
-    specialise!(d - whole, outer_add_steps_columns(r, zs, target, d, whole));
-}
-
-/// Columns `start..start + width` of [`outer_add_steps_d`].
-#[inline(always)]
-#[allow(clippy::manual_memcpy)] // `copy_from_slice` became a call to `memmove` per row
-fn outer_add_steps_columns<T: Scalar>(
-    r: [&[T]; STEPS],
-    zs: [&[T]; STEPS],
-    target: &mut [T],
-    d: usize,
-    start: usize,
-    width: usize,
-) {
-    if width == 0 {
-        return;
-    }
-    let z: [&[T]; STEPS] = std::array::from_fn(|m| &zs[m][start..start + width]);
-    let mut zb = [[T::ZERO; BLOCK]; STEPS];
-    for m in 0..STEPS {
-        zb[m][..width].copy_from_slice(z[m]);
-    }
-    let rows = r[0].iter().zip(r[1]).zip(r[2]).zip(r[3]);
-    for ((((&r0, &r1), &r2), &r3), t_row) in rows.zip(target.chunks_exact_mut(d)) {
-        one_row_at_a_time();
-        let t = &mut t_row[start..start + width];
-        let mut acc = [T::ZERO; BLOCK];
-        for c in 0..width {
-            acc[c] = t[c];
-        }
-        for (m, rm) in [r0, r1, r2, r3].into_iter().enumerate() {
-            for c in 0..width {
-                acc[c] += rm * zb[m][c];
-            }
-        }
-        for c in 0..width {
-            t[c] = acc[c];
-        }
-    }
-}
-
-/// Columns per block of [`outer_add_steps_blocks`].
-const BLOCK: usize = 8;
-
-/// The longest row [`outer_add_steps_d`] adds up whole in registers; longer ones go by
-/// [`outer_add_steps_blocks`].
-const MAX_ROW: usize = 16;
-
-/// Keeps the compiler from vectorising a loop over rows across rows. Without it, the loop of
-/// [`outer_add_steps_d`] (the unrolled row being long) was vectorised two rows at a time, with
-/// strided loads and stores, at 1.7x the one-step loops' time; with it, each row's lanes are
-/// vectorised. An empty `asm!` emits no instruction, touches no memory, and cannot itself
-/// be vectorised, so the loop vectoriser leaves the loop that contains it alone.
-#[inline(always)]
-fn one_row_at_a_time() {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    // SAFETY: an empty assembly block with no operands does nothing.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::arch::asm!("", options(nomem, nostack, preserves_flags));
-    }
-}
-
 dispatched! {
     /// Reverse mode of `out[α, c] (+)= row[α] * zs[c]` with `zs = z * scale`, given
     /// `g = d out`: `drow[α] = Σ_c g[α, c] zs[c]` (overwritten) and
@@ -344,6 +224,11 @@ fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     (half[0] + half[2]) + (half[1] + half[3]) + tail
 }
 
+// After the macros, which it uses.
+mod steps;
+
+pub(crate) use steps::{STEPS, increment_adjoints_steps, outer_add_steps, row_adjoints_steps};
+
 #[cfg(test)]
 mod tile_tests {
     use super::*;
@@ -369,27 +254,6 @@ mod tile_tests {
                     (0..rows * d).map(|i| a[i] + row[i / d] * zs[i % d]).collect();
                 assert_eq!(target, added, "outer add, d = {d}, {rows} rows");
             }
-        }
-    }
-
-    /// [`outer_add_steps`] gives the numbers of [`STEPS`] calls of [`outer_add`] exactly, on
-    /// the whole-row path (d ≤ 16) and the column blocks (every remainder of 8 up to 40).
-    #[test]
-    fn steps_at_once_give_one_step_at_a_time_s_numbers() {
-        let value = |i: usize| ((i * 37 + 11) % 101) as f64 / 17.0 - 2.5;
-        for d in 1..=40 {
-            let rows = 5;
-            let steps_rows: Vec<f64> = (0..STEPS * rows).map(value).collect();
-            let zs: Vec<Vec<f64>> =
-                (0..STEPS).map(|m| (0..d).map(|c| value(c * 3 + m + 50)).collect()).collect();
-            let a: Vec<f64> = (0..rows * d).map(|i| value(i + 200)).collect();
-            let mut one_by_one = a.clone();
-            for (m, z) in zs.iter().enumerate() {
-                outer_add(&steps_rows[m * rows..(m + 1) * rows], z, &mut one_by_one);
-            }
-            let mut at_once = a.clone();
-            outer_add_steps(&steps_rows, std::array::from_fn(|m| zs[m].as_slice()), &mut at_once);
-            assert_eq!(at_once, one_by_one, "d = {d}");
         }
     }
 }
@@ -434,13 +298,6 @@ mod tests {
             outer_add_baseline(&row, &z, &mut x);
             unsafe { outer_add_avx2(&row, &z, &mut y) };
             close(&x, &y, &format!("outer_add d={d}"));
-            let steps_rows = vec(STEPS * rows);
-            let zs: Vec<Vec<f64>> = (0..STEPS).map(|_| vec(d)).collect();
-            let zs = std::array::from_fn(|m| zs[m].as_slice());
-            let (mut x, mut y) = (a.clone(), a.clone());
-            outer_add_steps_baseline(&steps_rows, zs, &mut x);
-            unsafe { outer_add_steps_avx2(&steps_rows, zs, &mut y) };
-            close(&x, &y, &format!("outer_add_steps d={d}"));
             let (mut dr1, mut dr2) = (vec![0.0; rows], vec![0.0; rows]);
             let (mut dz1, mut dz2) = (vec![0.5; d], vec![0.5; d]);
             outer_backward_baseline(&row, &z, &a, &mut dr1, &mut dz1, 0.75);
