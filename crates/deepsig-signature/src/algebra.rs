@@ -107,7 +107,7 @@ pub(crate) fn mul_exp_scratch(levels: &Levels) -> usize {
 /// Horner form, level $k$ from the top down (lower levels are still the old $a$):
 /// $(a \otimes e^z)_k = \big(\cdots((z/k + a_1) \otimes z/(k-1) + a_2) \cdots\big) \otimes z + a_k$,
 /// which costs about $d^k$ multiply-adds for level $k$, so about one per output element
-/// (docs/signatures.md, "Horner's scheme").
+/// (docs/signatures.md, eq. S2).
 pub(crate) fn mul_exp_in_place<T: Scalar>(
     a: &mut [T],
     z: &ScaledIncrement<T>,
@@ -186,8 +186,8 @@ pub(crate) fn mul_exps_rows(levels: &Levels) -> usize {
 /// `d`, read and written once instead of once per increment. Level `depth` of each step
 /// depends only on the levels below it before that step, so the lower levels take the steps
 /// one by one, keeping each step's Horner row (in `rows`, [`mul_exps_rows`] long), and the
-/// top level then adds the [`STEPS`] outer products in the same order (docs/signatures.md,
-/// "Horner's scheme").
+/// top level then adds the [`STEPS`] outer products in the same order
+/// (docs/signatures.md, eq. S3).
 pub(crate) fn mul_exps_in_place<T: Scalar>(
     a: &mut [T],
     zs: &[ScaledIncrement<T>; STEPS],
