@@ -146,9 +146,9 @@ pub fn bench_train(
         let window = |k: usize| {
             (window_tensors(&inputs[(done + k) % 4], &graph, &device), ((done + k) % 2) as f64)
         };
-        model =
-            accumulated_step(model, &mut optim, (n, config.lr, done as u64), window, &task, config)
-                .0;
+        let sizes = vec![size.atoms * size.frames; n];
+        let step = (sizes.as_slice(), config.lr, done as u64);
+        model = accumulated_step(model, &mut optim, step, window, &task, config).0;
         done += n;
     }
     let epoch_seconds = start.elapsed().as_secs_f64();

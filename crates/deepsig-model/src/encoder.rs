@@ -14,6 +14,19 @@ use burn::tensor::activation::{relu, softmax};
 use crate::config::{ModelConfig, PathKind};
 use crate::pooling::{SparseGraph, pool_dense, pool_sparse};
 
+/// `linear` on the last axis of `x` as one `[rows, in] × [in, out]` product. burn's `Linear`
+/// on a tensor of rank 3 or 4 multiplies each leading index's matrix separately (a batched
+/// product of W·T small matrices for the first GCN layer), whose fixed cost dominated the
+/// encoder on small systems.
+fn on_rows<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
+    let mut dims = x.dims();
+    let last = dims[D - 1];
+    let rows = dims[..D - 1].iter().product::<usize>();
+    let y = linear.forward(x.reshape([rows, last]));
+    dims[D - 1] = y.dims()[1];
+    y.reshape(dims)
+}
+
 /// `out = W_rel (A x) + W_root x + b` (PyG's DenseGraphConv, "add" aggregation).
 #[derive(Module, Debug)]
 pub struct DenseGraphConv {
@@ -29,15 +42,16 @@ impl DenseGraphConv {
         }
     }
 
-    fn forward(&self, x: Tensor<2>, a: &Tensor<2>) -> Tensor<2> {
-        self.rel.forward(a.clone().matmul(x.clone())) + self.root.forward(x)
+    /// On each window's nodes: `x` `[windows, nodes, H]`, `a` `[windows, nodes, nodes]`.
+    fn forward(&self, x: Tensor<3>, a: &Tensor<3>) -> Tensor<3> {
+        on_rows(&self.rel, a.clone().matmul(x.clone())) + on_rows(&self.root, x)
     }
 
-    /// The same on every frame of `x` `[nodes, frames, H]`.
-    fn forward_frames(&self, x: Tensor<3>, a: &Tensor<2>) -> Tensor<3> {
-        let [nodes, frames, h] = x.dims();
-        let ax = a.clone().matmul(x.clone().reshape([nodes, frames * h]));
-        self.rel.forward(ax.reshape([nodes, frames, h])) + self.root.forward(x)
+    /// The same on every frame of `x` `[windows, nodes, frames, H]`.
+    fn forward_frames(&self, x: Tensor<4>, a: &Tensor<3>) -> Tensor<4> {
+        let [w, nodes, frames, h] = x.dims();
+        let ax = a.clone().matmul(x.clone().reshape([w, nodes, frames * h]));
+        on_rows(&self.rel, ax.reshape([w, nodes, frames, h])) + on_rows(&self.root, x)
     }
 }
 
@@ -49,11 +63,12 @@ pub struct PathReadout {
     linear: Linear,
 }
 
-/// `sᵀ x` on every frame of `x` `[nodes, frames, H]`: `[clusters, frames, H]`.
-fn pool_frames(s: &Tensor<2>, x: Tensor<3>) -> Tensor<3> {
-    let [nodes, frames, h] = x.dims();
-    let c = s.dims()[1];
-    s.clone().transpose().matmul(x.reshape([nodes, frames * h])).reshape([c, frames, h])
+/// `sᵀ x` on every frame of `x` `[windows, nodes, frames, H]`, `s` `[windows, nodes, clusters]`:
+/// `[windows, clusters, frames, H]`.
+fn pool_frames(s: &Tensor<3>, x: Tensor<4>) -> Tensor<4> {
+    let [w, nodes, frames, h] = x.dims();
+    let c = s.dims()[2];
+    s.clone().swap_dims(1, 2).matmul(x.reshape([w, nodes, frames * h])).reshape([w, c, frames, h])
 }
 
 /// GCN + MinCut pooling; see the module docs.
@@ -66,16 +81,17 @@ pub struct ClusterEncoder {
     readout: Option<PathReadout>,
 }
 
-/// A soft clustering of one system and its pooling losses.
+/// Soft clusterings of a group of windows of one system and their pooling losses, window
+/// first on every axis.
 pub struct Clustering {
-    /// The composite soft assignment `[atoms, K]`; rows sum to one.
-    pub assignment: Tensor<2>,
-    /// Σ of the MinCut losses over levels.
+    /// The composite soft assignments `[windows, atoms, K]`; rows sum to one.
+    pub assignment: Tensor<3>,
+    /// Σ of the MinCut losses over levels, `[windows]`.
     pub cut: Tensor<1>,
-    /// Σ of the orthogonality losses over levels.
+    /// Σ of the orthogonality losses over levels, `[windows]`.
     pub orth: Tensor<1>,
-    /// The read-out path `[frames, K, channels]` of `path = "learned"`.
-    pub learned_path: Option<Tensor<3>>,
+    /// The read-out paths `[windows, frames, K, channels]` of `path = "learned"`.
+    pub learned_path: Option<Tensor<4>>,
 }
 
 impl ClusterEncoder {
@@ -103,42 +119,52 @@ impl ClusterEncoder {
         }
     }
 
-    fn assignment(&self, level: usize, x: Tensor<2>, config: &ModelConfig) -> Tensor<2> {
-        let logits = self.assign[level].forward(x);
-        softmax(if config.tanh_logits { logits.tanh() } else { logits }, 1)
+    /// The assignment `[windows, nodes, clusters]` of level `level` from the node features
+    /// `[windows, nodes, H]`.
+    fn assignment(&self, level: usize, x: Tensor<3>, config: &ModelConfig) -> Tensor<3> {
+        let logits = on_rows(&self.assign[level], x);
+        softmax(if config.tanh_logits { logits.tanh() } else { logits }, 2)
     }
 
-    /// The clustering from `propagated` ($\hat A x_t$, `[frames, atoms, channels]`), the
-    /// propagated types `[atoms, types]` and the graph.
+    /// The clusterings of windows of one system (one graph and types, one frame count) from
+    /// each window's `propagated` ($\hat A x_t$, `[frames, atoms, channels]`), the propagated
+    /// types `[atoms, types]` and the graph. The windows go through every layer together,
+    /// stacked on a leading axis: one tensor operation per layer for the group, where one
+    /// per window made the fixed cost of each operation dominate small systems (BENCHMARKS.md,
+    /// "Windows of one system together"). Each window's numbers are those of a group of one.
     pub(crate) fn forward(
         &self,
-        propagated: Tensor<3>,
+        propagated: Vec<Tensor<3>>,
         types: &Tensor<2>,
         graph: &SparseGraph,
         config: &ModelConfig,
     ) -> Clustering {
-        let mut h = self.gcn_coords.forward(propagated); // [T, N, H]
+        let windows = propagated.len();
+        let [frames, atoms, _] = propagated[0].dims();
+        let mut h = on_rows(&self.gcn_coords, Tensor::cat(propagated, 0)); // [W·T, N, H]
         if let Some(linear) = &self.gcn_types {
             h = h + linear.forward(types.clone()).unsqueeze::<3>();
         }
         let h = relu(h);
-        let hbar: Tensor<2> = h.clone().mean_dim(0).squeeze_dim(0); // [N, H]
+        let width = h.dims()[2];
+        let h = h.reshape([windows, frames, atoms, width]);
+        let hbar: Tensor<3> = h.clone().mean_dim(1).squeeze_dim(1); // [W, N, H]
 
-        let s1 = self.assignment(0, hbar.clone(), config); // [N, C1]
+        let s1 = self.assignment(0, hbar.clone(), config); // [W, N, C1]
         // The learned path needs every frame's features; the assignment needs only the mean.
-        let mut frames = self.readout.as_ref().map(|_| pool_frames(&s1, h.swap_dims(0, 1)));
+        let mut frames = self.readout.as_ref().map(|_| pool_frames(&s1, h.swap_dims(1, 2)));
         let (losses, mut adjacency) = pool_sparse(&s1, graph);
         let (mut cut, mut orth) = (losses.cut, losses.orth);
-        let mut x = s1.clone().transpose().matmul(hbar); // [C1, H]
+        let mut x = s1.clone().swap_dims(1, 2).matmul(hbar); // [W, C1, H]
         let mut later = Vec::with_capacity(self.convs.len());
         for (level, conv) in self.convs.iter().enumerate() {
             x = conv.forward(x, &adjacency);
-            let s = self.assignment(level + 1, x.clone(), config); // [C_l, C_{l+1}]
+            let s = self.assignment(level + 1, x.clone(), config); // [W, C_l, C_{l+1}]
             frames = frames.map(|f| pool_frames(&s, conv.forward_frames(f, &adjacency)));
             let (losses, next) = pool_dense(&s, &adjacency);
             cut = cut + losses.cut;
             orth = orth + losses.orth;
-            x = s.clone().transpose().matmul(x);
+            x = s.clone().swap_dims(1, 2).matmul(x);
             adjacency = next;
             later.push(s);
         }
@@ -149,7 +175,7 @@ impl ClusterEncoder {
             None => s1,
         };
         let learned_path = self.readout.as_ref().zip(frames).map(|(readout, f)| {
-            readout.linear.forward(readout.conv.forward_frames(f, &adjacency)).swap_dims(0, 1)
+            on_rows(&readout.linear, readout.conv.forward_frames(f, &adjacency)).swap_dims(1, 2)
         });
         Clustering { assignment, cut, orth, learned_path }
     }

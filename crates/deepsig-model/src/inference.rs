@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
+use burn::tensor::Tensor;
 use deepsig_md::{Manifest, Windowing};
 use serde::Deserialize;
 
@@ -305,6 +306,19 @@ impl TrainedRun {
         let tensors = window_tensors(window, graph, &self.device);
         self.model.forward_window(&tensors)
     }
+
+    /// Windows of one system through the encoder together, [`PREDICT_CHUNK`] at a time
+    /// (`DeepSignature::encode_windows`); each window's features, in order.
+    fn encode_all(&self, graph: &GraphInput, windows: &[WindowInput]) -> Vec<Tensor<2>> {
+        windows
+            .chunks(PREDICT_CHUNK)
+            .flat_map(|chunk| {
+                let tensors: Vec<_> =
+                    chunk.iter().map(|w| window_tensors(w, graph, &self.device)).collect();
+                self.model.encode_windows(&tensors).into_iter().map(|e| e.features)
+            })
+            .collect()
+    }
 }
 
 /// One trajectory's predictions: the task's outputs per window (probabilities for a
@@ -318,6 +332,10 @@ pub struct TrajectoryPrediction {
     /// `[outputs]`, the mean over windows.
     pub mean: Vec<f64>,
 }
+
+/// Windows `predict` and `embed` prepare at once: a few windows' inputs in memory, enough
+/// for the encoder to take a small system's windows together.
+const PREDICT_CHUNK: usize = 16;
 
 /// One trajectory's sequence-head inputs: `[windows, sub_windows, channels]` row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -336,9 +354,10 @@ impl TrainedRun {
         data.trajectories
             .iter()
             .map(|(path, windows)| {
-                let per_window: Vec<Vec<f64>> = windows
-                    .iter()
-                    .map(|w| self.task.predictions(self.forward(&data.graph, w).logits).remove(0))
+                let per_window: Vec<Vec<f64>> = self
+                    .encode_all(&data.graph, windows)
+                    .into_iter()
+                    .map(|f| self.task.predictions(self.model.head(f)).remove(0))
                     .collect();
                 let width = per_window.first().map_or(0, Vec::len);
                 let n = per_window.len().max(1) as f64;
@@ -355,8 +374,7 @@ impl TrainedRun {
         for (path, windows) in &data.trajectories {
             let mut values: Vec<f32> = Vec::new();
             let mut shape = [0usize; 3];
-            for w in windows {
-                let features = self.forward(&data.graph, w).encoding.features;
+            for features in self.encode_all(&data.graph, windows) {
                 let [rows, cols] = features.dims();
                 shape = [shape[0] + 1, rows, cols];
                 let data = features.into_data().convert::<f32>();

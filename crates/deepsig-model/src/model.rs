@@ -69,6 +69,9 @@ pub struct WindowTensors {
     /// Ordinal residue of each atom, for the fixed clusters of `sig-fixed`.
     pub residues: Vec<u32>,
     pub(crate) graph: SparseGraph,
+    /// A hash of everything of the system the encoder reads besides the frames (graph, types,
+    /// residues): windows with equal keys and shapes go through the encoder together.
+    pub(crate) system_key: u64,
 }
 
 /// What one window's forward returns.
@@ -93,6 +96,14 @@ pub struct WindowEncoding {
     /// What the head reads: the log-signatures `[sub_windows, C]` for `deepsig` and
     /// `sig-fixed`, the sequence model's output `[1, F]` otherwise.
     pub features: Tensor<2>,
+}
+
+impl WindowTensors {
+    /// Atoms × frames: what the window's activations scale with.
+    pub fn atom_frames(&self) -> usize {
+        let [frames, atoms, _] = self.coords.dims();
+        frames * atoms
+    }
 }
 
 impl DeepSignature {
@@ -171,9 +182,47 @@ impl DeepSignature {
 
     /// One window up to the head: clusters, pooling losses and the head's input.
     pub fn encode_window(&self, w: &WindowTensors) -> WindowEncoding {
+        self.encode_group(&[w]).pop().expect("a group of one gives one encoding")
+    }
+
+    /// [`DeepSignature::encode_window`] of each window, in order. Windows of one system (equal
+    /// graph, types and shapes) go through the encoder, the pooling and the signature layer
+    /// together, one tensor operation per layer for all of them, in groups of at most
+    /// [`GROUP_ATOM_FRAMES`] atom-frames (or one window): the same numbers as one at a time,
+    /// at a fraction of the fixed cost per operation that dominates small systems.
+    pub fn encode_windows(&self, windows: &[WindowTensors]) -> Vec<WindowEncoding> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, w) in windows.iter().enumerate() {
+            let same = |g: &&mut Vec<usize>| {
+                let first = &windows[g[0]];
+                first.system_key == w.system_key
+                    && first.coords.dims() == w.coords.dims()
+                    && first.propagated.dims() == w.propagated.dims()
+            };
+            let room = |g: &&mut Vec<usize>| {
+                g.len() * windows[g[0]].atom_frames() + w.atom_frames() <= GROUP_ATOM_FRAMES
+            };
+            match groups.iter_mut().find(|g| same(g) && room(g)) {
+                Some(group) => group.push(i),
+                None => groups.push(vec![i]),
+            }
+        }
+        let mut out: Vec<Option<WindowEncoding>> = windows.iter().map(|_| None).collect();
+        for group in groups {
+            let members: Vec<&WindowTensors> = group.iter().map(|&i| &windows[i]).collect();
+            for (i, encoding) in group.into_iter().zip(self.encode_group(&members)) {
+                out[i] = Some(encoding);
+            }
+        }
+        out.into_iter().map(|e| e.expect("every window is in one group")).collect()
+    }
+
+    /// Windows of one system (see [`DeepSignature::encode_windows`]) up to the head.
+    fn encode_group(&self, group: &[&WindowTensors]) -> Vec<WindowEncoding> {
         let config = &self.config;
-        let frames = w.coords.dims()[0];
-        let device = w.coords.device();
+        let (first, count) = (group[0], group.len());
+        let frames = first.coords.dims()[0];
+        let device = first.coords.device();
         // The static baselines see only their frames, in the encoder too.
         let chosen: Option<Vec<i64>> = match config.method {
             Method::FrameHead => Some(vec![0]),
@@ -181,17 +230,20 @@ impl DeepSignature {
             Method::FrameHeadTail => Some(vec![0, frames as i64 - 1]),
             _ => None,
         };
-        let (propagated, coords) = match &chosen {
-            Some(idx) => {
-                let idx =
-                    Tensor::<1, Int>::from_data(TensorData::new(idx.clone(), [idx.len()]), &device);
-                (w.propagated.clone().select(0, idx.clone()), w.coords.clone().select(0, idx))
-            }
-            None => (w.propagated.clone(), w.coords.clone()),
+        let chosen = chosen.map(|idx| {
+            Tensor::<1, Int>::from_data(TensorData::new(idx.clone(), [idx.len()]), &device)
+        });
+        let pick = |t: &Tensor<3>| match &chosen {
+            Some(idx) => t.clone().select(0, idx.clone()),
+            None => t.clone(),
         };
+        let coords: Tensor<4> = Tensor::stack(group.iter().map(|w| pick(&w.coords)).collect(), 0);
         let clustering = match &self.encoder {
-            Some(encoder) => encoder.forward(propagated, &w.types, &w.graph, config),
-            None => fixed_clustering(&w.residues, config.clusters, &device),
+            Some(encoder) => {
+                let propagated = group.iter().map(|w| pick(&w.propagated)).collect();
+                encoder.forward(propagated, &first.types, &first.graph, config)
+            }
+            None => fixed_clustering(&first.residues, config.clusters, count, &device),
         };
         let (paths, tie) = match clustering.learned_path {
             Some(learned) => {
@@ -199,39 +251,55 @@ impl DeepSignature {
                 // (docs/reference-code.md, "Learned path").
                 let sums =
                     cluster_paths(&clustering.assignment.clone().detach(), coords, PathKind::Sum);
-                let tie = (learned.clone() - sums).abs().mean();
-                (learned, tie)
+                let [w, t, k, c] = learned.dims();
+                let tie = (learned.clone() - sums).abs().reshape([w, t * k * c]).mean_dim(1);
+                (learned, tie.reshape([w]))
             }
             None => (
                 cluster_paths(&clustering.assignment, coords, config.path),
-                Tensor::zeros([1], &device),
+                Tensor::zeros([count], &device),
             ),
-        }; // paths: [T, K, c]
-        let [t, k, c] = paths.dims();
+        }; // paths: [W, T, K, c]
+        let [_, t, k, c] = paths.dims();
 
-        let features = match config.method {
+        let features: Vec<Tensor<2>> = match config.method {
             Method::DeepSignature | Method::SigFixed => {
-                sub_window_logsignatures(paths.reshape([t, k * c]), config)
+                unstack(sub_window_logsignatures(paths.reshape([count, t, k * c]), config))
             }
             Method::FrameHead | Method::FrameTail | Method::FrameHeadTail => {
-                paths.reshape([1, t * k * c])
+                unstack(paths.reshape([count, 1, t * k * c]))
             }
             Method::GraphLstm => {
                 let lstm = self.cluster_lstm.as_ref().expect("built for graph-lstm");
-                lstm.forward(displacements(paths).swap_dims(0, 1))
+                unstack(paths)
+                    .into_iter()
+                    .map(|p| lstm.forward(displacements(p).swap_dims(0, 1)))
+                    .collect()
             }
             Method::GraphTransformer => {
                 let transformer = self.transformer.as_ref().expect("built for graph-transformer");
-                transformer.forward(displacements(paths).reshape([t, k * c]))
+                unstack(paths)
+                    .into_iter()
+                    .map(|p| transformer.forward(displacements(p).reshape([t, k * c])))
+                    .collect()
             }
         };
-        WindowEncoding {
-            tie,
-            cut: clustering.cut,
-            orth: clustering.orth,
-            assignment: clustering.assignment,
-            features,
-        }
+        let one = |v: &Tensor<1>| v.clone().split(1, 0);
+        let (ties, cuts, orths) = (one(&tie), one(&clustering.cut), one(&clustering.orth));
+        let assignments = unstack(clustering.assignment);
+        ties.into_iter()
+            .zip(cuts)
+            .zip(orths)
+            .zip(assignments)
+            .zip(features)
+            .map(|((((tie, cut), orth), assignment), features)| WindowEncoding {
+                tie,
+                cut,
+                orth,
+                assignment,
+                features,
+            })
+            .collect()
     }
 
     /// The logits `[1, outputs]` from a window's [`WindowEncoding::features`]: the LSTM where
@@ -310,37 +378,55 @@ impl DeepSignature {
     }
 }
 
+/// The atom-frames (atoms × frames) of the windows the encoder takes at once: one window at
+/// GPCR size (1,240 atoms × 100 frames), where each operation's cost is already its
+/// arithmetic and a group's activations would only add up (four in a group raised the peak
+/// memory by 50 MB at the same speed); 20 windows of 150 atoms × 40 frames.
+pub(crate) const GROUP_ATOM_FRAMES: usize = 1240 * 100;
+
 /// Mixes an index into a seed (the golden-ratio increment of splitmix64).
 pub(crate) const SEED_STRIDE: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// Hard clusters of contiguous residue blocks, without pooling losses (`sig-fixed`).
-fn fixed_clustering(residues: &[u32], k: usize, device: &burn::tensor::Device) -> Clustering {
+/// The slices of `t` along its first axis, that axis dropped.
+fn unstack<const D: usize, const D1: usize>(t: Tensor<D>) -> Vec<Tensor<D1>> {
+    t.split(1, 0).into_iter().map(|s| s.squeeze_dim(0)).collect()
+}
+
+/// Hard clusters of contiguous residue blocks, without pooling losses (`sig-fixed`), for
+/// `windows` windows of one system.
+fn fixed_clustering(
+    residues: &[u32],
+    k: usize,
+    windows: usize,
+    device: &burn::tensor::Device,
+) -> Clustering {
     let blocks = residue_blocks(residues, k);
+    let one: Tensor<3> = Tensor::from_data(TensorData::new(blocks, [1, residues.len(), k]), device);
     Clustering {
-        assignment: Tensor::from_data(TensorData::new(blocks, [residues.len(), k]), device),
-        cut: Tensor::zeros([1], device),
-        orth: Tensor::zeros([1], device),
+        assignment: one.repeat_dim(0, windows),
+        cut: Tensor::zeros([windows], device),
+        orth: Tensor::zeros([windows], device),
         learned_path: None,
     }
 }
 
-/// Cluster paths `[T, K, c]` from the assignment `[N, K]` and coordinates `[T, N, c]`:
-/// centroids $(S^T X_t) / (S^T 1)$ (docs/method.md, "Cluster paths") or the reference's
-/// sums $S^T X_t$.
+/// Cluster paths `[W, T, K, c]` from the assignments `[W, N, K]` and coordinates
+/// `[W, T, N, c]`: centroids $(S^T X_t) / (S^T 1)$ (docs/method.md, "Cluster paths") or the
+/// reference's sums $S^T X_t$.
 pub(crate) fn cluster_paths(
-    assignment: &Tensor<2>,
-    coords: Tensor<3>,
+    assignment: &Tensor<3>,
+    coords: Tensor<4>,
     path: PathKind,
-) -> Tensor<3> {
-    let [frames, atoms, c] = coords.dims();
-    let k = assignment.dims()[1];
-    let flat = coords.swap_dims(0, 1).reshape([atoms, frames * c]);
-    let mut pooled = assignment.clone().transpose().matmul(flat); // [K, T*c]
+) -> Tensor<4> {
+    let [windows, frames, atoms, c] = coords.dims();
+    let k = assignment.dims()[2];
+    let flat = coords.swap_dims(1, 2).reshape([windows, atoms, frames * c]);
+    let mut pooled = assignment.clone().swap_dims(1, 2).matmul(flat); // [W, K, T*c]
     if path == PathKind::Centroid {
-        let mass = assignment.clone().sum_dim(0).transpose().clamp_min(1e-6); // [K, 1]
+        let mass = assignment.clone().sum_dim(1).swap_dims(1, 2).clamp_min(1e-6); // [W, K, 1]
         pooled = pooled / mass;
     }
-    pooled.reshape([k, frames, c]).swap_dims(0, 1)
+    pooled.reshape([windows, k, frames, c]).swap_dims(1, 2)
 }
 
 /// Each cluster's path minus its mean over the window, for the sequence baselines. The
@@ -351,10 +437,11 @@ fn displacements(paths: Tensor<3>) -> Tensor<3> {
     paths.clone() - paths.mean_dim(0)
 }
 
-/// The log-signature of each sub-window of a path `[T, C]` (cluster-major channels):
-/// `[sub_windows, logsignature channels]`.
-fn sub_window_logsignatures(path: Tensor<2>, config: &ModelConfig) -> Tensor<2> {
-    let frames = path.dims()[0];
+/// The log-signature of each sub-window of paths `[W, T, C]` (cluster-major channels):
+/// `[W, sub_windows, logsignature channels]`, one signature-layer call per sub-window for
+/// the group.
+fn sub_window_logsignatures(paths: Tensor<3>, config: &ModelConfig) -> Tensor<3> {
+    let frames = paths.dims()[1];
     let mode = if config.shared_boundaries {
         SubWindowMode::SharedBoundary
     } else {
@@ -366,13 +453,13 @@ fn sub_window_logsignatures(path: Tensor<2>, config: &ModelConfig) -> Tensor<2> 
     let features: Vec<Tensor<2>> = ranges
         .into_iter()
         .map(|r| {
-            let sub = path.clone().narrow(0, r.start, r.end - r.start).unsqueeze::<3>();
+            let sub = paths.clone().narrow(1, r.start, r.end - r.start);
             layer
                 .forward(sub)
                 .unwrap_or_else(|e| panic!("sub-window shapes are checked by the trainer: {e}"))
         })
         .collect();
-    Tensor::cat(features, 0)
+    Tensor::stack(features, 1)
 }
 
 fn depth(config: &ModelConfig) -> Depth {

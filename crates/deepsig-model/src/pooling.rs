@@ -21,78 +21,93 @@ pub(crate) struct SparseGraph {
     pub(crate) symmetric: bool,
 }
 
-/// The losses of one pooling level.
+/// The losses of one pooling level, one per window of a group: `[windows]`.
 pub(crate) struct PoolLosses {
     pub(crate) cut: Tensor<1>,
     pub(crate) orth: Tensor<1>,
 }
 
-fn orthogonality(gram: Tensor<2>) -> Tensor<1> {
-    let c = gram.dims()[0];
-    let norm = gram.clone().powf_scalar(2.0).sum().sqrt().clamp_min(1e-12);
-    let eye = Tensor::<2>::eye(c, &gram.device()) / (c as f64).sqrt();
-    (gram / norm.unsqueeze::<2>() - eye).powf_scalar(2.0).sum().sqrt()
+/// Σ over the last two axes: `[windows, a, b]` → `[windows]`.
+fn per_window(m: Tensor<3>) -> Tensor<1> {
+    let w = m.dims()[0];
+    m.sum_dims_squeeze::<1, usize>(&[1, 2]).reshape([w])
 }
 
-/// `(m + mᵀ) / 2`: the same value for a symmetric `m`, and a symmetric gradient.
-fn symmetrise(m: Tensor<2>) -> Tensor<2> {
-    (m.clone() + m.transpose()) * 0.5
+/// $L_{orth}$ of each window's Gram matrix `[windows, c, c]`.
+fn orthogonality(gram: Tensor<3>) -> Tensor<1> {
+    let [w, c, _] = gram.dims();
+    let norm = per_window(gram.clone().powf_scalar(2.0)).sqrt().clamp_min(1e-12);
+    let eye = Tensor::<2>::eye(c, &gram.device()).unsqueeze::<3>() / (c as f64).sqrt();
+    per_window((gram / norm.reshape([w, 1, 1]) - eye).powf_scalar(2.0)).sqrt()
 }
 
-/// Zero diagonal, then $D^{-1/2} A D^{-1/2}$.
-fn normalise(a: Tensor<2>) -> Tensor<2> {
-    let c = a.dims()[0];
+/// `(m + mᵀ) / 2` per window: the same value for a symmetric `m`, and a symmetric gradient.
+fn symmetrise(m: Tensor<3>) -> Tensor<3> {
+    (m.clone() + m.swap_dims(1, 2)) * 0.5
+}
+
+/// Zero diagonal, then $D^{-1/2} A D^{-1/2}$, per window of `a` `[windows, c, c]`.
+fn normalise(a: Tensor<3>) -> Tensor<3> {
+    let c = a.dims()[1];
     let off = Tensor::<2>::ones([c, c], &a.device()) - Tensor::<2>::eye(c, &a.device());
-    let a = a * off;
-    let d = (a.clone().sum_dim(1) + 1e-15).sqrt(); // [c, 1]
-    a / d.clone() / d.transpose()
+    let a = a * off.unsqueeze::<3>();
+    let d = (a.clone().sum_dim(2) + 1e-15).sqrt(); // [windows, c, 1]
+    a / d.clone() / d.swap_dims(1, 2)
 }
 
-/// Level one, on the sparse atom graph: `s` is `[atoms, clusters]`. Returns the losses and the
-/// normalised pooled adjacency `[clusters, clusters]`.
-pub(crate) fn pool_sparse(s: &Tensor<2>, graph: &SparseGraph) -> (PoolLosses, Tensor<2>) {
-    let [n, c] = s.dims();
-    let from = s.clone().select(0, graph.src.clone());
-    let a_s = Tensor::<2>::zeros([n, c], &s.device()).select_assign(
+/// The cut loss $-\mathrm{Tr}(S^T A S) / \mathrm{Tr}(S^T D S)$ of each window, from the pooled
+/// `[windows, c, c]` and the degrees `[nodes, 1]` (or `[windows, nodes, 1]`).
+fn cut(pooled: &Tensor<3>, s: &Tensor<3>, degree: Tensor<3>) -> Tensor<1> {
+    let c = s.dims()[2];
+    let eye = Tensor::<2>::eye(c, &s.device()).unsqueeze::<3>();
+    let trace_a = per_window(pooled.clone() * eye);
+    let trace_d = per_window(s.clone().powf_scalar(2.0) * degree).clamp_min(1e-12);
+    -(trace_a / trace_d)
+}
+
+/// Level one, on the sparse atom graph, for a group of windows of one system: `s` is
+/// `[windows, atoms, clusters]`. Returns the losses and the normalised pooled adjacencies
+/// `[windows, clusters, clusters]`.
+pub(crate) fn pool_sparse(s: &Tensor<3>, graph: &SparseGraph) -> (PoolLosses, Tensor<3>) {
+    let [w, n, c] = s.dims();
+    // A·S of every window in one gather and one scatter: the windows' columns side by side.
+    let columns = s.clone().swap_dims(0, 1).reshape([n, w * c]);
+    let from = columns.select(0, graph.src.clone());
+    let a_s = Tensor::<2>::zeros([n, w * c], &s.device()).select_assign(
         0,
         graph.dst.clone(),
         from,
         burn::tensor::IndexingUpdateOp::Add,
     );
+    let a_s = a_s.reshape([n, w, c]).swap_dims(0, 1); // [w, n, c]
     // One product gives both SᵀS and Sᵀ(AS); it is the model's largest (N·2c² multiply-adds).
     // With A symmetric both are, so their gradients are S(dG + dGᵀ) and AS(dP + dPᵀ). With
     // the left factor detached, the product's backward computes only the right factor's
     // gradient, S·d, which is that gradient once d is symmetrised and doubled: half the
     // backward cost of the full product, and the same maths. A directed A takes the plain
     // product.
-    let right = Tensor::cat(vec![s.clone(), a_s], 1); // [n, 2c]
+    let right = Tensor::cat(vec![s.clone(), a_s], 2); // [w, n, 2c]
     let (gram, pooled) = if graph.symmetric {
-        let both = s.clone().detach().transpose().matmul(right); // [c, 2c]
+        let both = s.clone().detach().swap_dims(1, 2).matmul(right); // [w, c, 2c]
         let both = both.clone() * 2.0 - both.detach();
-        (symmetrise(both.clone().narrow(1, 0, c)), symmetrise(both.narrow(1, c, c)))
+        (symmetrise(both.clone().narrow(2, 0, c)), symmetrise(both.narrow(2, c, c)))
     } else {
-        let both = s.clone().transpose().matmul(right);
-        (both.clone().narrow(1, 0, c), both.narrow(1, c, c))
+        let both = s.clone().swap_dims(1, 2).matmul(right);
+        (both.clone().narrow(2, 0, c), both.narrow(2, c, c))
     };
-    let eye = Tensor::<2>::eye(c, &s.device());
-    let trace_a = (pooled.clone() * eye).sum();
-    let trace_d = (s.clone().powf_scalar(2.0) * graph.degree.clone()).sum().clamp_min(1e-12);
-    let losses = PoolLosses { cut: -(trace_a / trace_d), orth: orthogonality(gram) };
+    let cut = cut(&pooled, s, graph.degree.clone().unsqueeze::<3>());
+    let losses = PoolLosses { cut, orth: orthogonality(gram) };
     (losses, normalise(pooled))
 }
 
-/// A later level, on a dense normalised adjacency `a` `[nodes, nodes]`; `s` is
-/// `[nodes, clusters]`.
-pub(crate) fn pool_dense(s: &Tensor<2>, a: &Tensor<2>) -> (PoolLosses, Tensor<2>) {
-    let st = s.clone().transpose();
+/// A later level, on dense normalised adjacencies `a` `[windows, nodes, nodes]`; `s` is
+/// `[windows, nodes, clusters]`.
+pub(crate) fn pool_dense(s: &Tensor<3>, a: &Tensor<3>) -> (PoolLosses, Tensor<3>) {
+    let st = s.clone().swap_dims(1, 2);
     let pooled = st.clone().matmul(a.clone().matmul(s.clone()));
-    let c = s.dims()[1];
-    let eye = Tensor::<2>::eye(c, &s.device());
-    let trace_a = (pooled.clone() * eye).sum();
-    let degree = a.clone().sum_dim(1); // [nodes, 1]
-    let trace_d = (s.clone().powf_scalar(2.0) * degree).sum().clamp_min(1e-12);
+    let degree = a.clone().sum_dim(2); // [windows, nodes, 1]
     let losses =
-        PoolLosses { cut: -(trace_a / trace_d), orth: orthogonality(st.matmul(s.clone())) };
+        PoolLosses { cut: cut(&pooled, s, degree), orth: orthogonality(st.matmul(s.clone())) };
     (losses, normalise(pooled))
 }
 
@@ -144,7 +159,8 @@ mod tests {
                 degree: Tensor::from_data(TensorData::new(degree.clone(), [n, 1]), &device),
                 symmetric,
             };
-            let (losses, pooled) = pool_sparse(&s, &graph);
+            let (losses, pooled) = pool_sparse(&s.clone().unsqueeze::<3>(), &graph);
+            let pooled = pooled.squeeze_dim::<2>(0);
             // Dense SᵀAS and the traces on the host.
             let mut sas = vec![0.0f32; c * c];
             for (p, q) in (0..c).flat_map(|p| (0..c).map(move |q| (p, q))) {
@@ -159,7 +175,8 @@ mod tests {
             let cut: f32 = losses.cut.into_scalar();
             assert!((cut + trace_a / trace_d).abs() < 1e-5, "symmetric {symmetric}: cut {cut}");
             let expected =
-                host(normalise(Tensor::from_data(TensorData::new(sas, [c, c]), &device)));
+                Tensor::<2>::from_data(TensorData::new(sas, [c, c]), &device).unsqueeze::<3>();
+            let expected = host(normalise(expected).squeeze_dim::<2>(0));
             for (got, want) in host(pooled).iter().zip(&expected) {
                 assert!((got - want).abs() < 1e-5, "symmetric {symmetric}: {got} vs {want}");
             }

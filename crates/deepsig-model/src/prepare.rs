@@ -179,6 +179,12 @@ impl Prepared {
             .collect()
     }
 
+    /// Atoms × frames of sample `i`'s window: what its autodiff graph's size scales with.
+    pub fn atom_frames(&self, i: usize) -> usize {
+        let sample = &self.samples[i];
+        self.graphs[sample.system].atoms * sample.input.frames
+    }
+
     /// The tensors of sample `i` on `device`.
     pub fn tensors(&self, i: usize, device: &Device) -> WindowTensors {
         window_tensors(&self.samples[i].input, &self.graphs[self.samples[i].system], device)
@@ -294,7 +300,20 @@ pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) 
         ),
         residues: graph.residues.clone(),
         graph: sparse_graph(graph, device),
+        system_key: system_key(graph),
     }
+}
+
+/// A hash of what the encoder reads of `graph` besides the frames (`WindowTensors::system_key`).
+fn system_key(graph: &GraphInput) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (graph.atoms, graph.directed, graph.type_width).hash(&mut hasher);
+    (&graph.src, &graph.dst, &graph.residues).hash(&mut hasher);
+    for values in [&graph.degree, &graph.types] {
+        values.iter().for_each(|v| v.to_bits().hash(&mut hasher));
+    }
+    hasher.finish()
 }
 
 /// The adjacency of `graph` for MinCut pooling, where row `i` of $A$ holds the edges leaving
@@ -387,12 +406,14 @@ mod tests {
             };
             let trace_a: f32 = (0..c).map(|p| sas(p, p)).sum();
             let trace_d: f32 = (0..n * c).map(|k| row_sums[k / c] * s_host[k].powi(2)).sum();
-            let (losses, pooled) =
-                crate::pooling::pool_sparse(&s, &super::sparse_graph(&graph, &device));
+            let (losses, pooled) = crate::pooling::pool_sparse(
+                &s.clone().unsqueeze::<3>(),
+                &super::sparse_graph(&graph, &device),
+            );
             let cut: f32 = losses.cut.into_scalar();
             assert!((cut + trace_a / trace_d).abs() < 1e-5, "{cut} vs {}", -trace_a / trace_d);
             // Off the diagonal, the normalised pooled adjacency keeps SᵀAS's asymmetry.
-            let pooled: Vec<f32> = pooled.into_data().convert::<f32>().try_into_vec().unwrap();
+            let pooled: Vec<f32> = pooled.into_data().convert::<f32>().try_into_vec().unwrap(); // [1, c, c]
             let degree: Vec<f32> =
                 (0..c).map(|p| (0..c).filter(|&q| q != p).map(|q| sas(p, q)).sum()).collect();
             for (p, q) in (0..c).flat_map(|p| (0..c).map(move |q| (p, q))).filter(|(p, q)| p != q) {

@@ -2,6 +2,8 @@
 //! accumulated over micro-batches, their global norm clipped, and the learning rate of the
 //! schedule. Below the training loop, the benchmark and the report, which all use it.
 
+use std::ops::Range;
+
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
@@ -9,7 +11,7 @@ use burn::tensor::{Device, Tensor};
 use rayon::prelude::*;
 
 use crate::config::{Schedule, TrainConfig};
-use crate::model::{DeepSignature, SEED_STRIDE, WindowTensors};
+use crate::model::{DeepSignature, GROUP_ATOM_FRAMES, SEED_STRIDE, WindowTensors};
 use crate::prepare::Prepared;
 use crate::task::Task;
 
@@ -47,7 +49,7 @@ pub(crate) fn loss_of(
     (task, config): (&Task, &TrainConfig),
     dropout_seed: Option<u64>,
 ) -> (Tensor<1>, Tensor<2>) {
-    let outputs: Vec<_> = windows.iter().map(|w| model.encode_window(w)).collect();
+    let outputs = model.encode_windows(windows);
     let n = windows.len() as f64;
     let features = outputs.iter().map(|o| o.features.clone()).collect();
     let logits = model.head_batch_masked(features, dropout_seed);
@@ -61,16 +63,44 @@ pub(crate) fn loss_of(
     (loss, logits)
 }
 
-/// Windows back-propagated together: enough to amortise the gradient accumulation of the
-/// wide head (11.6 M weights at the `paper` size), few enough to keep the autodiff graphs of
-/// a whole batch out of memory.
+/// Windows back-propagated together, at least: enough to amortise the gradient accumulation
+/// of the wide head (11.6 M weights at the `paper` size), few enough to keep the autodiff
+/// graphs of a whole batch out of memory.
 const MICRO_BATCH: usize = 4;
 
-/// One optimisation step at learning rate `lr` on `count` windows, back-propagating
-/// `MICRO_BATCH` windows at a time and summing the gradients: the result equals a step on the
-/// batch's mean loss, while memory holds a few windows' autodiff graphs instead of the whole
-/// batch's. A gradient whose global norm exceeds `config.clip_grad_norm` (when > 0) is
-/// scaled down to it first. Returns the new model and what the step saw.
+/// The atom-frames a micro-batch may hold once it has [`MICRO_BATCH`] windows: four windows
+/// at GPCR size (1,240 atoms × 100 frames), whose autodiff graphs set the peak memory there.
+const MICRO_BATCH_ATOM_FRAMES: usize = MICRO_BATCH * GROUP_ATOM_FRAMES;
+
+/// The micro-batches of a step whose windows hold `sizes` atom-frames (atoms × frames):
+/// consecutive ranges of at least [`MICRO_BATCH`] windows (fewer at the end), longer while
+/// they stay within [`MICRO_BATCH_ATOM_FRAMES`]: four windows at GPCR size, a whole batch of
+/// a small system, whose windows then go through the encoder together (BENCHMARKS.md,
+/// "Windows of one system together"). They depend on the windows alone, never on the thread
+/// count, so neither does a step's result.
+pub(crate) fn micro_batches(sizes: &[usize]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < sizes.len() {
+        let (mut end, mut total) = (start, 0);
+        while end < sizes.len()
+            && (end - start < MICRO_BATCH || total + sizes[end] <= MICRO_BATCH_ATOM_FRAMES)
+        {
+            total += sizes[end];
+            end += 1;
+        }
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+/// One optimisation step at learning rate `lr` on the windows whose sizes (atoms × frames)
+/// are `sizes`, back-propagating one micro-batch ([`micro_batches`]) at a time and summing
+/// the gradients: the result equals a step on the batch's mean loss, while memory holds a
+/// few windows' autodiff graphs instead of the whole batch's. A gradient whose global norm
+/// exceeds `config.clip_grad_norm` (when > 0) is scaled down to it first. Returns the new
+/// model and what the step saw.
 ///
 /// With several threads, micro-batches run at once, as many as there are threads, each on
 /// its own fork of the model (its own autodiff graph; one shared graph would serialise them
@@ -81,21 +111,22 @@ const MICRO_BATCH: usize = 4;
 pub(crate) fn accumulated_step(
     model: DeepSignature,
     optim: &mut ModuleOptimizer,
-    (count, lr, seed): (usize, f64, u64),
+    (sizes, lr, seed): (&[usize], f64, u64),
     window: impl Fn(usize) -> (WindowTensors, f64) + Sync,
     task: &Task,
     config: &TrainConfig,
 ) -> (DeepSignature, StepStats) {
-    let micro_batches: Vec<(usize, usize)> =
-        (0..count).step_by(MICRO_BATCH).map(|s| (s, (s + MICRO_BATCH).min(count))).collect();
+    let count = sizes.len();
+    let micro_batches = micro_batches(sizes);
     let device_rng = model.draws_from_device();
     let one_micro_batch = |m: usize, model: &DeepSignature| -> (f64, GradientsParams) {
-        let (start, end) = micro_batches[m];
-        let (tensors, targets): (Vec<_>, Vec<_>) = (start..end).map(&window).unzip();
+        let range = micro_batches[m].clone();
+        let share = range.len() as f64 / count as f64;
+        let (tensors, targets): (Vec<_>, Vec<_>) = range.map(&window).unzip();
         let dropout_seed = (!device_rng).then(|| seed ^ (m as u64).wrapping_mul(SEED_STRIDE));
         let (loss, _) = loss_of(model, &tensors, &targets, (task, config), dropout_seed);
         // loss_of averages over its windows; weight the micro-batch by its share of the batch.
-        let loss = loss * ((end - start) as f64 / count as f64);
+        let loss = loss * share;
         let value = f64::from(loss.clone().into_scalar::<f32>());
         (value, GradientsParams::from_grads(loss.backward(), model))
     };
@@ -227,4 +258,25 @@ pub(crate) fn evaluate(
     }
     let targets = samples.iter().map(|&i| data.samples[i].target).collect();
     Evaluation { loss: loss / samples.len().max(1) as f64, predictions, targets }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MICRO_BATCH, MICRO_BATCH_ATOM_FRAMES, micro_batches};
+
+    #[test]
+    fn micro_batches_hold_four_gpcr_windows_or_a_small_system_s_whole_batch() {
+        let gpcr = vec![1240 * 100; 16];
+        assert_eq!(micro_batches(&gpcr), vec![0..4, 4..8, 8..12, 12..16]);
+        // Never fewer than MICRO_BATCH windows, however large.
+        let egfr = vec![4878 * 100; 6];
+        assert_eq!(micro_batches(&egfr), vec![0..MICRO_BATCH, MICRO_BATCH..6]);
+        let small = vec![150 * 40; 16];
+        assert_eq!(micro_batches(&small), vec![0..16]);
+        // Mixed sizes: the budget is counted in atom-frames, in order.
+        let half = MICRO_BATCH_ATOM_FRAMES / 2;
+        let mixed = [10, 10, 10, 10, half, half, 10, half];
+        assert_eq!(micro_batches(&mixed), vec![0..5, 5..8]);
+        assert!(micro_batches(&[]).is_empty());
+    }
 }

@@ -216,10 +216,11 @@ pub fn train_observed(
             lr = step::learning_rate(config, epoch, k, steps);
             let window =
                 |k: usize| (data.tensors(batch[k], &device), data.samples[batch[k]].target);
+            let sizes: Vec<usize> = batch.iter().map(|&i| data.atom_frames(i)).collect();
             let (next, stats) = step::accumulated_step(
                 model,
                 &mut optim,
-                (batch.len(), lr, seeds.next_u64()),
+                (&sizes, lr, seeds.next_u64()),
                 window,
                 &data.task,
                 config,

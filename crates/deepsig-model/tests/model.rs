@@ -236,3 +236,120 @@ fn a_scale_free_clustering_is_the_same_in_any_unit() {
         "{raw_nm:?} vs {raw_angstrom:?}"
     );
 }
+
+/// Every parameter's gradient in `grads`, flattened in module order.
+fn flat_gradients(model: &DeepSignature, grads: &burn::optim::GradientsParams) -> Vec<f32> {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::Tensor;
+    struct Collect<'a> {
+        grads: &'a burn::optim::GradientsParams,
+        out: Vec<f32>,
+    }
+    impl ModuleVisitor for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.get::<D>(param.id) {
+                self.out.extend(g.into_data().convert::<f32>().try_into_vec::<f32>().unwrap());
+            }
+        }
+    }
+    let mut collect = Collect { grads, out: Vec::new() };
+    model.visit(&mut collect);
+    collect.out
+}
+
+/// `encode_windows` takes the windows of one system through the encoder together: each
+/// window's encoding, and the gradient of a loss over all of them, are those of one window at
+/// a time, for every method and for the `reference` preset (learned path, directed graph). A
+/// window of another system with the same shape, between them, is kept apart: encoded with
+/// the first system's graph, its numbers would differ.
+#[test]
+fn windows_encoded_together_match_one_window_at_a_time() {
+    use burn::optim::GradientsParams;
+    use burn::tensor::Tensor;
+    use deepsig_model::model::WindowEncoding;
+    let _rng = crate::rng_lock();
+    let (n, frames) = (12, 9);
+    let system = chain(n, &(0..n).collect::<Vec<_>>());
+    let shuffled: Vec<usize> = (0..n).map(|k| (k * 5) % n).collect();
+    let other = chain(n, &shuffled);
+    let vocab = Vocabulary::from_systems([&system, &other]);
+    let device = crate::device().autodiff();
+    let mut configs: Vec<ModelConfig> = Method::ALL
+        .into_iter()
+        .map(|method| ModelConfig { method, dropout: 0.0, ..Preset::Small.config().model })
+        .collect();
+    let paper = Preset::Paper.config().model;
+    let reference = Preset::Reference.config().model;
+    // Two levels (6 → 3 clusters), fewer than the 12 atoms, as training requires.
+    let small_sizes = |c: ModelConfig| ModelConfig {
+        clusters: 3,
+        pool_multipliers: vec![2, 1],
+        hidden: 8,
+        lstm_hidden: 16,
+        head_hidden: 8,
+        dropout: 0.0,
+        ..c
+    };
+    configs.push(small_sizes(paper));
+    configs.push(small_sizes(reference));
+    let mut rng = Rng(29);
+    let windows: Vec<(bool, WindowData)> = [false, true, false, false]
+        .into_iter()
+        .map(|is_other| {
+            let coords = (0..frames * n * 3)
+                .map(|i| (i / 3 % n) as f32 * 1.5 + 3.0 * rng.uniform() as f32)
+                .collect();
+            (is_other, WindowData { frames, coords, channels: 3 })
+        })
+        .collect();
+    for config in configs {
+        device.seed(5);
+        let shape = InputShape { channels: 3, type_width: vocab.width(), outputs: 2 };
+        let model = DeepSignature::new(&config, shape, &device);
+        let tensors: Vec<_> = windows
+            .iter()
+            .map(|(is_other, w)| {
+                let graph = GraphInput::for_config(
+                    if *is_other { &other } else { &system },
+                    &vocab,
+                    &config,
+                );
+                window_tensors(&WindowInput::for_config(w, &graph, &config), &graph, &device)
+            })
+            .collect();
+        let what = format!("{} ({:?} path)", config.method, config.path);
+        let host =
+            |t: Tensor<2>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
+        let scalar =
+            |t: Tensor<1>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
+        let loss = |encodings: &[WindowEncoding]| -> Tensor<1> {
+            // Through the head too: sig-fixed's encoding alone has no parameter.
+            let terms = encodings.iter().map(|e| {
+                let logits = model.head(e.features.clone()).sum();
+                logits + e.features.clone().sum() + e.cut.clone() + e.orth.clone() + e.tie.clone()
+            });
+            terms.reduce(|a, b| a + b).unwrap()
+        };
+        let together = model.encode_windows(&tensors);
+        let alone: Vec<_> = tensors.iter().map(|w| model.encode_window(w)).collect();
+        for (i, (a, b)) in together.iter().zip(&alone).enumerate() {
+            let at = |part: &str| format!("{what}: window {i}, {part}");
+            close(&host(a.features.clone()), &host(b.features.clone()), &at("features"));
+            close(&host(a.assignment.clone()), &host(b.assignment.clone()), &at("assignment"));
+            for (x, y, part) in
+                [(&a.cut, &b.cut, "cut"), (&a.orth, &b.orth, "orth"), (&a.tie, &b.tie, "tie")]
+            {
+                close(&scalar(x.clone()), &scalar(y.clone()), &at(part));
+            }
+        }
+        let grads_together = GradientsParams::from_grads(loss(&together).backward(), &model);
+        let grads_alone = GradientsParams::from_grads(loss(&alone).backward(), &model);
+        let (g1, g2) =
+            (flat_gradients(&model, &grads_together), flat_gradients(&model, &grads_alone));
+        assert!(!g1.is_empty() && g1.len() == g2.len(), "{what}: {} vs {}", g1.len(), g2.len());
+        let scale = g2.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (x, y) in g1.iter().zip(&g2) {
+            assert!((x - y).abs() <= 1e-4 * scale, "{what}: gradient {x} vs {y} (scale {scale})");
+        }
+    }
+}
