@@ -146,7 +146,8 @@ pub fn bench_train(
         let window = |k: usize| {
             (window_tensors(&inputs[(done + k) % 4], &graph, &device), ((done + k) % 2) as f64)
         };
-        let sizes = vec![size.atoms * size.frames; n];
+        let sizes =
+            vec![crate::step::WindowSize { system: 0, atom_frames: size.atoms * size.frames }; n];
         let step = (sizes.as_slice(), config.lr, done as u64);
         model = accumulated_step(model, &mut optim, step, window, &task, config).0;
         done += n;

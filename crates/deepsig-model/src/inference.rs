@@ -308,16 +308,19 @@ impl TrainedRun {
     }
 
     /// Windows of one system through the encoder together, [`PREDICT_CHUNK`] at a time
-    /// (`DeepSignature::encode_windows`); each window's features, in order.
-    fn encode_all(&self, graph: &GraphInput, windows: &[WindowInput]) -> Vec<Tensor<2>> {
-        windows
-            .chunks(PREDICT_CHUNK)
-            .flat_map(|chunk| {
-                let tensors: Vec<_> =
-                    chunk.iter().map(|w| window_tensors(w, graph, &self.device)).collect();
-                self.model.encode_windows(&tensors).into_iter().map(|e| e.features)
-            })
-            .collect()
+    /// (`DeepSignature::encode_windows`); each window's features, in order. Lazy: a chunk is
+    /// encoded when the previous one's features have been taken, so a long trajectory never
+    /// holds more than one chunk's features on the device.
+    fn encode_all<'a>(
+        &'a self,
+        graph: &'a GraphInput,
+        windows: &'a [WindowInput],
+    ) -> impl Iterator<Item = Tensor<2>> + 'a {
+        windows.chunks(PREDICT_CHUNK).flat_map(move |chunk| {
+            let tensors: Vec<_> =
+                chunk.iter().map(|w| window_tensors(w, graph, &self.device)).collect();
+            self.model.encode_windows(&tensors).into_iter().map(|e| e.features)
+        })
     }
 }
 
@@ -356,7 +359,6 @@ impl TrainedRun {
             .map(|(path, windows)| {
                 let per_window: Vec<Vec<f64>> = self
                     .encode_all(&data.graph, windows)
-                    .into_iter()
                     .map(|f| self.task.predictions(self.model.head(f)).remove(0))
                     .collect();
                 let width = per_window.first().map_or(0, Vec::len);

@@ -2,7 +2,8 @@
 //! log-signatures of sub-windows → LSTM head; docs/method.md, "Pipeline") or one of its
 //! baselines (docs/method.md, "Baselines"), chosen by [`Method`].
 //!
-//! One window is one encoder call (`encode_window`); a batch is a list of windows, so systems
+//! A batch is a list of windows; windows of one system go through the encoder together
+//! (`encode_windows`, stacked on a leading axis), each as in a call of its own, so systems
 //! of different sizes and windows of different lengths mix without padding. The head runs once
 //! per batch (`head_batch`): its input weights are the model's largest (11.6 M at the `paper`
 //! size), and one product for the batch reads them, and writes their gradient, once instead of

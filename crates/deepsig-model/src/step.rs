@@ -72,21 +72,36 @@ const MICRO_BATCH: usize = 4;
 /// at GPCR size (1,240 atoms × 100 frames), whose autodiff graphs set the peak memory there.
 const MICRO_BATCH_ATOM_FRAMES: usize = MICRO_BATCH * GROUP_ATOM_FRAMES;
 
-/// The micro-batches of a step whose windows hold `sizes` atom-frames (atoms × frames):
-/// consecutive ranges of at least [`MICRO_BATCH`] windows (fewer at the end), longer while
-/// they stay within [`MICRO_BATCH_ATOM_FRAMES`]: four windows at GPCR size, a whole batch of
-/// a small system, whose windows then go through the encoder together (BENCHMARKS.md,
-/// "Windows of one system together"). They depend on the windows alone, never on the thread
-/// count, so neither does a step's result.
-pub(crate) fn micro_batches(sizes: &[usize]) -> Vec<Range<usize>> {
+/// A window as [`micro_batches`] sees it: its system (windows of one system can go through
+/// the encoder together) and its atoms × frames (what its autodiff graph's size scales with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WindowSize {
+    pub(crate) system: usize,
+    pub(crate) atom_frames: usize,
+}
+
+/// The micro-batches of a step on `windows`: consecutive ranges of at least [`MICRO_BATCH`]
+/// windows (fewer at the end), longer while the next window's system is already in the range
+/// and the range stays within [`MICRO_BATCH_ATOM_FRAMES`]: four windows at GPCR size, a
+/// whole batch of a small system, whose windows then go through the encoder together
+/// (BENCHMARKS.md, "Windows of one system together"), four windows when every window is of
+/// another system (which gain nothing from sharing a micro-batch, and run in parallel as
+/// separate ones). They depend on the windows alone, never on the thread count, so neither
+/// does a step's result.
+pub(crate) fn micro_batches(windows: &[WindowSize]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    while start < sizes.len() {
+    while start < windows.len() {
         let (mut end, mut total) = (start, 0);
-        while end < sizes.len()
-            && (end - start < MICRO_BATCH || total + sizes[end] <= MICRO_BATCH_ATOM_FRAMES)
-        {
-            total += sizes[end];
+        while end < windows.len() {
+            let next = windows[end];
+            let grows = end - start < MICRO_BATCH
+                || (total + next.atom_frames <= MICRO_BATCH_ATOM_FRAMES
+                    && windows[start..end].iter().any(|w| w.system == next.system));
+            if !grows {
+                break;
+            }
+            total += next.atom_frames;
             end += 1;
         }
         out.push(start..end);
@@ -95,8 +110,7 @@ pub(crate) fn micro_batches(sizes: &[usize]) -> Vec<Range<usize>> {
     out
 }
 
-/// One optimisation step at learning rate `lr` on the windows whose sizes (atoms × frames)
-/// are `sizes`, back-propagating one micro-batch ([`micro_batches`]) at a time and summing
+/// One optimisation step at learning rate `lr` on `windows`, back-propagating one micro-batch ([`micro_batches`]) at a time and summing
 /// the gradients: the result equals a step on the batch's mean loss, while memory holds a
 /// few windows' autodiff graphs instead of the whole batch's. A gradient whose global norm
 /// exceeds `config.clip_grad_norm` (when > 0) is scaled down to it first. Returns the new
@@ -111,13 +125,13 @@ pub(crate) fn micro_batches(sizes: &[usize]) -> Vec<Range<usize>> {
 pub(crate) fn accumulated_step(
     model: DeepSignature,
     optim: &mut ModuleOptimizer,
-    (sizes, lr, seed): (&[usize], f64, u64),
+    (windows, lr, seed): (&[WindowSize], f64, u64),
     window: impl Fn(usize) -> (WindowTensors, f64) + Sync,
     task: &Task,
     config: &TrainConfig,
 ) -> (DeepSignature, StepStats) {
-    let count = sizes.len();
-    let micro_batches = micro_batches(sizes);
+    let count = windows.len();
+    let micro_batches = micro_batches(windows);
     let device_rng = model.draws_from_device();
     let one_micro_batch = |m: usize, model: &DeepSignature| -> (f64, GradientsParams) {
         let range = micro_batches[m].clone();
@@ -262,21 +276,39 @@ pub(crate) fn evaluate(
 
 #[cfg(test)]
 mod tests {
-    use super::{MICRO_BATCH, MICRO_BATCH_ATOM_FRAMES, micro_batches};
+    use super::{MICRO_BATCH, MICRO_BATCH_ATOM_FRAMES, WindowSize, micro_batches};
+
+    fn of_one_system(atom_frames: &[usize]) -> Vec<WindowSize> {
+        atom_frames.iter().map(|&atom_frames| WindowSize { system: 0, atom_frames }).collect()
+    }
 
     #[test]
     fn micro_batches_hold_four_gpcr_windows_or_a_small_system_s_whole_batch() {
-        let gpcr = vec![1240 * 100; 16];
+        let gpcr = of_one_system(&[1240 * 100; 16]);
         assert_eq!(micro_batches(&gpcr), vec![0..4, 4..8, 8..12, 12..16]);
         // Never fewer than MICRO_BATCH windows, however large.
-        let egfr = vec![4878 * 100; 6];
+        let egfr = of_one_system(&[4878 * 100; 6]);
         assert_eq!(micro_batches(&egfr), vec![0..MICRO_BATCH, MICRO_BATCH..6]);
-        let small = vec![150 * 40; 16];
+        let small = of_one_system(&[150 * 40; 16]);
         assert_eq!(micro_batches(&small), vec![0..16]);
         // Mixed sizes: the budget is counted in atom-frames, in order.
         let half = MICRO_BATCH_ATOM_FRAMES / 2;
-        let mixed = [10, 10, 10, 10, half, half, 10, half];
+        let mixed = of_one_system(&[10, 10, 10, 10, half, half, 10, half]);
         assert_eq!(micro_batches(&mixed), vec![0..5, 5..8]);
         assert!(micro_batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn micro_batches_grow_only_with_windows_of_a_system_they_hold() {
+        let small = |system| WindowSize { system, atom_frames: 150 * 40 };
+        // Sixteen small systems, a window each: four micro-batches of four, as before.
+        let distinct: Vec<_> = (0..16).map(small).collect();
+        assert_eq!(micro_batches(&distinct), vec![0..4, 4..8, 8..12, 12..16]);
+        // Two systems shuffled together: the first four hold both, so all the rest join.
+        let two: Vec<_> = [0, 1, 1, 0, 1, 0, 0, 1].into_iter().map(small).collect();
+        assert_eq!(micro_batches(&two), vec![0..8]);
+        // A third system's window closes the range; the next one starts with it.
+        let three: Vec<_> = [0, 0, 0, 0, 0, 2, 0, 0].into_iter().map(small).collect();
+        assert_eq!(micro_batches(&three), vec![0..5, 5..8]);
     }
 }

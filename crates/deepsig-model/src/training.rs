@@ -216,7 +216,13 @@ pub fn train_observed(
             lr = step::learning_rate(config, epoch, k, steps);
             let window =
                 |k: usize| (data.tensors(batch[k], &device), data.samples[batch[k]].target);
-            let sizes: Vec<usize> = batch.iter().map(|&i| data.atom_frames(i)).collect();
+            let sizes: Vec<step::WindowSize> = batch
+                .iter()
+                .map(|&i| step::WindowSize {
+                    system: data.samples[i].system,
+                    atom_frames: data.atom_frames(i),
+                })
+                .collect();
             let (next, stats) = step::accumulated_step(
                 model,
                 &mut optim,

@@ -65,6 +65,7 @@ fn logits_of(
 }
 
 pub(crate) fn close(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
     for (x, y) in a.iter().zip(b) {
         assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{what}: {a:?} vs {b:?}");
     }
