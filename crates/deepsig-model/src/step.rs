@@ -110,11 +110,12 @@ pub(crate) fn micro_batches(windows: &[WindowSize]) -> Vec<Range<usize>> {
     out
 }
 
-/// One optimisation step at learning rate `lr` on `windows`, back-propagating one micro-batch ([`micro_batches`]) at a time and summing
-/// the gradients: the result equals a step on the batch's mean loss, while memory holds a
-/// few windows' autodiff graphs instead of the whole batch's. A gradient whose global norm
-/// exceeds `config.clip_grad_norm` (when > 0) is scaled down to it first. Returns the new
-/// model and what the step saw.
+/// One optimisation step at learning rate `lr` on `windows`, back-propagating one
+/// micro-batch ([`micro_batches`]) at a time and summing the gradients: the result equals a
+/// step on the batch's mean loss, while memory holds a few windows' autodiff graphs instead
+/// of the whole batch's. A gradient whose global norm exceeds a positive
+/// `config.clip_grad_norm` is scaled down to it first. Returns the new model and what the
+/// step saw.
 ///
 /// With several threads, micro-batches run at once, as many as there are threads, each on
 /// its own fork of the model (its own autodiff graph; one shared graph would serialise them

@@ -265,6 +265,7 @@ fn flat_gradients(model: &DeepSignature, grads: &burn::optim::GradientsParams) -
 /// the first system's graph, its numbers would differ.
 #[test]
 fn windows_encoded_together_match_one_window_at_a_time() {
+    use crate::f32_values;
     use burn::optim::GradientsParams;
     use burn::tensor::Tensor;
     use deepsig_model::model::WindowEncoding;
@@ -319,10 +320,6 @@ fn windows_encoded_together_match_one_window_at_a_time() {
             })
             .collect();
         let what = format!("{} ({:?} path)", config.method, config.path);
-        let host =
-            |t: Tensor<2>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
-        let scalar =
-            |t: Tensor<1>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
         let loss = |encodings: &[WindowEncoding]| -> Tensor<1> {
             // Through the head too: sig-fixed's encoding alone has no parameter.
             let terms = encodings.iter().map(|e| {
@@ -335,12 +332,20 @@ fn windows_encoded_together_match_one_window_at_a_time() {
         let alone: Vec<_> = tensors.iter().map(|w| model.encode_window(w)).collect();
         for (i, (a, b)) in together.iter().zip(&alone).enumerate() {
             let at = |part: &str| format!("{what}: window {i}, {part}");
-            close(&host(a.features.clone()), &host(b.features.clone()), &at("features"));
-            close(&host(a.assignment.clone()), &host(b.assignment.clone()), &at("assignment"));
+            close(
+                &f32_values(a.features.clone()),
+                &f32_values(b.features.clone()),
+                &at("features"),
+            );
+            close(
+                &f32_values(a.assignment.clone()),
+                &f32_values(b.assignment.clone()),
+                &at("assignment"),
+            );
             for (x, y, part) in
                 [(&a.cut, &b.cut, "cut"), (&a.orth, &b.orth, "orth"), (&a.tie, &b.tie, "tie")]
             {
-                close(&scalar(x.clone()), &scalar(y.clone()), &at(part));
+                close(&f32_values(x.clone()), &f32_values(y.clone()), &at(part));
             }
         }
         let grads_together = GradientsParams::from_grads(loss(&together).backward(), &model);

@@ -7,21 +7,13 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{DType, Tensor, TensorData};
 use deepsig_model::{SigLayer, SigLayerError};
 
-use crate::device;
+use crate::{device, f32_values};
 use deepsig_signature::{Depth, LogMode, PathShape, SigOptions};
 
 use deepsig_testutil::Rng;
 
 fn depth(n: usize) -> Depth {
     Depth::new(n).unwrap()
-}
-
-fn values(t: Tensor<2>) -> Vec<f32> {
-    t.into_data().try_into_vec_as::<f32>().unwrap()
-}
-
-fn values3(t: Tensor<3>) -> Vec<f32> {
-    t.into_data().try_into_vec_as::<f32>().unwrap()
 }
 
 /// Bitwise equality: the layer runs the engine on the same f32 numbers, and the output
@@ -48,7 +40,7 @@ fn check_against_engine(opts: SigOptions, seed: u64) {
     assert_eq!(out.dims(), [shape.batch, c]);
 
     let expected = deepsig_signature::signature(&path, shape, &opts).unwrap();
-    assert_same(&values(out.clone()), &expected, "value");
+    assert_same(&f32_values(out.clone()), &expected, "value");
 
     // A random weighted sum makes d loss / d out = w, so d loss / d path is the engine's VJP.
     let w = rng.vec_f32(shape.batch * c);
@@ -56,7 +48,7 @@ fn check_against_engine(opts: SigOptions, seed: u64) {
     let grads = (out * w_t).sum().backward();
     let grad = x.grad(&grads).expect("the path has a gradient");
     let expected = deepsig_signature::signature_backward(&path, shape, &w, &opts).unwrap();
-    assert_same(&values3(grad), &expected, "gradient");
+    assert_same(&f32_values(grad), &expected, "gradient");
 }
 
 #[test]
@@ -123,7 +115,7 @@ fn non_finite_path_gives_nan_not_a_panic() {
     let mut path = vec![0.5_f32; 2 * 3 * 2];
     path[3] = f32::NAN;
     let x = Tensor::<3>::from_data(TensorData::new(path, [2, 3, 2]), &device());
-    assert!(values(layer.forward(x).unwrap()).iter().all(|v| v.is_nan()));
+    assert!(f32_values(layer.forward(x).unwrap()).iter().all(|v| v.is_nan()));
 }
 
 /// Linear (per point) -> log-signature -> squared error, as in the model's path stage.

@@ -37,6 +37,11 @@ fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A tensor's values on the host, as f32, row-major.
+fn f32_values<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
+    t.into_data().try_into_vec_as::<f32>().unwrap()
+}
+
 /// The device the tests run on, without autodiff.
 fn device() -> deepsig_model::Device {
     let name = std::env::var("DEEPSIG_TEST_DEVICE").unwrap_or_else(|_| "cpu".to_string());
