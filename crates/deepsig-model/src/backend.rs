@@ -66,6 +66,12 @@ pub fn device_from_str(name: &str) -> Result<Device, DeviceError> {
     }
 }
 
+/// Whether tensors on `device` live in host memory (the Flex backend, with or without
+/// autodiff): where host-side kernels such as the first layer's read them without a transfer.
+pub fn is_cpu(device: &Device) -> bool {
+    matches!(device.clone().inner().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
+}
+
 /// [`device_from_str`] with autodiff enabled: the device a training step runs on.
 pub fn train_device(name: &str) -> Result<Device, DeviceError> {
     device_from_str(name).map(Device::autodiff)

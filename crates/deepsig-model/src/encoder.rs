@@ -11,7 +11,9 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, softmax};
 
+use crate::backend::is_cpu;
 use crate::config::{ModelConfig, PathKind};
+use crate::first_layer::frame_mean_relu;
 use crate::pooling::{SparseGraph, pool_dense, pool_sparse};
 
 /// `linear` on the last axis of `x` as one `[rows, in] × [in, out]` product. burn's `Linear`
@@ -126,6 +128,42 @@ impl ClusterEncoder {
         softmax(if config.tanh_logits { logits.tanh() } else { logits }, 2)
     }
 
+    /// The first GCN layer's features averaged over frames, `[windows, atoms, H]`, and, for the
+    /// learned path only, every frame's `[windows, frames, atoms, H]`.
+    fn first_layer(
+        &self,
+        propagated: Vec<Tensor<3>>,
+        types: &Tensor<2>,
+    ) -> (Tensor<3>, Option<Tensor<4>>) {
+        let windows = propagated.len();
+        let [frames, atoms, _] = propagated[0].dims();
+        let types = self.gcn_types.as_ref().map(|linear| linear.forward(types.clone()));
+        if self.readout.is_none() && is_cpu(&propagated[0].device()) {
+            // One host operation, no per-frame tensor (eqs. G1-G3).
+            let weight = self.gcn_coords.weight.val();
+            let width = weight.dims()[1];
+            let bias = match &self.gcn_coords.bias {
+                Some(bias) => bias.val().unsqueeze::<2>(),
+                None => Tensor::zeros([1, width], &weight.device()),
+            };
+            let offset = match types {
+                Some(types) => types + bias,
+                None => bias.expand([atoms, width]),
+            };
+            return (frame_mean_relu(Tensor::stack(propagated, 0), weight, offset), None);
+        }
+        let mut h = on_rows(&self.gcn_coords, Tensor::cat(propagated, 0)); // [W·T, N, H]
+        if let Some(types) = types {
+            h = h + types.unsqueeze::<3>();
+        }
+        let h = relu(h);
+        let width = h.dims()[2];
+        let h = h.reshape([windows, frames, atoms, width]);
+        let hbar = h.clone().mean_dim(1).squeeze_dim(1);
+        // The learned path needs every frame's features; the assignment needs only the mean.
+        (hbar, self.readout.as_ref().map(|_| h))
+    }
+
     /// The clusterings of windows of one system (one graph and types, one frame count) from
     /// each window's `propagated` ($\hat A x_t$, `[frames, atoms, channels]`), the propagated
     /// types `[atoms, types]` and the graph. The windows go through every layer together,
@@ -139,20 +177,9 @@ impl ClusterEncoder {
         graph: &SparseGraph,
         config: &ModelConfig,
     ) -> Clustering {
-        let windows = propagated.len();
-        let [frames, atoms, _] = propagated[0].dims();
-        let mut h = on_rows(&self.gcn_coords, Tensor::cat(propagated, 0)); // [W·T, N, H]
-        if let Some(linear) = &self.gcn_types {
-            h = h + linear.forward(types.clone()).unsqueeze::<3>();
-        }
-        let h = relu(h);
-        let width = h.dims()[2];
-        let h = h.reshape([windows, frames, atoms, width]);
-        let hbar: Tensor<3> = h.clone().mean_dim(1).squeeze_dim(1); // [W, N, H]
-
+        let (hbar, per_frame) = self.first_layer(propagated, types);
         let s1 = self.assignment(0, hbar.clone(), config); // [W, N, C1]
-        // The learned path needs every frame's features; the assignment needs only the mean.
-        let mut frames = self.readout.as_ref().map(|_| pool_frames(&s1, h.swap_dims(1, 2)));
+        let mut frames = per_frame.map(|h| pool_frames(&s1, h.swap_dims(1, 2)));
         let (losses, mut adjacency) = pool_sparse(&s1, graph);
         let (mut cut, mut orth) = (losses.cut, losses.orth);
         let mut x = s1.clone().swap_dims(1, 2).matmul(hbar); // [W, C1, H]

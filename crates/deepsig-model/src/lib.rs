@@ -8,7 +8,8 @@
 //! - [`reference`]: the alignment reference kept by the model, per set of atoms.
 //! - [`features`]: host-side model inputs (centred coordinates, first GCN propagation).
 //! - [`model`]: [`DeepSignature`], the burn module, for every [`Method`]: the shared
-//!   [`encoder`] (GCN + MinCut; [`pooling`] holds the maths) and the [`baselines`]' readers.
+//!   [`encoder`] (GCN + MinCut; [`pooling`] holds the maths, [`first_layer`] the first GCN
+//!   layer and its mean over frames as one op) and the [`baselines`]' readers.
 //! - [`sig_layer`]: the differentiable (log-)signature layer, a custom autodiff op over
 //!   `deepsig-signature`'s exact forward and memory-efficient backward.
 //! - [`step`]: one optimisation step (loss, accumulated gradients, clipping) and the
@@ -63,6 +64,7 @@ pub mod encoder;
 mod error;
 pub mod explain;
 pub mod features;
+pub mod first_layer;
 mod graph_checks;
 pub mod inference;
 pub mod io;

@@ -3,6 +3,7 @@
 //! - `sig_layer`: the signature layer's values and gradients against `deepsig-signature`, and
 //!   gradients flowing through it into trained parameters.
 //! - `gradients`: the whole model's gradients in f64 against finite differences.
+//! - `first_layer`: the first GCN layer and its frame mean as one op, against tensor ops.
 //! - `model`: invariances of the whole model's output.
 //! - `nodes`: graph systems (node time series) through the data layer.
 //! - `properties`: the properties of docs/properties.md: rotation (alignment off and on),
@@ -19,6 +20,7 @@
 //! picks the device every test runs on, so the same tests check a GPU backend.
 
 mod cache;
+mod first_layer;
 mod framework;
 mod gradients;
 mod model;

@@ -52,6 +52,13 @@ pub use options::{
 };
 pub use scalar::Scalar;
 
+/// Whether the AVX2 + FMA builds of the kernels run on this CPU (detected once;
+/// `DEEPSIG_SIMD=baseline` turns them off), for other crates' kernels to follow the same
+/// switch.
+pub fn wide_simd() -> bool {
+    kernels::wide()
+}
+
 /// Runs `f` on a rayon pool of `threads` threads (0 = one per core), so that every
 /// signature call inside it uses at most that many.
 pub fn with_threads<R: Send>(

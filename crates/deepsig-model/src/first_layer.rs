@@ -1,0 +1,490 @@
+//! The first GCN layer and its mean over frames as one operation (docs/method.md, "The first
+//! layer as one operation", eqs. G1-G3).
+//!
+//! Written as tensor operations, the layer makes `[windows · frames, atoms, hidden]` tensors
+//! five times over (the product, the type offset, the ReLU, and in the backward the mean's
+//! broadcast gradient and the ReLU mask) only to average them over frames. On small systems
+//! those passes and their allocations were a quarter of a training epoch (BENCHMARKS.md, "The
+//! first layer as one operation"). Here the forward writes only the mean `[windows, atoms,
+//! hidden]`, and the backward recomputes each pre-activation (a product of `channels` terms)
+//! instead of keeping a mask.
+//!
+//! It runs on the host, like the signature layer (`sig_layer`), and is wired into burn the
+//! same way. The encoder uses it on the CPU only; on a GPU the tensor operations stay, since
+//! the propagated coordinates already live on the device there.
+
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::{Device as BackendDevice, FloatTensor};
+use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::tensor::{DType, Element, Tensor, TensorData, read_sync};
+use deepsig_signature::Scalar;
+use rayon::prelude::*;
+
+use crate::backend::CpuBackend;
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+use crate::backend::GpuBackend;
+
+/// $\bar H_w = \frac1T \sum_t \mathrm{ReLU}(P_{w,t} W + Y)$ (eq. G1) for `p` `[windows, frames,
+/// atoms, channels]`, `weight` `[channels, hidden]` and `offset` `[atoms, hidden]` (the bias
+/// and the propagated types' term, the same on every frame): `[windows, atoms, hidden]`.
+///
+/// Differentiable with respect to `weight` and `offset` (eqs. G2, G3). `p` is data (the
+/// propagated coordinates): no gradient flows back to it.
+///
+/// # Panics
+/// When the shapes disagree (`weight`'s rows are not `p`'s channels, or `offset` is not
+/// `[atoms, hidden]`): the encoder builds all three from one configuration.
+pub fn frame_mean_relu(p: Tensor<4>, weight: Tensor<2>, offset: Tensor<2>) -> Tensor<3> {
+    let [windows, _, atoms, channels] = p.dims();
+    let [rows, hidden] = weight.dims();
+    assert_eq!(rows, channels, "first layer: weight rows must equal the input channels");
+    assert_eq!(offset.dims(), [atoms, hidden], "first layer: offset must be [atoms, hidden]");
+    let out = <Dispatch as FrameMeanOps>::frame_mean_relu(
+        p.into_dispatch(),
+        weight.into_dispatch(),
+        offset.into_dispatch(),
+    );
+    let out: Tensor<3> = Tensor::from_dispatch(out);
+    debug_assert_eq!(out.dims(), [windows, atoms, hidden]);
+    out
+}
+
+/// The backend operation behind [`frame_mean_relu`]; shapes are checked before the call.
+#[backend_extension(Flex, Autodiff, Cube: cfg(any(feature = "cuda", feature = "wgpu")))]
+trait FrameMeanOps: Backend {
+    fn frame_mean_relu(
+        p: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        offset: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+impl FrameMeanOps for CpuBackend {
+    fn frame_mean_relu(
+        p: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        offset: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        host_forward::<Self>(p, weight, offset)
+    }
+}
+
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+impl FrameMeanOps for GpuBackend {
+    fn frame_mean_relu(
+        p: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        offset: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        host_forward::<Self>(p, weight, offset)
+    }
+}
+
+/// The backward step: eqs. G2 and G3 at the saved inputs.
+#[derive(Debug)]
+struct FrameMeanBackward;
+
+impl<B: Backend> Backward<B, 2> for FrameMeanBackward {
+    /// The inputs: the backward recomputes the pre-activations from them.
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (p, weight, offset) = ops.state;
+        let grad = grads.consume::<B>(&ops.node);
+        let [weight_node, offset_node] = ops.parents;
+        if weight_node.is_none() && offset_node.is_none() {
+            return;
+        }
+        let (d_weight, d_offset) = host_backward::<B>(p, weight, offset, grad);
+        if let Some(node) = weight_node {
+            grads.register::<B>(node.id, d_weight);
+        }
+        if let Some(node) = offset_node {
+            grads.register::<B>(node.id, d_offset);
+        }
+    }
+}
+
+impl<B: FrameMeanOps, C: CheckpointStrategy> FrameMeanOps for Autodiff<B, C> {
+    fn frame_mean_relu(
+        p: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        offset: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let p = p.into_primitive();
+        let (weight, weight_guard) = weight.into_parts();
+        let (offset, offset_guard) = offset.into_parts();
+        match FrameMeanBackward
+            .prepare::<C>([weight_guard, offset_guard])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let out = B::frame_mean_relu(p.clone(), weight.clone(), offset.clone());
+                prep.finish((p, weight, offset), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::frame_mean_relu(p, weight, offset)),
+        }
+    }
+}
+
+/// The sizes of one call.
+#[derive(Debug, Clone, Copy)]
+struct Dims {
+    windows: usize,
+    frames: usize,
+    atoms: usize,
+    channels: usize,
+    hidden: usize,
+}
+
+impl Dims {
+    fn of<B: Backend>(p: &FloatTensor<B>, weight: &FloatTensor<B>) -> Dims {
+        let (ps, ws) = (p.shape(), weight.shape());
+        Dims { windows: ps[0], frames: ps[1], atoms: ps[2], channels: ps[3], hidden: ws[1] }
+    }
+
+    fn frame_len(&self) -> usize {
+        self.atoms * self.channels
+    }
+
+    fn out_len(&self) -> usize {
+        self.atoms * self.hidden
+    }
+}
+
+/// Copies a tensor to the host as `T`. Failing here means the device itself failed, which no
+/// caller of a tensor op can recover from, so it panics as burn's own reads do.
+fn read<B: Backend, T: Element>(tensor: FloatTensor<B>) -> Vec<T> {
+    let data = read_sync(B::float_into_data(tensor))
+        .unwrap_or_else(|err| panic!("first layer: cannot read a tensor to the host: {err:?}"));
+    data.try_into_vec_as::<T>()
+        .unwrap_or_else(|err| panic!("first layer: cannot convert a tensor: {err:?}"))
+}
+
+fn write<B: Backend, T: Element>(
+    values: Vec<T>,
+    dims: Vec<usize>,
+    dtype: DType,
+    device: &BackendDevice<B>,
+) -> FloatTensor<B> {
+    let data = TensorData::new(values, dims);
+    let data = if data.dtype() == dtype { data } else { data.convert_dtype(dtype) };
+    B::float_from_data(data, device)
+}
+
+fn host_forward<B: Backend>(
+    p: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    offset: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
+    let shape = vec![dims.windows, dims.atoms, dims.hidden];
+    if matches!(dtype, DType::F64) {
+        let out =
+            forward::<f64>(&read::<B, _>(p), &read::<B, _>(weight), &read::<B, _>(offset), dims);
+        write::<B, f64>(out, shape, dtype, &device)
+    } else {
+        let out =
+            forward::<f32>(&read::<B, _>(p), &read::<B, _>(weight), &read::<B, _>(offset), dims);
+        write::<B, f32>(out, shape, dtype, &device)
+    }
+}
+
+fn host_backward<B: Backend>(
+    p: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    offset: FloatTensor<B>,
+    grad: FloatTensor<B>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
+    let (weight_shape, offset_shape) = (weight.shape().to_vec(), offset.shape().to_vec());
+    macro_rules! run {
+        ($t:ty) => {{
+            let (dw, dy) = backward::<$t>(
+                &read::<B, _>(p),
+                &read::<B, _>(weight),
+                &read::<B, _>(offset),
+                &read::<B, _>(grad),
+                dims,
+            );
+            (
+                write::<B, $t>(dw, weight_shape, dtype, &device),
+                write::<B, $t>(dy, offset_shape, dtype, &device),
+            )
+        }};
+    }
+    if matches!(dtype, DType::F64) { run!(f64) } else { run!(f32) }
+}
+
+/// Rows of the kernels' work arrays are padded to a multiple of this many atoms, so the inner
+/// loops run over whole vectors, and the weight gradient keeps this many partial sums per
+/// entry (a fixed order: the sums do not depend on the CPU's vector width).
+const LANES: usize = 8;
+
+impl Dims {
+    /// Atoms rounded up to [`LANES`]: the row length of the atom-contiguous work arrays.
+    fn padded(&self) -> usize {
+        self.atoms.div_ceil(LANES) * LANES
+    }
+}
+
+/// `m` `[atoms, width]` as `[width, padded]`, zero beyond the atoms.
+fn transpose_padded<T: Scalar>(m: &[T], width: usize, dims: Dims) -> Vec<T> {
+    let padded = dims.padded();
+    let mut out = vec![T::ZERO; width * padded];
+    for (n, row) in m.chunks_exact(width).enumerate() {
+        for (k, &v) in row.iter().enumerate() {
+            out[k * padded + n] = v;
+        }
+    }
+    out
+}
+
+/// The ReLU, passing a NaN through as burn's does (everything not ≤ 0 passes).
+#[inline(always)]
+fn relu<T: Scalar>(v: T) -> T {
+    if v <= T::ZERO { T::ZERO } else { v }
+}
+
+/// Runs `$body` compiled for AVX2 + FMA where [`deepsig_signature::wide_simd`] says the CPU
+/// has them, and for baseline x86-64 otherwise. The body has no fused multiply-adds to
+/// contract (Rust never contracts `a * b + c`), so both give the same numbers.
+macro_rules! dispatched {
+    ($(#[$doc:meta])* fn $name:ident, $avx2:ident ($($arg:ident: $ty:ty),*) -> $out:ty
+        = $kernel:ident) => {
+        $(#[$doc])*
+        fn $name<T: Scalar>($($arg: $ty),*) -> $out {
+            #[cfg(target_arch = "x86_64")]
+            if deepsig_signature::wide_simd() {
+                // SAFETY: `wide_simd()` has checked that this CPU supports AVX2 and FMA.
+                #[allow(unsafe_code)]
+                unsafe {
+                    return $avx2($($arg),*);
+                }
+            }
+            $kernel($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $avx2<T: Scalar>($($arg: $ty),*) -> $out {
+            $kernel($($arg),*)
+        }
+    };
+}
+
+/// One frame's coordinates `[atoms, channels]` into `xs` `[channels, padded]`.
+#[inline(always)]
+fn deinterleave<T: Scalar>(frame: &[T], dims: Dims, xs: &mut [T]) {
+    let padded = dims.padded();
+    for (n, atom) in frame.chunks_exact(dims.channels).enumerate() {
+        for (c, &x) in atom.iter().enumerate() {
+            xs[c * padded + n] = x;
+        }
+    }
+}
+
+/// The first [`LANES`] values of `v`, copied: the compiler then knows they alias nothing it
+/// writes, and keeps the loops over them in vector registers.
+#[inline(always)]
+fn lanes_of<T: Scalar>(v: &[T]) -> [T; LANES] {
+    let mut out = [T::ZERO; LANES];
+    out.copy_from_slice(&v[..LANES]);
+    out
+}
+
+/// `v[..LANES] += terms`, through a local copy (see [`lanes_of`]).
+#[inline(always)]
+fn add_lanes<T: Scalar>(v: &mut [T], terms: &[T; LANES]) {
+    let mut sum = lanes_of(v);
+    for k in 0..LANES {
+        sum[k] += terms[k];
+    }
+    v[..LANES].copy_from_slice(&sum);
+}
+
+/// The pre-activations $P_t W_{:,h} + Y_{:,h}$ (eq. G1) of [`LANES`] atoms of one frame for
+/// hidden unit `h`, from those atoms' columns of `xs` `[channels, padded]` (starting at `at`).
+#[inline(always)]
+fn pre_activations<T: Scalar>(
+    xs: &[T],
+    weight: &[T],
+    offset_t: &[T],
+    (h, at): (usize, usize),
+    dims: Dims,
+) -> [T; LANES] {
+    let padded = dims.padded();
+    let mut pre = lanes_of(&offset_t[h * padded + at..]);
+    for c in 0..dims.channels {
+        let w = weight[c * dims.hidden + h];
+        let x = lanes_of(&xs[c * padded + at..]);
+        for k in 0..LANES {
+            pre[k] += x[k] * w;
+        }
+    }
+    pre
+}
+
+/// Eq. G1 for one window `[frames, atoms, channels]`: the sum over frames, `[hidden, padded]`.
+/// [`LANES`] atoms at a time through every hidden unit, so the pre-activations stay in
+/// registers.
+#[inline(always)]
+fn forward_window<T: Scalar>(window: &[T], weight: &[T], offset_t: &[T], dims: Dims) -> Vec<T> {
+    let padded = dims.padded();
+    let mut xs = vec![T::ZERO; dims.channels * padded];
+    let mut sum = vec![T::ZERO; dims.hidden * padded];
+    for frame in window.chunks_exact(dims.frame_len()) {
+        deinterleave(frame, dims, &mut xs);
+        for at in (0..padded).step_by(LANES) {
+            for h in 0..dims.hidden {
+                let mut pre = pre_activations(&xs, weight, offset_t, (h, at), dims);
+                pre.iter_mut().for_each(|v| *v = relu(*v));
+                add_lanes(&mut sum[h * padded + at..], &pre);
+            }
+        }
+    }
+    sum
+}
+
+dispatched! {
+    /// [`forward_window`], AVX2 where the CPU has it.
+    fn forward_window_dispatched, forward_window_avx2
+        (window: &[T], weight: &[T], offset_t: &[T], dims: Dims) -> Vec<T> = forward_window
+}
+
+/// Eqs. G2 and G3 for one window, before the division by the frame count: the weight's
+/// gradient as [`LANES`] partial sums per entry `[channels, hidden, LANES]`, and the offset's
+/// `[hidden, padded]`. `grad_t` is the window's output gradient as `[hidden, padded]`.
+#[inline(always)]
+fn backward_window<T: Scalar>(
+    window: &[T],
+    weight: &[T],
+    offset_t: &[T],
+    grad_t: &[T],
+    dims: Dims,
+) -> (Vec<T>, Vec<T>) {
+    let padded = dims.padded();
+    let mut xs = vec![T::ZERO; dims.channels * padded];
+    let mut d_weight = vec![T::ZERO; dims.channels * dims.hidden * LANES];
+    let mut d_offset = vec![T::ZERO; dims.hidden * padded];
+    for frame in window.chunks_exact(dims.frame_len()) {
+        deinterleave(frame, dims, &mut xs);
+        for at in (0..padded).step_by(LANES) {
+            for h in 0..dims.hidden {
+                let mut masked = pre_activations(&xs, weight, offset_t, (h, at), dims);
+                // M ⊙ G: the output gradient where the ReLU passed.
+                let grad = lanes_of(&grad_t[h * padded + at..]);
+                for k in 0..LANES {
+                    masked[k] = if masked[k] <= T::ZERO { T::ZERO } else { grad[k] };
+                }
+                add_lanes(&mut d_offset[h * padded + at..], &masked);
+                for c in 0..dims.channels {
+                    let x = lanes_of(&xs[c * padded + at..]);
+                    let mut terms = [T::ZERO; LANES];
+                    for k in 0..LANES {
+                        terms[k] = x[k] * masked[k];
+                    }
+                    add_lanes(&mut d_weight[(c * dims.hidden + h) * LANES..], &terms);
+                }
+            }
+        }
+    }
+    (d_weight, d_offset)
+}
+
+dispatched! {
+    /// [`backward_window`], AVX2 where the CPU has it.
+    fn backward_window_dispatched, backward_window_avx2
+        (window: &[T], weight: &[T], offset_t: &[T], grad_t: &[T], dims: Dims) -> (Vec<T>, Vec<T>)
+        = backward_window
+}
+
+/// Eq. G1 on the host, one window per task: `[windows, atoms, hidden]`.
+fn forward<T: Scalar>(p: &[T], weight: &[T], offset: &[T], dims: Dims) -> Vec<T> {
+    let offset_t = transpose_padded(offset, dims.hidden, dims);
+    let window_len = dims.frames * dims.frame_len();
+    let frames = T::from_f64(dims.frames as f64);
+    let mut out = vec![T::ZERO; dims.windows * dims.out_len()];
+    out.par_chunks_mut(dims.out_len()).zip(p.par_chunks(window_len)).for_each(|(mean, window)| {
+        let sum = forward_window_dispatched(window, weight, &offset_t, dims);
+        for (n, row) in mean.chunks_exact_mut(dims.hidden).enumerate() {
+            for (h, m) in row.iter_mut().enumerate() {
+                *m = sum[h * dims.padded() + n] / frames;
+            }
+        }
+    });
+    out
+}
+
+/// Eqs. G2 and G3 on the host: each window's terms are summed on its own task, then the
+/// windows in order, so the result does not depend on the thread count.
+fn backward<T: Scalar>(
+    p: &[T],
+    weight: &[T],
+    offset: &[T],
+    grad: &[T],
+    dims: Dims,
+) -> (Vec<T>, Vec<T>) {
+    let offset_t = transpose_padded(offset, dims.hidden, dims);
+    let window_len = dims.frames * dims.frame_len();
+    let per_window: Vec<(Vec<T>, Vec<T>)> = p
+        .par_chunks(window_len)
+        .zip(grad.par_chunks(dims.out_len()))
+        .map(|(window, grad)| {
+            let grad_t = transpose_padded(grad, dims.hidden, dims);
+            backward_window_dispatched(window, weight, &offset_t, &grad_t, dims)
+        })
+        .collect();
+    let mut d_weight_lanes = vec![T::ZERO; dims.channels * dims.hidden * LANES];
+    let mut d_offset_t = vec![T::ZERO; dims.hidden * dims.padded()];
+    for (dw, dy) in per_window {
+        d_weight_lanes.iter_mut().zip(dw).for_each(|(d, v)| *d += v);
+        d_offset_t.iter_mut().zip(dy).for_each(|(d, v)| *d += v);
+    }
+    let frames = T::from_f64(dims.frames as f64);
+    let d_weight = d_weight_lanes
+        .chunks_exact(LANES)
+        .map(|lanes| lanes.iter().copied().sum::<T>() / frames)
+        .collect();
+    let mut d_offset = vec![T::ZERO; dims.out_len()];
+    for (n, row) in d_offset.chunks_exact_mut(dims.hidden).enumerate() {
+        for (h, d) in row.iter_mut().enumerate() {
+            *d = d_offset_t[h * dims.padded() + n] / frames;
+        }
+    }
+    (d_weight, d_offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deepsig_testutil::Rng;
+
+    /// The dispatched kernels (AVX2 on a CPU with it) give the baseline build's numbers bit
+    /// for bit: the loops have no reduction the vector width could reorder.
+    #[test]
+    fn the_wide_kernels_give_the_baseline_numbers() {
+        if !deepsig_signature::wide_simd() {
+            eprintln!("skipped: this CPU has no AVX2 + FMA, so only the baseline build runs");
+            return;
+        }
+        let dims = Dims { windows: 1, frames: 4, atoms: 13, channels: 3, hidden: 5 };
+        let mut rng = Rng(17);
+        let window = rng.vec_f32(dims.frames * dims.frame_len());
+        let weight = rng.vec_f32(dims.channels * dims.hidden);
+        let offset_t = transpose_padded(&rng.vec_f32(dims.out_len()), dims.hidden, dims);
+        let grad_t = transpose_padded(&rng.vec_f32(dims.out_len()), dims.hidden, dims);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let base = forward_window(&window, &weight, &offset_t, dims);
+        let wide = forward_window_dispatched(&window, &weight, &offset_t, dims);
+        assert_eq!(bits(&base), bits(&wide));
+        let (base_w, base_y) = backward_window(&window, &weight, &offset_t, &grad_t, dims);
+        let (wide_w, wide_y) =
+            backward_window_dispatched(&window, &weight, &offset_t, &grad_t, dims);
+        assert_eq!(bits(&base_w), bits(&wide_w));
+        assert_eq!(bits(&base_y), bits(&wide_y));
+    }
+}
