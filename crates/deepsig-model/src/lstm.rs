@@ -4,7 +4,8 @@
 //! sub-windows). burn's `Lstm` multiplies the input weights step by step, reading the 46 MB
 //! input matrix once per step and gate; here $X W_{ih}$ for all steps is one product, and only
 //! the small recurrent product runs per step. Gates (Hochreiter and Schmidhuber; PyTorch's
-//! order): $i, f, g, o$; $c_t = f \odot c_{t-1} + i \odot g$, $h_t = o \odot \tanh(c_t)$.
+//! order): $i, f, g, o$; $c_t = f \odot c_{t-1} + i \odot g$, $h_t = o \odot \tanh(c_t)$,
+//! from $h_0 = c_0 = 0$.
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
@@ -43,18 +44,26 @@ impl SequenceLstm {
             steps,
             4 * h_size,
         ]);
-        let device = projected.device();
-        let mut h = Tensor::<2>::zeros([batch, h_size], &device);
-        let mut c = Tensor::<2>::zeros([batch, h_size], &device);
+        // The state before the first step is zero, so that step's recurrent product and f ⊙ c
+        // add exact zeros: it skips them (a quarter of the recurrent products at 4 steps).
+        let mut state: Option<(Tensor<2>, Tensor<2>)> = None;
         for t in 0..steps {
             let step: Tensor<2> = projected.clone().narrow(1, t, 1).squeeze_dim(1);
-            let gates = step + self.recurrent.forward(h);
+            let gates = match &state {
+                Some((h, _)) => step + self.recurrent.forward(h.clone()),
+                None => step,
+            };
             let gate = |k: usize| gates.clone().narrow(1, k * h_size, h_size);
-            let (i, f, g, o) =
-                (sigmoid(gate(0)), sigmoid(gate(1)), gate(2).tanh(), sigmoid(gate(3)));
-            c = f * c + i * g;
-            h = o * c.clone().tanh();
+            let (i, g, o) = (sigmoid(gate(0)), gate(2).tanh(), sigmoid(gate(3)));
+            let c = match state {
+                Some((_, c)) => sigmoid(gate(1)) * c + i * g,
+                None => i * g,
+            };
+            state = Some((o * c.clone().tanh(), c));
         }
-        h
+        match state {
+            Some((h, _)) => h,
+            None => Tensor::zeros([batch, h_size], &projected.device()),
+        }
     }
 }
