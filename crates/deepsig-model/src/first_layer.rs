@@ -26,6 +26,7 @@ use std::ops::Range;
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
+use crate::simd::dispatched;
 
 /// $\bar H_w = \frac1T \sum_t \mathrm{ReLU}(P_{w,t} W + Y)$ (eq. G1) for `p` `[windows, frames,
 /// atoms, channels]`, `weight` `[channels, hidden]` and `offset` `[atoms, hidden]` (the bias
@@ -250,33 +251,6 @@ fn relu<T: Scalar>(v: T) -> T {
     if v <= T::ZERO { T::ZERO } else { v }
 }
 
-/// Runs `$body` compiled for AVX2 + FMA where [`deepsig_signature::wide_simd`] says the CPU
-/// has them, and for baseline x86-64 otherwise. The body has no fused multiply-adds to
-/// contract (Rust never contracts `a * b + c`), so both give the same numbers.
-macro_rules! dispatched {
-    ($(#[$doc:meta])* fn $name:ident, $avx2:ident ($($arg:ident: $ty:ty),*) -> $out:ty
-        = $kernel:ident) => {
-        $(#[$doc])*
-        fn $name<T: Scalar>($($arg: $ty),*) -> $out {
-            #[cfg(target_arch = "x86_64")]
-            if deepsig_signature::wide_simd() {
-                // SAFETY: `wide_simd()` has checked that this CPU supports AVX2 and FMA.
-                #[allow(unsafe_code)]
-                unsafe {
-                    return $avx2($($arg),*);
-                }
-            }
-            $kernel($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn $avx2<T: Scalar>($($arg: $ty),*) -> $out {
-            $kernel($($arg),*)
-        }
-    };
-}
-
 /// Calls `$kernel` with `dims.channels` a literal for the usual 1 to 4 channels (3 for
 /// coordinates), so the compiler unrolls the loops over channels and drops their bounds
 /// checks; any other count takes the generic body.
@@ -389,7 +363,7 @@ fn forward_window_in<T: Scalar>(window: &[T], weight: &[T], offset_t: &[T], dims
 
 dispatched! {
     /// [`forward_window`], AVX2 where the CPU has it.
-    fn forward_window_dispatched, forward_window_avx2
+    fn forward_window_dispatched, forward_window_avx2 [T: Scalar]
         (window: &[T], weight: &[T], offset_t: &[T], dims: Dims) -> Vec<T> = forward_window
 }
 
@@ -449,7 +423,7 @@ fn backward_window_in<T: Scalar>(
 
 dispatched! {
     /// [`backward_window`], AVX2 where the CPU has it.
-    fn backward_window_dispatched, backward_window_avx2
+    fn backward_window_dispatched, backward_window_avx2 [T: Scalar]
         (window: &[T], weight: &[T], offset_t: &[T], grad_t: &[T], dims: Dims) -> (Vec<T>, Vec<T>)
         = backward_window
 }

@@ -12,8 +12,9 @@
 //!   layer and its mean over frames as one op) and the [`baselines`]' readers.
 //! - [`sig_layer`]: the differentiable (log-)signature layer, a custom autodiff op over
 //!   `deepsig-signature`'s exact forward and memory-efficient backward.
-//! - [`step`]: one optimisation step (loss, accumulated gradients, clipping) and the
-//!   learning-rate schedule; [`training`]: [`train`], the loop that writes a run folder and
+//! - [`step`]: one optimisation step (loss, accumulated gradients, clipping, [`adam`]: burn's
+//!   Adam in one pass per parameter on the CPU) and the learning-rate schedule; [`training`]:
+//!   [`train`], the loop that writes a run folder and
 //!   its per-epoch checkpoint; [`report`] its outputs; [`io`] atomic writes.
 //! - [`inference`]: reloading a run folder ([`TrainedRun`]) and applying it to new files;
 //!   [`explain`] its clusters and signature-term attributions.
@@ -51,6 +52,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod adam;
 pub mod backend;
 pub mod baselines;
 pub mod bench;
@@ -78,6 +80,7 @@ pub mod reference;
 pub mod report;
 pub mod seeds;
 pub mod sig_layer;
+mod simd;
 pub mod step;
 pub mod task;
 pub mod training;

@@ -5,11 +5,11 @@
 use std::ops::Range;
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use rayon::prelude::*;
 
+use crate::adam::HostAdam;
 use crate::config::{Schedule, TrainConfig};
 use crate::model::{DeepSignature, GROUP_ATOM_FRAMES, SEED_STRIDE, WindowTensors};
 use crate::prepare::Prepared;
@@ -34,9 +34,7 @@ pub struct StepStats {
 
 /// The optimiser every method trains with: Adam with L2 weight decay, as the reference.
 pub(crate) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
-        .init()
+    ModuleOptimizer::from(HostAdam::new(config.weight_decay as f32))
 }
 
 /// The total loss of some windows: task (weighted) + mean cut + mean orthogonality + tie, and

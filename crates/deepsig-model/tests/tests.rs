@@ -1,5 +1,6 @@
 //! Integration tests of deepsig-model, one binary.
 //!
+//! - `adam`: the one-pass Adam against burn's, bit for bit.
 //! - `sig_layer`: the signature layer's values and gradients against `deepsig-signature`, and
 //!   gradients flowing through it into trained parameters.
 //! - `gradients`: the whole model's gradients in f64 against finite differences.
@@ -19,6 +20,7 @@
 //! `DEEPSIG_TEST_DEVICE` (`cpu`, the default, or `cuda`, `wgpu` in a build with that feature)
 //! picks the device every test runs on, so the same tests check a GPU backend.
 
+mod adam;
 mod cache;
 mod first_layer;
 mod framework;
