@@ -16,9 +16,9 @@
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::tensor::{Device as BackendDevice, FloatTensor};
+use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Element, Tensor, TensorData, read_sync};
+use burn::tensor::{DType, Tensor};
 use deepsig_signature::Scalar;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -26,6 +26,7 @@ use std::ops::Range;
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
+use crate::host::{read, write};
 use crate::simd::dispatched;
 
 /// $\bar H_w = \frac1T \sum_t \mathrm{ReLU}(P_{w,t} W + Y)$ (eq. G1) for `p` `[windows, frames,
@@ -155,26 +156,6 @@ impl Dims {
     fn out_len(&self) -> usize {
         self.atoms * self.hidden
     }
-}
-
-/// Copies a tensor to the host as `T`. Failing here means the device itself failed, which no
-/// caller of a tensor op can recover from, so it panics as burn's own reads do.
-fn read<B: Backend, T: Element>(tensor: FloatTensor<B>) -> Vec<T> {
-    let data = read_sync(B::float_into_data(tensor))
-        .unwrap_or_else(|err| panic!("first layer: cannot read a tensor to the host: {err:?}"));
-    data.try_into_vec_as::<T>()
-        .unwrap_or_else(|err| panic!("first layer: cannot convert a tensor: {err:?}"))
-}
-
-fn write<B: Backend, T: Element>(
-    values: Vec<T>,
-    dims: Vec<usize>,
-    dtype: DType,
-    device: &BackendDevice<B>,
-) -> FloatTensor<B> {
-    let data = TensorData::new(values, dims);
-    let data = if data.dtype() == dtype { data } else { data.convert_dtype(dtype) };
-    B::float_from_data(data, device)
 }
 
 fn host_forward<B: Backend>(
@@ -381,6 +362,8 @@ fn backward_window<T: Scalar>(
     specialise_channels!(dims, backward_window_in(window, weight, offset_t, grad_t))
 }
 
+// The same loops as `forward_window_in`, written out again on purpose: a shared walker taking
+// a closure left the closure out of line, compiled without AVX2, and the backward twice as slow.
 #[inline(always)]
 fn backward_window_in<T: Scalar>(
     window: &[T],

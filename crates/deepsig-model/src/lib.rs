@@ -68,6 +68,7 @@ pub mod explain;
 pub mod features;
 pub mod first_layer;
 mod graph_checks;
+mod host;
 pub mod inference;
 pub mod io;
 pub mod lstm;

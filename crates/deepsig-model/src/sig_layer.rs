@@ -17,14 +17,15 @@
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
-use burn::backend::tensor::{Device as BackendDevice, FloatTensor};
+use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Element, Shape, Tensor, TensorData, read_sync};
+use burn::tensor::{DType, Shape, Tensor};
 use deepsig_signature::{Depth, LogMode, PathShape, Scalar, SigOptions};
 
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
+use crate::host::{read, write};
 
 /// Why a path batch cannot go through the signature layer. Checked from shapes alone, before
 /// any data is read, so the op itself never meets an invalid shape.
@@ -164,27 +165,6 @@ fn is_f64(dtype: DType) -> bool {
 
 fn path_shape(shape: &Shape) -> PathShape {
     PathShape { batch: shape[0], length: shape[1], channels: shape[2] }
-}
-
-/// Copies a tensor to the host as `T`. Failing here means the device itself failed (a lost GPU),
-/// which no caller of a tensor op can recover from, so it panics as burn's own reads do.
-fn read<B: Backend, T: Scalar + Element>(tensor: FloatTensor<B>) -> Vec<T> {
-    let data = read_sync(B::float_into_data(tensor))
-        .unwrap_or_else(|err| panic!("signature layer: cannot read a tensor to the host: {err:?}"));
-    data.try_into_vec_as::<T>()
-        .unwrap_or_else(|err| panic!("signature layer: cannot convert a tensor: {err:?}"))
-}
-
-/// Puts `values` on `device` with the shape `dims`, in `dtype` (the input's).
-fn write<B: Backend, T: Element>(
-    values: Vec<T>,
-    dims: Vec<usize>,
-    dtype: DType,
-    device: &BackendDevice<B>,
-) -> FloatTensor<B> {
-    let data = TensorData::new(values, dims);
-    let data = if data.dtype() == dtype { data } else { data.convert_dtype(dtype) };
-    B::float_from_data(data, device)
 }
 
 fn host_forward<B: Backend>(path: FloatTensor<B>, opts: &SigOptions) -> FloatTensor<B> {

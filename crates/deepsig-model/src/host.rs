@@ -1,0 +1,27 @@
+//! Tensors to and from host memory, for the crate's host operations (the signature layer,
+//! the first layer): on the CPU a copy, on a GPU a transfer.
+
+use burn::backend::Backend;
+use burn::backend::tensor::{Device as BackendDevice, FloatTensor};
+use burn::tensor::{DType, Element, TensorData, read_sync};
+
+/// Copies a tensor to the host as `T`. Failing here means the device itself failed (a lost
+/// GPU), which no caller of a tensor op can recover from, so it panics as burn's own reads do.
+pub(crate) fn read<B: Backend, T: Element>(tensor: FloatTensor<B>) -> Vec<T> {
+    let data = read_sync(B::float_into_data(tensor))
+        .unwrap_or_else(|err| panic!("cannot read a tensor to the host: {err:?}"));
+    data.try_into_vec_as::<T>()
+        .unwrap_or_else(|err| panic!("cannot convert a tensor read to the host: {err:?}"))
+}
+
+/// Puts `values` on `device` with the shape `dims`, in `dtype` (the op's input's).
+pub(crate) fn write<B: Backend, T: Element>(
+    values: Vec<T>,
+    dims: Vec<usize>,
+    dtype: DType,
+    device: &BackendDevice<B>,
+) -> FloatTensor<B> {
+    let data = TensorData::new(values, dims);
+    let data = if data.dtype() == dtype { data } else { data.convert_dtype(dtype) };
+    B::float_from_data(data, device)
+}
