@@ -1,206 +1,13 @@
-//! The first GCN layer and its mean over frames as one operation (docs/method.md, "The first
-//! layer as one operation", eqs. G1-G3).
-//!
-//! Written as tensor operations, the layer makes `[windows · frames, atoms, hidden]` tensors
-//! five times over (the product, the type offset, the ReLU, and in the backward the mean's
-//! broadcast gradient and the ReLU mask) only to average them over frames. On small systems
-//! those passes and their allocations were a quarter of a training epoch (BENCHMARKS.md, "The
-//! first layer as one operation"). Here the forward writes only the mean `[windows, atoms,
-//! hidden]`, and the backward recomputes each pre-activation (a product of `channels` terms)
-//! instead of keeping a mask.
-//!
-//! It runs on the host, like the signature layer (`sig_layer`), and is wired into burn the
-//! same way. The encoder uses it on the CPU only; on a GPU the tensor operations stay, since
-//! the propagated coordinates already live on the device there.
+//! The first layer's host kernels (docs/method.md, eqs. G1-G3): atoms in blocks through
+//! every frame, [`LANES`] atoms per register, channel counts 1-4 specialised, AVX2 where the
+//! CPU has it.
 
-use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Tensor};
 use deepsig_signature::Scalar;
 use rayon::prelude::*;
 use std::ops::Range;
 
-use crate::backend::CpuBackend;
-#[cfg(any(feature = "cuda", feature = "wgpu"))]
-use crate::backend::GpuBackend;
-use crate::host::{read, write};
+use super::Dims;
 use crate::simd::dispatched;
-
-/// $\bar H_w = \frac1T \sum_t \mathrm{ReLU}(P_{w,t} W + Y)$ (eq. G1) for `p` `[windows, frames,
-/// atoms, channels]`, `weight` `[channels, hidden]` and `offset` `[atoms, hidden]` (the bias
-/// and the propagated types' term, the same on every frame): `[windows, atoms, hidden]`.
-///
-/// Differentiable with respect to `weight` and `offset` (eqs. G2, G3). `p` is data (the
-/// propagated coordinates): no gradient flows back to it.
-///
-/// # Panics
-/// When the shapes disagree (`weight`'s rows are not `p`'s channels, or `offset` is not
-/// `[atoms, hidden]`): the encoder builds all three from one configuration.
-pub fn frame_mean_relu(p: Tensor<4>, weight: Tensor<2>, offset: Tensor<2>) -> Tensor<3> {
-    let [windows, _, atoms, channels] = p.dims();
-    let [rows, hidden] = weight.dims();
-    assert_eq!(rows, channels, "first layer: weight rows must equal the input channels");
-    assert_eq!(offset.dims(), [atoms, hidden], "first layer: offset must be [atoms, hidden]");
-    let out = <Dispatch as FrameMeanOps>::frame_mean_relu(
-        p.into_dispatch(),
-        weight.into_dispatch(),
-        offset.into_dispatch(),
-    );
-    let out: Tensor<3> = Tensor::from_dispatch(out);
-    debug_assert_eq!(out.dims(), [windows, atoms, hidden]);
-    out
-}
-
-/// The backend operation behind [`frame_mean_relu`]; shapes are checked before the call.
-#[backend_extension(Flex, Autodiff, Cube: cfg(any(feature = "cuda", feature = "wgpu")))]
-trait FrameMeanOps: Backend {
-    fn frame_mean_relu(
-        p: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        offset: FloatTensor<Self>,
-    ) -> FloatTensor<Self>;
-}
-
-impl FrameMeanOps for CpuBackend {
-    fn frame_mean_relu(
-        p: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        offset: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        host_forward::<Self>(p, weight, offset)
-    }
-}
-
-#[cfg(any(feature = "cuda", feature = "wgpu"))]
-impl FrameMeanOps for GpuBackend {
-    fn frame_mean_relu(
-        p: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        offset: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        host_forward::<Self>(p, weight, offset)
-    }
-}
-
-/// The backward step: eqs. G2 and G3 at the saved inputs.
-#[derive(Debug)]
-struct FrameMeanBackward;
-
-impl<B: Backend> Backward<B, 2> for FrameMeanBackward {
-    /// The inputs: the backward recomputes the pre-activations from them.
-    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
-
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let (p, weight, offset) = ops.state;
-        let grad = grads.consume::<B>(&ops.node);
-        let [weight_node, offset_node] = ops.parents;
-        if weight_node.is_none() && offset_node.is_none() {
-            return;
-        }
-        let (d_weight, d_offset) = host_backward::<B>(p, weight, offset, grad);
-        if let Some(node) = weight_node {
-            grads.register::<B>(node.id, d_weight);
-        }
-        if let Some(node) = offset_node {
-            grads.register::<B>(node.id, d_offset);
-        }
-    }
-}
-
-impl<B: FrameMeanOps, C: CheckpointStrategy> FrameMeanOps for Autodiff<B, C> {
-    fn frame_mean_relu(
-        p: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        offset: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        let p = p.into_primitive();
-        let (weight, weight_guard) = weight.into_parts();
-        let (offset, offset_guard) = offset.into_parts();
-        match FrameMeanBackward
-            .prepare::<C>([weight_guard, offset_guard])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let out = B::frame_mean_relu(p.clone(), weight.clone(), offset.clone());
-                prep.finish((p, weight, offset), out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::frame_mean_relu(p, weight, offset)),
-        }
-    }
-}
-
-/// The sizes of one call.
-#[derive(Debug, Clone, Copy)]
-struct Dims {
-    windows: usize,
-    frames: usize,
-    atoms: usize,
-    channels: usize,
-    hidden: usize,
-}
-
-impl Dims {
-    fn of<B: Backend>(p: &FloatTensor<B>, weight: &FloatTensor<B>) -> Dims {
-        let (ps, ws) = (p.shape(), weight.shape());
-        Dims { windows: ps[0], frames: ps[1], atoms: ps[2], channels: ps[3], hidden: ws[1] }
-    }
-
-    fn frame_len(&self) -> usize {
-        self.atoms * self.channels
-    }
-
-    fn out_len(&self) -> usize {
-        self.atoms * self.hidden
-    }
-}
-
-fn host_forward<B: Backend>(
-    p: FloatTensor<B>,
-    weight: FloatTensor<B>,
-    offset: FloatTensor<B>,
-) -> FloatTensor<B> {
-    let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
-    let shape = vec![dims.windows, dims.atoms, dims.hidden];
-    if matches!(dtype, DType::F64) {
-        let out =
-            forward::<f64>(&read::<B, _>(p), &read::<B, _>(weight), &read::<B, _>(offset), dims);
-        write::<B, f64>(out, shape, dtype, &device)
-    } else {
-        let out =
-            forward::<f32>(&read::<B, _>(p), &read::<B, _>(weight), &read::<B, _>(offset), dims);
-        write::<B, f32>(out, shape, dtype, &device)
-    }
-}
-
-fn host_backward<B: Backend>(
-    p: FloatTensor<B>,
-    weight: FloatTensor<B>,
-    offset: FloatTensor<B>,
-    grad: FloatTensor<B>,
-) -> (FloatTensor<B>, FloatTensor<B>) {
-    let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
-    let (weight_shape, offset_shape) = (weight.shape().to_vec(), offset.shape().to_vec());
-    macro_rules! run {
-        ($t:ty) => {{
-            let (dw, dy) = backward::<$t>(
-                &read::<B, _>(p),
-                &read::<B, _>(weight),
-                &read::<B, _>(offset),
-                &read::<B, _>(grad),
-                dims,
-            );
-            (
-                write::<B, $t>(dw, weight_shape, dtype, &device),
-                write::<B, $t>(dy, offset_shape, dtype, &device),
-            )
-        }};
-    }
-    if matches!(dtype, DType::F64) { run!(f64) } else { run!(f32) }
-}
 
 /// Rows of the kernels' work arrays are padded to a multiple of this many atoms, so the inner
 /// loops run over whole vectors, and the weight gradient keeps this many partial sums per
@@ -246,6 +53,10 @@ macro_rules! specialise_channels {
         }
     };
 }
+
+/// Channels whose weight-gradient sums the backward holds in registers (coordinates have 3);
+/// more channels go through memory.
+const HELD: usize = 4;
 
 /// Atoms per block: each block runs through every frame before the next, so its columns of
 /// the `[hidden, padded]` arrays (sum, offset, gradient) stay in the L1 cache; a whole row of
@@ -379,9 +190,12 @@ fn backward_window_in<T: Scalar>(
     for (block, width) in blocks(dims) {
         for frame in window.chunks_exact(dims.frame_len()) {
             deinterleave(frame, block.clone(), dims, &mut xs);
-            for local in (0..width).step_by(LANES) {
-                let at = block.start + local;
-                for h in 0..dims.hidden {
+            // Hidden unit by hidden unit, so the weight gradient's partial sums of the first
+            // `HELD` channels stay in registers across the block's atoms.
+            for h in 0..dims.hidden {
+                let mut held = [[T::ZERO; LANES]; HELD];
+                for local in (0..width).step_by(LANES) {
+                    let at = block.start + local;
                     let mut masked = pre_activations(&xs, weight, offset_t, (h, at, local), dims);
                     // M ⊙ G: the output gradient where the ReLU passed.
                     let grad = lanes_of(&grad_t[h * padded + at..]);
@@ -395,8 +209,16 @@ fn backward_window_in<T: Scalar>(
                         for k in 0..LANES {
                             terms[k] = x[k] * masked[k];
                         }
-                        add_lanes(&mut d_weight[(c * dims.hidden + h) * LANES..], &terms);
+                        match held.get_mut(c) {
+                            Some(sums) => (0..LANES).for_each(|k| sums[k] += terms[k]),
+                            None => {
+                                add_lanes(&mut d_weight[(c * dims.hidden + h) * LANES..], &terms)
+                            }
+                        }
                     }
+                }
+                for (c, sums) in held.iter().enumerate().take(dims.channels) {
+                    add_lanes(&mut d_weight[(c * dims.hidden + h) * LANES..], sums);
                 }
             }
         }
@@ -412,7 +234,7 @@ dispatched! {
 }
 
 /// Eq. G1 on the host, one window per task: `[windows, atoms, hidden]`.
-fn forward<T: Scalar>(p: &[T], weight: &[T], offset: &[T], dims: Dims) -> Vec<T> {
+pub(super) fn forward<T: Scalar>(p: &[T], weight: &[T], offset: &[T], dims: Dims) -> Vec<T> {
     let offset_t = transpose_padded(offset, dims.hidden, dims);
     let window_len = dims.frames * dims.frame_len();
     let frames = T::from_f64(dims.frames as f64);
@@ -430,7 +252,7 @@ fn forward<T: Scalar>(p: &[T], weight: &[T], offset: &[T], dims: Dims) -> Vec<T>
 
 /// Eqs. G2 and G3 on the host: each window's terms are summed on its own task, then the
 /// windows in order, so the result does not depend on the thread count.
-fn backward<T: Scalar>(
+pub(super) fn backward<T: Scalar>(
     p: &[T],
     weight: &[T],
     offset: &[T],
