@@ -4,7 +4,7 @@
 //! moments, the bias-corrected step), each a fresh buffer the size of the parameter: for the
 //! LSTM's 11.6 M input weights that is ~0.7 GB of memory traffic a step, on one thread. On the
 //! CPU this optimiser does the same arithmetic, in the same order and precision, in one
-//! parallel pass (`tests/training.rs` checks it against burn's, bit for bit); on other devices,
+//! parallel pass (`tests/adam.rs` checks it against burn's, bit for bit); on other devices,
 //! and for any dtype but f32, it calls burn's. Its state is burn's `AdamState`, so checkpoints
 //! are the same either way.
 
@@ -91,7 +91,9 @@ impl Optimizer for HostAdam {
             None => (1, vec![0.0; weights.len()], vec![0.0; weights.len()]),
         };
         update(&mut weights, &grad, (&mut moment_1, &mut moment_2), time, lr, self.constants);
-        let tensor = |values: Vec<f32>| Tensor::from_data(TensorData::new(values, dims), &device);
+        let tensor = |values: Vec<f32>| {
+            Tensor::from_data(TensorData::new(values, dims), (&device, DType::F32))
+        };
         let momentum = AdaptiveMomentumState::new(time, tensor(moment_1), tensor(moment_2));
         (tensor(weights), Some(AdamState::new(momentum)))
     }
@@ -118,6 +120,14 @@ fn update(
     lr: LearningRate,
     c: Constants,
 ) {
+    let n = weights.len();
+    assert!(
+        grad.len() == n && moment_1.len() == n && moment_2.len() == n,
+        "Adam: a parameter of {n} values with a gradient of {} and moments of {} and {}",
+        grad.len(),
+        moment_1.len(),
+        moment_2.len()
+    );
     let first = time == 1;
     let time = time as i32;
     let bias_correction2_sqrt = (1.0 - c.beta_2.powi(time)).sqrt();

@@ -45,7 +45,9 @@ impl SequenceLstm {
             4 * h_size,
         ]);
         // The state before the first step is zero, so that step's recurrent product and f ⊙ c
-        // add exact zeros: it skips them (a quarter of the recurrent products at 4 steps).
+        // add exact zeros (for finite weights; an infinite one made 0 · ∞ = NaN there, and its
+        // NaN now shows from the second step on): it skips them, a quarter of the recurrent
+        // products at 4 steps.
         let mut state: Option<(Tensor<2>, Tensor<2>)> = None;
         for t in 0..steps {
             let step: Tensor<2> = projected.clone().narrow(1, t, 1).squeeze_dim(1);

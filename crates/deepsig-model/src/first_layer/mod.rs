@@ -37,9 +37,11 @@ mod kernels;
 ///
 /// # Panics
 /// When the shapes disagree (`weight`'s rows are not `p`'s channels, or `offset` is not
-/// `[atoms, hidden]`): the encoder builds all three from one configuration.
+/// `[atoms, hidden]`) or `p` has no frame, atom or channel: the encoder builds all three from
+/// one configuration, and a window has frames and atoms.
 pub fn frame_mean_relu(p: Tensor<4>, weight: Tensor<2>, offset: Tensor<2>) -> Tensor<3> {
-    let [windows, _, atoms, channels] = p.dims();
+    let [windows, frames, atoms, channels] = p.dims();
+    assert!(frames > 0 && atoms > 0 && channels > 0, "first layer: empty input {:?}", p.dims());
     let [rows, hidden] = weight.dims();
     assert_eq!(rows, channels, "first layer: weight rows must equal the input channels");
     assert_eq!(offset.dims(), [atoms, hidden], "first layer: offset must be [atoms, hidden]");
