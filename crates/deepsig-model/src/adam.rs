@@ -80,12 +80,12 @@ impl Optimizer for HostAdam {
             return self.burn.step(lr, tensor, grad, state);
         }
         let (dims, device) = (tensor.dims(), tensor.device());
-        let mut weights = host(tensor);
-        let grad = host(grad);
+        let mut weights = to_host(tensor);
+        let grad = to_host(grad);
         let (time, mut moment_1, mut moment_2) = match state {
             Some(state) => {
                 let momentum = state.momentum;
-                (momentum.time + 1, host(momentum.moment_1), host(momentum.moment_2))
+                (momentum.time + 1, to_host(momentum.moment_1), to_host(momentum.moment_2))
             }
             // The first step starts the moments (burn's `None` branch); these are overwritten.
             None => (1, vec![0.0; weights.len()], vec![0.0; weights.len()]),
@@ -103,7 +103,7 @@ impl Optimizer for HostAdam {
     }
 }
 
-fn host<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+fn to_host<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     tensor
         .into_data()
         .try_into_vec::<f32>()

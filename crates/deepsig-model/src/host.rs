@@ -5,6 +5,12 @@ use burn::backend::Backend;
 use burn::backend::tensor::{Device as BackendDevice, FloatTensor};
 use burn::tensor::{DType, Element, TensorData, read_sync};
 
+/// Whether a host op computes a tensor of `dtype` in f64: f64 stays f64, everything else
+/// computes in f32.
+pub(crate) fn is_f64(dtype: DType) -> bool {
+    matches!(dtype, DType::F64)
+}
+
 /// Copies a tensor to the host as `T`. Failing here means the device itself failed (a lost
 /// GPU), which no caller of a tensor op can recover from, so it panics as burn's own reads do.
 pub(crate) fn read<B: Backend, T: Element>(tensor: FloatTensor<B>) -> Vec<T> {

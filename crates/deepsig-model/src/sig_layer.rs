@@ -19,13 +19,13 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Shape, Tensor};
+use burn::tensor::{Shape, Tensor};
 use deepsig_signature::{Depth, LogMode, PathShape, Scalar, SigOptions};
 
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
-use crate::host::{read, write};
+use crate::host::{is_f64, read, write};
 
 /// Why a path batch cannot go through the signature layer. Checked from shapes alone, before
 /// any data is read, so the op itself never meets an invalid shape.
@@ -156,11 +156,6 @@ impl<B: SignatureOps, C: CheckpointStrategy> SignatureOps for Autodiff<B, C> {
             OpsKind::UnTracked(prep) => prep.finish(B::path_signature(primitive, opts)),
         }
     }
-}
-
-/// The engine's scalar for a tensor dtype: f64 stays f64, everything else computes in f32.
-fn is_f64(dtype: DType) -> bool {
-    matches!(dtype, DType::F64)
 }
 
 fn path_shape(shape: &Shape) -> PathShape {

@@ -33,6 +33,17 @@ fn transpose_padded<T: Scalar>(m: &[T], width: usize, dims: Dims) -> Vec<T> {
     out
 }
 
+/// `m_t` `[width, padded]` back as `[atoms, width]` into `out`, each value divided by
+/// `divisor`: the inverse of [`transpose_padded`], and the mean over frames of a sum.
+fn untranspose_divided<T: Scalar>(m_t: &[T], dims: Dims, divisor: T, out: &mut [T]) {
+    let (padded, width) = (dims.padded(), m_t.len() / dims.padded());
+    for (n, row) in out.chunks_exact_mut(width).enumerate() {
+        for (k, v) in row.iter_mut().enumerate() {
+            *v = m_t[k * padded + n] / divisor;
+        }
+    }
+}
+
 /// The ReLU, passing a NaN through as burn's does (everything not ≤ 0 passes).
 #[inline(always)]
 fn relu<T: Scalar>(v: T) -> T {
@@ -241,11 +252,7 @@ pub(super) fn forward<T: Scalar>(p: &[T], weight: &[T], offset: &[T], dims: Dims
     let mut out = vec![T::ZERO; dims.windows * dims.out_len()];
     out.par_chunks_mut(dims.out_len()).zip(p.par_chunks(window_len)).for_each(|(mean, window)| {
         let sum = forward_window_dispatched(window, weight, &offset_t, dims);
-        for (n, row) in mean.chunks_exact_mut(dims.hidden).enumerate() {
-            for (h, m) in row.iter_mut().enumerate() {
-                *m = sum[h * dims.padded() + n] / frames;
-            }
-        }
+        untranspose_divided(&sum, dims, frames, mean);
     });
     out
 }
@@ -281,11 +288,7 @@ pub(super) fn backward<T: Scalar>(
         .map(|lanes| lanes.iter().copied().sum::<T>() / frames)
         .collect();
     let mut d_offset = vec![T::ZERO; dims.out_len()];
-    for (n, row) in d_offset.chunks_exact_mut(dims.hidden).enumerate() {
-        for (h, d) in row.iter_mut().enumerate() {
-            *d = d_offset_t[h * dims.padded() + n] / frames;
-        }
-    }
+    untranspose_divided(&d_offset_t, dims, frames, &mut d_offset);
     (d_weight, d_offset)
 }
 

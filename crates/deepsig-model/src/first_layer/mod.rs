@@ -18,12 +18,13 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Tensor};
+use burn::tensor::{Element, Tensor};
+use deepsig_signature::Scalar;
 
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
-use crate::host::{read, write};
+use crate::host::{is_f64, read, write};
 use kernels::{backward, forward};
 
 mod kernels;
@@ -164,17 +165,22 @@ fn host_forward<B: Backend>(
     weight: FloatTensor<B>,
     offset: FloatTensor<B>,
 ) -> FloatTensor<B> {
-    let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
-    let shape = vec![dims.windows, dims.atoms, dims.hidden];
-    if matches!(dtype, DType::F64) {
-        let out =
-            forward::<f64>(&read::<B, _>(p), &read::<B, _>(weight), &read::<B, _>(offset), dims);
-        write::<B, f64>(out, shape, dtype, &device)
+    if is_f64(p.dtype()) {
+        host_forward_as::<B, f64>(p, weight, offset)
     } else {
-        let out =
-            forward::<f32>(&read::<B, _>(p), &read::<B, _>(weight), &read::<B, _>(offset), dims);
-        write::<B, f32>(out, shape, dtype, &device)
+        host_forward_as::<B, f32>(p, weight, offset)
     }
+}
+
+/// [`host_forward`] computing in `T`.
+fn host_forward_as<B: Backend, T: Scalar + Element>(
+    p: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    offset: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
+    let out = forward::<T>(&read::<B, T>(p), &read::<B, T>(weight), &read::<B, T>(offset), dims);
+    write::<B, T>(out, vec![dims.windows, dims.atoms, dims.hidden], dtype, &device)
 }
 
 fn host_backward<B: Backend>(
@@ -183,22 +189,27 @@ fn host_backward<B: Backend>(
     offset: FloatTensor<B>,
     grad: FloatTensor<B>,
 ) -> (FloatTensor<B>, FloatTensor<B>) {
+    if is_f64(p.dtype()) {
+        host_backward_as::<B, f64>(p, weight, offset, grad)
+    } else {
+        host_backward_as::<B, f32>(p, weight, offset, grad)
+    }
+}
+
+/// [`host_backward`] computing in `T`.
+fn host_backward_as<B: Backend, T: Scalar + Element>(
+    p: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    offset: FloatTensor<B>,
+    grad: FloatTensor<B>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
     let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
     let (weight_shape, offset_shape) = (weight.shape().to_vec(), offset.shape().to_vec());
-    macro_rules! run {
-        ($t:ty) => {{
-            let (dw, dy) = backward::<$t>(
-                &read::<B, _>(p),
-                &read::<B, _>(weight),
-                &read::<B, _>(offset),
-                &read::<B, _>(grad),
-                dims,
-            );
-            (
-                write::<B, $t>(dw, weight_shape, dtype, &device),
-                write::<B, $t>(dy, offset_shape, dtype, &device),
-            )
-        }};
-    }
-    if matches!(dtype, DType::F64) { run!(f64) } else { run!(f32) }
+    let (p, weight, offset, grad) =
+        (read::<B, T>(p), read::<B, T>(weight), read::<B, T>(offset), read::<B, T>(grad));
+    let (d_weight, d_offset) = backward::<T>(&p, &weight, &offset, &grad, dims);
+    (
+        write::<B, T>(d_weight, weight_shape, dtype, &device),
+        write::<B, T>(d_offset, offset_shape, dtype, &device),
+    )
 }
