@@ -70,6 +70,12 @@ const MICRO_BATCH: usize = 4;
 /// at GPCR size (1,240 atoms × 100 frames), whose autodiff graphs set the peak memory there.
 const MICRO_BATCH_ATOM_FRAMES: usize = MICRO_BATCH * GROUP_ATOM_FRAMES;
 
+/// The most windows a micro-batch grows to with windows of a system it holds: half of the
+/// `paper` batch of 16, so a small system's batch is two micro-batches that two cores train
+/// at once. One micro-batch of 16 was 14 % faster on one thread, but a second core then
+/// bought 1.1× instead of 1.65× (BENCHMARKS.md, "Two micro-batches of a small system").
+const MICRO_BATCH_MAX_WINDOWS: usize = 2 * MICRO_BATCH;
+
 /// A window as [`micro_batches`] sees it: its system (windows of one system can go through
 /// the encoder together) and its atoms × frames (what its autodiff graph's size scales with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,12 +86,12 @@ pub(crate) struct WindowSize {
 
 /// The micro-batches of a step on `windows`: consecutive ranges of at least [`MICRO_BATCH`]
 /// windows (fewer at the end), longer while the next window's system is already in the range
-/// and the range stays within [`MICRO_BATCH_ATOM_FRAMES`]: four windows at GPCR size, a
-/// whole batch of a small system, whose windows then go through the encoder together
-/// (BENCHMARKS.md, "Windows of one system together"), four windows when every window is of
-/// another system (which gain nothing from sharing a micro-batch, and run in parallel as
-/// separate ones). They depend on the windows alone, never on the thread count, so neither
-/// does a step's result.
+/// and the range stays within [`MICRO_BATCH_ATOM_FRAMES`] and [`MICRO_BATCH_MAX_WINDOWS`]:
+/// four windows at GPCR size, eight of a small system, whose windows then go through the
+/// encoder together (BENCHMARKS.md, "Windows of one system together"), four windows when
+/// every window is of another system (which gain nothing from sharing a micro-batch, and run
+/// in parallel as separate ones). They depend on the windows alone, never on the thread
+/// count, so neither does a step's result.
 pub(crate) fn micro_batches(windows: &[WindowSize]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -94,7 +100,8 @@ pub(crate) fn micro_batches(windows: &[WindowSize]) -> Vec<Range<usize>> {
         while end < windows.len() {
             let next = windows[end];
             let grows = end - start < MICRO_BATCH
-                || (total + next.atom_frames <= MICRO_BATCH_ATOM_FRAMES
+                || (end - start < MICRO_BATCH_MAX_WINDOWS
+                    && total + next.atom_frames <= MICRO_BATCH_ATOM_FRAMES
                     && windows[start..end].iter().any(|w| w.system == next.system));
             if !grows {
                 break;
@@ -282,14 +289,15 @@ mod tests {
     }
 
     #[test]
-    fn micro_batches_hold_four_gpcr_windows_or_a_small_system_s_whole_batch() {
+    fn micro_batches_hold_four_gpcr_windows_or_eight_of_a_small_system() {
         let gpcr = of_one_system(&[1240 * 100; 16]);
         assert_eq!(micro_batches(&gpcr), vec![0..4, 4..8, 8..12, 12..16]);
         // Never fewer than MICRO_BATCH windows, however large.
         let egfr = of_one_system(&[4878 * 100; 6]);
         assert_eq!(micro_batches(&egfr), vec![0..MICRO_BATCH, MICRO_BATCH..6]);
         let small = of_one_system(&[150 * 40; 16]);
-        assert_eq!(micro_batches(&small), vec![0..16]);
+        assert_eq!(micro_batches(&small), vec![0..8, 8..16]);
+        assert_eq!(micro_batches(&small[..11]), vec![0..8, 8..11]);
         // Mixed sizes: the budget is counted in atom-frames, in order.
         let half = MICRO_BATCH_ATOM_FRAMES / 2;
         let mixed = of_one_system(&[10, 10, 10, 10, half, half, 10, half]);
@@ -303,9 +311,10 @@ mod tests {
         // Sixteen small systems, a window each: four micro-batches of four, as before.
         let distinct: Vec<_> = (0..16).map(small).collect();
         assert_eq!(micro_batches(&distinct), vec![0..4, 4..8, 8..12, 12..16]);
-        // Two systems shuffled together: the first four hold both, so all the rest join.
-        let two: Vec<_> = [0, 1, 1, 0, 1, 0, 0, 1].into_iter().map(small).collect();
-        assert_eq!(micro_batches(&two), vec![0..8]);
+        // Two systems shuffled together: the first four hold both, so the rest join up to
+        // eight windows.
+        let two: Vec<_> = [0, 1, 1, 0, 1, 0, 0, 1, 1, 0].into_iter().map(small).collect();
+        assert_eq!(micro_batches(&two), vec![0..8, 8..10]);
         // A third system's window closes the range; the next one starts with it.
         let three: Vec<_> = [0, 0, 0, 0, 0, 2, 0, 0].into_iter().map(small).collect();
         assert_eq!(micro_batches(&three), vec![0..5, 5..8]);

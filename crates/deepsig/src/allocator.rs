@@ -6,19 +6,25 @@
 //! again: a third of the CPU time of `deepsig bench train` at GPCR size went to page faults.
 //! Serving every allocation from the heap and never trimming it makes a step reuse the
 //! previous step's pages (BENCHMARKS.md, "Training"); peak memory is still the step's. One
-//! arena for all threads: the matrix product's worker threads would otherwise each grow a
-//! heap of their own (peak RSS 501 MB with per-thread arenas, 447 MB with one).
+//! arena per core, not glibc's eight: the matrix product's worker threads would otherwise each
+//! grow a heap of their own (peak RSS 501 MB with glibc's default, 447 MB with one arena),
+//! while one arena for all threads made micro-batches trained at once wait on its lock (a
+//! small system's epoch on two threads 1.17 s with one arena, 0.96-1.09 s with more;
+//! GPCR size 578 MB with one, 589 MB with two: BENCHMARKS.md, "Two micro-batches of a small
+//! system").
 
 /// Applies the settings; call once, first thing in `main`, before any thread starts.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub(crate) fn keep_freed_memory() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let arenas = i32::try_from(cores).unwrap_or(i32::MAX);
     // SAFETY: mallopt only changes allocator parameters; it is called before any other
-    // thread exists, and both parameters are documented for these values (mallopt(3)).
+    // thread exists, and each parameter is documented for such values (mallopt(3)).
     #[allow(unsafe_code)]
     unsafe {
         libc::mallopt(libc::M_MMAP_MAX, 0);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
     }
 }
 
