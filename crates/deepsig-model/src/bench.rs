@@ -16,7 +16,7 @@ use crate::data::{SystemData, WindowData};
 use crate::features::{GraphInput, Vocabulary, WindowInput};
 use crate::model::{DeepSignature, InputShape};
 use crate::prepare::window_tensors;
-use crate::step::{accumulated_step, loss_of};
+use crate::step::{accumulated_step, evaluate_in_chunks};
 use crate::task::Task;
 use crate::{TrainError, backend};
 
@@ -153,18 +153,12 @@ pub fn bench_train(
         done += n;
     }
     let epoch_seconds = start.elapsed().as_secs_f64();
-    let eval = model.valid();
     let start = Instant::now();
-    let mut done = 0;
-    while done < size.eval_windows {
-        let n = config.batch.min(size.eval_windows - done);
-        let windows: Vec<_> =
-            (done..done + n).map(|i| window_tensors(&inputs[i % 4], &graph, &base)).collect();
-        let targets: Vec<f64> = (done..done + n).map(|i| (i % 2) as f64).collect();
-        let (loss, _) = loss_of(&eval, &windows, &targets, (&task, config), None);
-        let _ = loss.into_scalar::<f32>();
-        done += n;
-    }
+    let chunk = |range: std::ops::Range<usize>| {
+        let windows = range.clone().map(|i| window_tensors(&inputs[i % 4], &graph, &base));
+        (windows.collect(), range.map(|i| (i % 2) as f64).collect())
+    };
+    evaluate_in_chunks(&model, size.eval_windows, chunk, (&task, config));
     let eval_seconds = start.elapsed().as_secs_f64();
     let peak_rss_mb = peak_rss_mb();
     let level1 = config.model.clusters * config.model.pool_multipliers[0];

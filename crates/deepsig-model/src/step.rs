@@ -248,19 +248,6 @@ pub fn learning_rate(
 /// the last epochs still move.
 pub const COSINE_FLOOR: f64 = 0.02;
 
-/// The total loss of the samples `batch` of `data` and their logits.
-fn batch_loss(
-    model: &DeepSignature,
-    data: &Prepared,
-    batch: &[usize],
-    config: &TrainConfig,
-    device: &Device,
-) -> (Tensor<1>, Tensor<2>) {
-    let windows: Vec<_> = batch.iter().map(|&i| data.tensors(i, device)).collect();
-    let targets: Vec<f64> = batch.iter().map(|&i| data.samples[i].target).collect();
-    loss_of(model, &windows, &targets, (&data.task, config), None)
-}
-
 /// The mean loss and the predictions of `model` on `samples` of `data`.
 pub(crate) fn evaluate(
     model: &DeepSignature,
@@ -269,15 +256,46 @@ pub(crate) fn evaluate(
     config: &TrainConfig,
     device: &Device,
 ) -> Evaluation {
-    let mut loss = 0.0;
-    let mut predictions = Vec::new();
-    for chunk in samples.chunks(config.batch.max(1)) {
-        let (l, logits) = batch_loss(model, data, chunk, config, device);
-        loss += f64::from(l.into_scalar::<f32>()) * chunk.len() as f64;
-        predictions.extend(data.task.predictions(logits));
-    }
+    let chunk = |range: Range<usize>| {
+        let batch = &samples[range];
+        let windows: Vec<_> = batch.iter().map(|&i| data.tensors(i, device)).collect();
+        let targets: Vec<f64> = batch.iter().map(|&i| data.samples[i].target).collect();
+        (windows, targets)
+    };
+    let (loss, predictions) = evaluate_in_chunks(model, samples.len(), chunk, (&data.task, config));
     let targets = samples.iter().map(|&i| data.samples[i].target).collect();
-    Evaluation { loss: loss / samples.len().max(1) as f64, predictions, targets }
+    Evaluation { loss, predictions, targets }
+}
+
+/// The mean loss and the predictions of `model` on `count` samples, `config.batch` at a
+/// time; `chunk(range)` gives those samples' windows and targets. Chunks run at once, as many
+/// as there are threads: with no gradient, each chunk's numbers depend on its windows alone,
+/// and they are combined in chunk order, so the result is the same for any thread count.
+pub(crate) fn evaluate_in_chunks(
+    model: &DeepSignature,
+    count: usize,
+    chunk: impl Fn(Range<usize>) -> (Vec<WindowTensors>, Vec<f64>) + Sync,
+    (task, config): (&Task, &TrainConfig),
+) -> (f64, Vec<Vec<f64>>) {
+    let model = model.valid();
+    let batch = config.batch.max(1);
+    let parts: Vec<(f64, Vec<Vec<f64>>)> = (0..count.div_ceil(batch))
+        .into_par_iter()
+        .map(|c| {
+            let range = c * batch..((c + 1) * batch).min(count);
+            let (windows, targets) = chunk(range.clone());
+            let (loss, logits) = loss_of(&model, &windows, &targets, (task, config), None);
+            let loss = f64::from(loss.into_scalar::<f32>()) * range.len() as f64;
+            (loss, task.predictions(logits))
+        })
+        .collect();
+    let mut loss = 0.0;
+    let mut predictions = Vec::with_capacity(count);
+    for (part_loss, part_predictions) in parts {
+        loss += part_loss;
+        predictions.extend(part_predictions);
+    }
+    (loss / count.max(1) as f64, predictions)
 }
 
 #[cfg(test)]

@@ -139,7 +139,8 @@ fn a_run_is_the_same_on_one_thread_and_on_two() {
     // Micro-batches run in parallel on two threads, each on its own fork of the model; the
     // parameters are drawn before any fork, the head's dropout per micro-batch from the step's
     // seed, and the gradients summed in micro-batch order, so the thread count changes
-    // nothing (dropout 0.3 here, 8 windows per step: two micro-batches at once).
+    // nothing (dropout 0.3 here, 8 windows per step: two micro-batches at once); the
+    // validation's chunks run at once too, their losses added in chunk order.
     let _rng = crate::rng_lock();
     let dir = tempfile::tempdir().unwrap();
     write_dataset(dir.path());
