@@ -83,6 +83,7 @@ pub mod seeds;
 pub mod sig_layer;
 mod simd;
 pub mod step;
+mod symmetric_products;
 pub mod task;
 pub mod training;
 

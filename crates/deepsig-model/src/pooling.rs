@@ -9,6 +9,9 @@
 
 use burn::tensor::{Int, Tensor};
 
+use crate::backend::is_cpu;
+use crate::symmetric_products::{Edges, gram_and_pooled};
+
 /// The atom graph's adjacency $A$ as index lists on the device: $A_{ij} = 1$ for `dst = i`,
 /// `src = j`, so $(AS)_i$ gathers `src` rows into `dst` rows.
 #[derive(Debug, Clone)]
@@ -19,6 +22,8 @@ pub(crate) struct SparseGraph {
     pub(crate) degree: Tensor<2>,
     /// $A = A^T$ (every edge listed both ways); false for the reference's directed graph.
     pub(crate) symmetric: bool,
+    /// `src` and `dst` on the host, for [`gram_and_pooled`].
+    pub(crate) edges: Edges,
 }
 
 /// The losses of one pooling level, one per window of a group: `[windows]`.
@@ -69,6 +74,21 @@ fn cut(pooled: &Tensor<3>, s: &Tensor<3>, degree: Tensor<3>) -> Tensor<1> {
 /// `[windows, atoms, clusters]`. Returns the losses and the normalised pooled adjacencies
 /// `[windows, clusters, clusters]`.
 pub(crate) fn pool_sparse(s: &Tensor<3>, graph: &SparseGraph) -> (PoolLosses, Tensor<3>) {
+    let c = s.dims()[2];
+    let (gram, pooled) = if graph.symmetric && is_cpu(&s.device()) {
+        // Half the multiply-adds, on the host (docs/method.md, eqs. P1-P3).
+        let both = gram_and_pooled(s.clone(), &graph.edges);
+        (both.clone().narrow(2, 0, c), both.narrow(2, c, c))
+    } else {
+        gram_and_pooled_by_tensors(s, graph)
+    };
+    let cut = cut(&pooled, s, graph.degree.clone().unsqueeze::<3>());
+    let losses = PoolLosses { cut, orth: orthogonality(gram) };
+    (losses, normalise(pooled))
+}
+
+/// `SᵀS` and `Sᵀ(AS)` of each window as tensor operations, for GPUs and directed graphs.
+fn gram_and_pooled_by_tensors(s: &Tensor<3>, graph: &SparseGraph) -> (Tensor<3>, Tensor<3>) {
     let [w, n, c] = s.dims();
     // A·S of every window in one gather and one scatter: the windows' columns side by side.
     let columns = s.clone().swap_dims(0, 1).reshape([n, w * c]);
@@ -87,17 +107,14 @@ pub(crate) fn pool_sparse(s: &Tensor<3>, graph: &SparseGraph) -> (PoolLosses, Te
     // backward cost of the full product, and the same maths. A directed A takes the plain
     // product.
     let right = Tensor::cat(vec![s.clone(), a_s], 2); // [w, n, 2c]
-    let (gram, pooled) = if graph.symmetric {
+    if graph.symmetric {
         let both = s.clone().detach().swap_dims(1, 2).matmul(right); // [w, c, 2c]
         let both = both.clone() * 2.0 - both.detach();
         (symmetrise(both.clone().narrow(2, 0, c)), symmetrise(both.narrow(2, c, c)))
     } else {
         let both = s.clone().swap_dims(1, 2).matmul(right);
         (both.clone().narrow(2, 0, c), both.narrow(2, c, c))
-    };
-    let cut = cut(&pooled, s, graph.degree.clone().unsqueeze::<3>());
-    let losses = PoolLosses { cut, orth: orthogonality(gram) };
-    (losses, normalise(pooled))
+    }
 }
 
 /// A later level, on dense normalised adjacencies `a` `[windows, nodes, nodes]`; `s` is
@@ -115,7 +132,10 @@ pub(crate) fn pool_dense(s: &Tensor<3>, a: &Tensor<3>) -> (PoolLosses, Tensor<3>
 mod tests {
     use burn::tensor::{Int, Tensor, TensorData};
 
-    use super::{SparseGraph, normalise, pool_sparse};
+    use std::sync::Arc;
+
+    use super::{SparseGraph, gram_and_pooled_by_tensors, normalise, pool_sparse};
+    use crate::symmetric_products::{EdgeList, Edges, gram_and_pooled};
 
     fn host(t: Tensor<2>) -> Vec<f32> {
         t.into_data().convert::<f32>().try_into_vec().unwrap()
@@ -153,7 +173,9 @@ mod tests {
                 let len = v.len();
                 Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
             };
+            let to_u32 = |v: &[i64]| v.iter().map(|&i| i as u32).collect();
             let graph = SparseGraph {
+                edges: Edges(Arc::new(EdgeList { src: to_u32(&cols), dst: to_u32(&rows) })),
                 src: index(cols),
                 dst: index(rows),
                 degree: Tensor::from_data(TensorData::new(degree.clone(), [n, 1]), &device),
@@ -183,6 +205,73 @@ mod tests {
             if !symmetric {
                 let m = &expected;
                 assert!((0..c).any(|p| (0..c).any(|q| (m[p * c + q] - m[q * c + p]).abs() > 1e-3)));
+            }
+        }
+    }
+
+    /// The host op (eqs. P1-P3) against the tensor operations it replaces on an undirected
+    /// graph: both products and the gradient of a loss that weighs every entry differently,
+    /// on three windows at once; 37 clusters span two blocks of rows and a partial one.
+    #[test]
+    fn the_host_products_match_the_tensor_operations() {
+        let device = burn::tensor::Device::default().autodiff();
+        let (w, n, c) = (3usize, 29usize, 37usize);
+        let mut rng = deepsig_testutil::Rng(7);
+        let logits: Vec<f32> = (0..w * n * c).map(|_| 3.0 * rng.uniform() as f32).collect();
+        let mix: Vec<f32> = (0..w * c * 2 * c).map(|_| rng.uniform() as f32 - 0.5).collect();
+        // A ring with chords, every edge both ways.
+        let mut pairs: Vec<(usize, usize)> = (0..n).map(|i| (i, (i + 1) % n)).collect();
+        pairs.extend((0..n).step_by(3).map(|i| (i, (i + 7) % n)));
+        let (mut src, mut dst) = (Vec::new(), Vec::new());
+        for &(i, j) in &pairs {
+            src.extend([j as i64, i as i64]);
+            dst.extend([i as i64, j as i64]);
+        }
+        let index = |v: &[i64]| {
+            Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), &device)
+        };
+        let to_u32 = |v: &[i64]| v.iter().map(|&i| i as u32).collect();
+        let graph = SparseGraph {
+            edges: Edges(Arc::new(EdgeList { src: to_u32(&src), dst: to_u32(&dst) })),
+            src: index(&src),
+            dst: index(&dst),
+            degree: Tensor::zeros([n, 1], &device),
+            symmetric: true,
+        };
+        let run = |host_op: bool| {
+            let logits =
+                Tensor::<3>::from_data(TensorData::new(logits.clone(), [w, n, c]), &device)
+                    .require_grad();
+            let s = burn::tensor::activation::softmax(logits.clone(), 2);
+            let both = if host_op {
+                gram_and_pooled(s, &graph.edges)
+            } else {
+                let (gram, pooled) = gram_and_pooled_by_tensors(&s, &graph);
+                Tensor::cat(vec![gram, pooled], 2)
+            };
+            let weights =
+                Tensor::<3>::from_data(TensorData::new(mix.clone(), [w, c, 2 * c]), &device);
+            let loss = (both.clone() * weights).sum();
+            let grads = loss.backward();
+            let d_logits = logits.grad(&grads).unwrap();
+            let values: Vec<f32> = both.into_data().convert::<f32>().try_to_vec().unwrap();
+            let d: Vec<f32> = d_logits.into_data().convert::<f32>().try_to_vec().unwrap();
+            (values, d)
+        };
+        let (values, d_host) = run(true);
+        let (expected, d_tensors) = run(false);
+        let close = |a: &[f32], b: &[f32], what: &str| {
+            let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            let err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(err <= 1e-5 * scale, "{what}: differ by {err} (scale {scale})");
+        };
+        close(&values, &expected, "products");
+        close(&d_host, &d_tensors, "gradient");
+        // Exactly symmetric halves.
+        for v in values.chunks_exact(2 * c * c) {
+            for (i, j) in (0..c).flat_map(|i| (0..c).map(move |j| (i, j))) {
+                assert_eq!(v[i * 2 * c + j], v[j * 2 * c + i]);
+                assert_eq!(v[i * 2 * c + c + j], v[j * 2 * c + c + i]);
             }
         }
     }

@@ -3,6 +3,7 @@
 //! host-side inputs.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use deepsig_md::{
@@ -21,6 +22,7 @@ pub use crate::graph_checks::{
 use crate::graph_checks::{check_channels, check_graph_options};
 use crate::model::{InputShape, WindowTensors};
 use crate::pooling::SparseGraph;
+use crate::symmetric_products::{EdgeList, Edges};
 use crate::task::Task;
 use crate::{FitError, TrainError};
 
@@ -322,11 +324,14 @@ fn system_key(graph: &GraphInput) -> u64 {
 pub(crate) fn sparse_graph(graph: &GraphInput, device: &Device) -> SparseGraph {
     let index =
         |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+    // Atom indices come from `system_graph`, within 0..atoms.
+    let host = |v: &[i64]| v.iter().map(|&i| u32::try_from(i).expect("an atom index")).collect();
     SparseGraph {
         src: index(&graph.dst),
         dst: index(&graph.src),
         degree: Tensor::from_data(TensorData::new(graph.degree.clone(), [graph.atoms, 1]), device),
         symmetric: !graph.directed,
+        edges: Edges(Arc::new(EdgeList { src: host(&graph.dst), dst: host(&graph.src) })),
     }
 }
 
