@@ -1,6 +1,6 @@
 //! Tensors to and from host memory, for the crate's host operations (the signature layer,
-//! the first layer, the first pooling level's products): on the CPU a copy, on a GPU a
-//! transfer.
+//! the first layer, the first pooling level's products, the LSTM's recurrence): on the CPU a
+//! copy, on a GPU a transfer.
 
 use burn::backend::Backend;
 use burn::backend::tensor::{Device as BackendDevice, FloatTensor};

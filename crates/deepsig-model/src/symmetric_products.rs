@@ -29,6 +29,7 @@ use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
 use crate::host::{is_f64, read, write};
+use crate::host_product::{Matrix, product};
 
 /// A graph's edges on the host: $(AS)_i = \sum S_j$ over the edges `dst = i`, `src = j`.
 /// Shared by every call on the graph's windows.
@@ -180,7 +181,7 @@ fn host_backward_as<B: Backend, T: Scalar + Element>(
         // y = S · [Ḡ_G + Ḡ_Gᵀ | Ḡ_P + Ḡ_Pᵀ], [atoms, 2c].
         product(
             (atoms, width, clusters),
-            Matrix { data: &mut y, row_stride: width },
+            Matrix { data: &mut y, row_stride: width, accumulate: false },
             (s, clusters, 1),
             (&sym, width, 1),
             inner,
@@ -221,7 +222,7 @@ fn propagate<T: Scalar>(s: &[T], edges: &EdgeList, atoms: usize, clusters: usize
 
 /// The upper triangles (and the diagonal blocks whole) of `SᵀS` into `out[.., ..c]` and of
 /// `Sᵀ(AS)` into `out[.., c..]` (`out` is `[c, 2c]`).
-fn upper_products<T: Scalar + 'static>(
+fn upper_products<T: Scalar>(
     s: &[T],
     a_s: &[T],
     out: &mut [T],
@@ -236,7 +237,7 @@ fn upper_products<T: Scalar + 'static>(
             let first = start * width + half + start;
             product(
                 (rows, clusters - start, atoms),
-                Matrix { data: &mut out[first..], row_stride: width },
+                Matrix { data: &mut out[first..], row_stride: width, accumulate: false },
                 (&s[start..], 1, clusters),
                 (&right[start..], clusters, 1),
                 inner,
@@ -253,60 +254,5 @@ fn mirror<T: Scalar>(out: &mut [T], clusters: usize) {
             out[i * width + j] = out[j * width + i];
             out[i * width + clusters + j] = out[j * width + clusters + i];
         }
-    }
-}
-
-/// A row-major destination: rows `row_stride` apart, columns adjacent.
-struct Matrix<'a, T> {
-    data: &'a mut [T],
-    row_stride: usize,
-}
-
-/// `dst = lhs · rhs` for an `m × n` `dst` and `k` inner terms; `lhs` and `rhs` are a slice
-/// with its (row, column) strides.
-fn product<T: Scalar + 'static>(
-    (m, n, k): (usize, usize, usize),
-    dst: Matrix<'_, T>,
-    (lhs, lhs_rs, lhs_cs): (&[T], usize, usize),
-    (rhs, rhs_rs, rhs_cs): (&[T], usize, usize),
-    parallelism: Parallelism,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    // Every element `gemm` touches lies inside its slice: the last row and column of each.
-    let last = |rs: usize, cs: usize, rows: usize, cols: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(last(dst.row_stride, 1, m, n) < dst.data.len(), "product: destination too short");
-    if k > 0 {
-        assert!(last(lhs_rs, lhs_cs, m, k) < lhs.len(), "product: left factor too short");
-        assert!(last(rhs_rs, rhs_cs, k, n) < rhs.len(), "product: right factor too short");
-    }
-    let stride = |s: usize| isize::try_from(s).expect("product: stride overflows isize");
-    // SAFETY: the asserts above keep every index gemm reads or writes inside its slice;
-    // `dst` is borrowed mutably, so it overlaps neither factor; `read_dst` is false, so the
-    // destination's old values (and `alpha`) are ignored, and `beta = 1` writes lhs · rhs.
-    #[allow(unsafe_code)]
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.data.as_mut_ptr(),
-            1,
-            stride(dst.row_stride),
-            false,
-            lhs.as_ptr(),
-            stride(lhs_cs),
-            stride(lhs_rs),
-            rhs.as_ptr(),
-            stride(rhs_cs),
-            stride(rhs_rs),
-            T::ZERO,
-            T::ONE,
-            false,
-            false,
-            false,
-            parallelism,
-        );
     }
 }

@@ -1,0 +1,318 @@
+//! The LSTM's recurrence as one host operation on the CPU (docs/method.md, "The LSTM's
+//! recurrence as one operation", eqs. R1-R2).
+//!
+//! Written as tensor operations, each step is about fifteen of them (the recurrent product,
+//! four gate slices, three sigmoids, two tanh, the products and sums of the cell), each with
+//! its own buffer and autodiff record, on `[sequences, hidden]` tensors that are small: at
+//! the small system's size their fixed cost, not their arithmetic, was most of the LSTM's
+//! time, and `graph-lstm` runs 40 such steps per window. Here the steps run in one call; the
+//! backward recomputes the forward's gates (one recurrent product per step) rather than
+//! keep them.
+//!
+//! Wired into burn like the first layer (`first_layer`). The input projection stays a
+//! tensor operation (one large product); GPUs keep the tensor recurrence (`lstm.rs`).
+
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::tensor::{Element, Tensor};
+use deepsig_signature::Scalar;
+use gemm::Parallelism;
+
+use crate::backend::CpuBackend;
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+use crate::backend::GpuBackend;
+use crate::host::{is_f64, read, write};
+use crate::host_product::{Matrix, product};
+
+/// The last hidden state `[sequences, hidden]` of the LSTM whose gate pre-activations before
+/// the recurrent term are `projected` (`[sequences, steps, 4·hidden]`, gates i, f, g, o) and
+/// whose recurrent weight is `recurrent` (`[hidden, 4·hidden]`), from `h_0 = c_0 = 0` (eq.
+/// R1). Differentiable with respect to both (eq. R2).
+///
+/// # Panics
+/// When the shapes disagree or a sequence has no step: `SequenceLstm` builds both.
+pub(crate) fn lstm_last_hidden(projected: Tensor<3>, recurrent: Tensor<2>) -> Tensor<2> {
+    let [sequences, steps, gates] = projected.dims();
+    let [hidden, width] = recurrent.dims();
+    assert!(sequences > 0 && steps > 0, "LSTM: empty input {:?}", projected.dims());
+    assert!(gates == 4 * hidden && width == gates, "LSTM: gates {gates}, weight {hidden}×{width}");
+    let out = <Dispatch as RecurrenceOps>::lstm_last_hidden(
+        projected.into_dispatch(),
+        recurrent.into_dispatch(),
+    );
+    Tensor::from_dispatch(out)
+}
+
+/// The backend operation behind [`lstm_last_hidden`]; shapes are checked before the call.
+#[backend_extension(Flex, Autodiff, Cube: cfg(any(feature = "cuda", feature = "wgpu")))]
+trait RecurrenceOps: Backend {
+    fn lstm_last_hidden(
+        projected: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+impl RecurrenceOps for CpuBackend {
+    fn lstm_last_hidden(
+        projected: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        host_forward::<Self>(projected, recurrent)
+    }
+}
+
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+impl RecurrenceOps for GpuBackend {
+    fn lstm_last_hidden(
+        projected: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        host_forward::<Self>(projected, recurrent)
+    }
+}
+
+/// The backward step: eq. R2 at the saved inputs.
+#[derive(Debug)]
+struct RecurrenceBackward;
+
+impl<B: Backend> Backward<B, 2> for RecurrenceBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (projected, recurrent) = ops.state;
+        let grad = grads.consume::<B>(&ops.node);
+        let [projected_node, mut recurrent_node] = ops.parents;
+        if projected.shape()[1] == 1 {
+            // One step never reads the recurrent weight: no gradient, as with the tensor
+            // operations (a zero one would still move it through the optimiser's decay).
+            recurrent_node = None;
+        }
+        if projected_node.is_none() && recurrent_node.is_none() {
+            return;
+        }
+        let (d_projected, d_recurrent) = host_backward::<B>(projected, recurrent, grad);
+        if let Some(node) = projected_node {
+            grads.register::<B>(node.id, d_projected);
+        }
+        if let Some(node) = recurrent_node {
+            grads.register::<B>(node.id, d_recurrent);
+        }
+    }
+}
+
+impl<B: RecurrenceOps, C: CheckpointStrategy> RecurrenceOps for Autodiff<B, C> {
+    fn lstm_last_hidden(
+        projected: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let (projected, projected_guard) = projected.into_parts();
+        let (recurrent, recurrent_guard) = recurrent.into_parts();
+        match RecurrenceBackward
+            .prepare::<C>([projected_guard, recurrent_guard])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let out = B::lstm_last_hidden(projected.clone(), recurrent.clone());
+                prep.finish((projected, recurrent), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::lstm_last_hidden(projected, recurrent)),
+        }
+    }
+}
+
+/// The nonlinearities, in the type the op computes in.
+trait Gate: Scalar {
+    fn sigmoid(self) -> Self;
+    fn tanh(self) -> Self;
+}
+
+impl Gate for f32 {
+    fn sigmoid(self) -> f32 {
+        1.0 / (1.0 + (-self).exp())
+    }
+    fn tanh(self) -> f32 {
+        f32::tanh(self)
+    }
+}
+
+impl Gate for f64 {
+    fn sigmoid(self) -> f64 {
+        1.0 / (1.0 + (-self).exp())
+    }
+    fn tanh(self) -> f64 {
+        f64::tanh(self)
+    }
+}
+
+/// The sizes of one call.
+#[derive(Debug, Clone, Copy)]
+struct Dims {
+    sequences: usize,
+    steps: usize,
+    hidden: usize,
+}
+
+impl Dims {
+    fn of<B: Backend>(projected: &FloatTensor<B>) -> Dims {
+        let shape = projected.shape();
+        Dims { sequences: shape[0], steps: shape[1], hidden: shape[2] / 4 }
+    }
+}
+
+/// Every step's gates after their nonlinearities and cell state, `[steps][sequences, ·]`.
+struct Trace<T> {
+    /// i, f, g, o side by side, `[sequences, 4·hidden]` per step.
+    gates: Vec<Vec<T>>,
+    /// c_t, `[sequences, hidden]` per step.
+    cells: Vec<Vec<T>>,
+    /// h_t, `[sequences, hidden]` per step.
+    hidden: Vec<Vec<T>>,
+}
+
+/// Eq. R1: the recurrence, keeping what the backward needs.
+fn run<T: Gate>(projected: &[T], recurrent: &[T], dims: Dims) -> Trace<T> {
+    let Dims { sequences, steps, hidden: h } = dims;
+    let width = 4 * h;
+    let mut trace = Trace {
+        gates: Vec::with_capacity(steps),
+        cells: Vec::with_capacity(steps),
+        hidden: Vec::with_capacity(steps),
+    };
+    for t in 0..steps {
+        let mut gates = vec![T::ZERO; sequences * width];
+        for (b, row) in gates.chunks_exact_mut(width).enumerate() {
+            let start = (b * steps + t) * width;
+            row.copy_from_slice(&projected[start..start + width]);
+        }
+        if let Some(h_prev) = trace.hidden.last() {
+            // gates += h_{t-1} · W_hh; the zero state's product is skipped (exact zeros).
+            product(
+                (sequences, width, h),
+                Matrix { data: &mut gates, row_stride: width, accumulate: true },
+                (h_prev, h, 1),
+                (recurrent, width, 1),
+                Parallelism::None,
+            );
+        }
+        let mut cell = vec![T::ZERO; sequences * h];
+        let mut out = vec![T::ZERO; sequences * h];
+        for b in 0..sequences {
+            let row = &mut gates[b * width..(b + 1) * width];
+            for k in 0..h {
+                let (i, f) = (row[k].sigmoid(), row[h + k].sigmoid());
+                let (g, o) = (row[2 * h + k].tanh(), row[3 * h + k].sigmoid());
+                let c = match trace.cells.last() {
+                    Some(prev) => f * prev[b * h + k] + i * g,
+                    None => i * g,
+                };
+                (row[k], row[h + k], row[2 * h + k], row[3 * h + k]) = (i, f, g, o);
+                cell[b * h + k] = c;
+                out[b * h + k] = o * c.tanh();
+            }
+        }
+        trace.gates.push(gates);
+        trace.cells.push(cell);
+        trace.hidden.push(out);
+    }
+    trace
+}
+
+fn host_forward<B: Backend>(
+    projected: FloatTensor<B>,
+    recurrent: FloatTensor<B>,
+) -> FloatTensor<B> {
+    if is_f64(projected.dtype()) {
+        host_forward_as::<B, f64>(projected, recurrent)
+    } else {
+        host_forward_as::<B, f32>(projected, recurrent)
+    }
+}
+
+/// [`host_forward`] computing in `T`.
+fn host_forward_as<B: Backend, T: Gate + Element>(
+    projected: FloatTensor<B>,
+    recurrent: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let (device, dtype, dims) = (projected.device(), projected.dtype(), Dims::of::<B>(&projected));
+    let trace = run(&read::<B, T>(projected), &read::<B, T>(recurrent), dims);
+    let last = trace.hidden.into_iter().last().unwrap_or_default();
+    write::<B, T>(last, vec![dims.sequences, dims.hidden], dtype, &device)
+}
+
+fn host_backward<B: Backend>(
+    projected: FloatTensor<B>,
+    recurrent: FloatTensor<B>,
+    grad: FloatTensor<B>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    if is_f64(projected.dtype()) {
+        host_backward_as::<B, f64>(projected, recurrent, grad)
+    } else {
+        host_backward_as::<B, f32>(projected, recurrent, grad)
+    }
+}
+
+/// [`host_backward`] computing in `T`: eq. R2, the steps in reverse.
+fn host_backward_as<B: Backend, T: Gate + Element>(
+    projected: FloatTensor<B>,
+    recurrent: FloatTensor<B>,
+    grad: FloatTensor<B>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    let (device, dtype, dims) = (projected.device(), projected.dtype(), Dims::of::<B>(&projected));
+    let Dims { sequences, steps, hidden: h } = dims;
+    let width = 4 * h;
+    let recurrent = read::<B, T>(recurrent);
+    let trace = run(&read::<B, T>(projected), &recurrent, dims);
+    let mut d_projected = vec![T::ZERO; sequences * steps * width];
+    let mut d_recurrent = vec![T::ZERO; h * width];
+    let mut d_hidden = read::<B, T>(grad);
+    let mut d_cell = vec![T::ZERO; sequences * h];
+    let mut d_gates = vec![T::ZERO; sequences * width];
+    for t in (0..steps).rev() {
+        let (gates, cells) = (&trace.gates[t], &trace.cells[t]);
+        for b in 0..sequences {
+            let row = &gates[b * width..(b + 1) * width];
+            let d_row = &mut d_gates[b * width..(b + 1) * width];
+            for k in 0..h {
+                let (i, f, g, o) = (row[k], row[h + k], row[2 * h + k], row[3 * h + k]);
+                let n = b * h + k;
+                let tc = cells[n].tanh();
+                let dh = d_hidden[n];
+                let dc = d_cell[n] + dh * o * (T::ONE - tc * tc);
+                let c_prev = if t > 0 { trace.cells[t - 1][n] } else { T::ZERO };
+                d_row[k] = dc * g * i * (T::ONE - i);
+                d_row[h + k] = dc * c_prev * f * (T::ONE - f);
+                d_row[2 * h + k] = dc * i * (T::ONE - g * g);
+                d_row[3 * h + k] = dh * tc * o * (T::ONE - o);
+                d_cell[n] = dc * f;
+            }
+            let start = (b * steps + t) * width;
+            d_projected[start..start + width].copy_from_slice(d_row);
+        }
+        if t > 0 {
+            // dW_hh += h_{t-1}ᵀ · dZ_t and dh_{t-1} = dZ_t · W_hhᵀ.
+            let h_prev = &trace.hidden[t - 1];
+            product(
+                (h, width, sequences),
+                Matrix { data: &mut d_recurrent, row_stride: width, accumulate: true },
+                (h_prev, 1, h),
+                (&d_gates, width, 1),
+                Parallelism::None,
+            );
+            product(
+                (sequences, h, width),
+                Matrix { data: &mut d_hidden, row_stride: h, accumulate: false },
+                (&d_gates, width, 1),
+                (&recurrent, 1, width),
+                Parallelism::None,
+            );
+        }
+    }
+    (
+        write::<B, T>(d_projected, vec![sequences, steps, width], dtype, &device),
+        write::<B, T>(d_recurrent, vec![h, width], dtype, &device),
+    )
+}
