@@ -282,9 +282,13 @@ fn host_backward_as<B: Backend, T: Gate + Element>(
                 let tc = cells[n].tanh();
                 let dh = d_hidden[n];
                 let dc = d_cell[n] + dh * o * (T::ONE - tc * tc);
-                let c_prev = if t > 0 { trace.cells[t - 1][n] } else { T::ZERO };
                 d_row[k] = dc * g * i * (T::ONE - i);
-                d_row[h + k] = dc * c_prev * f * (T::ONE - f);
+                // The first step has no f ⊙ c_0 term: an exact zero, as the tensor
+                // operations give (dc · 0 would turn an infinite dc into NaN).
+                d_row[h + k] = match t {
+                    0 => T::ZERO,
+                    _ => dc * trace.cells[t - 1][n] * f * (T::ONE - f),
+                };
                 d_row[2 * h + k] = dc * i * (T::ONE - g * g);
                 d_row[3 * h + k] = dh * tc * o * (T::ONE - o);
                 d_cell[n] = dc * f;

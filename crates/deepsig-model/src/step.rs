@@ -10,6 +10,7 @@ use burn::tensor::{Device, Tensor};
 use rayon::prelude::*;
 
 use crate::adam::HostAdam;
+use crate::backend::is_cpu;
 use crate::config::{Schedule, TrainConfig};
 use crate::model::{DeepSignature, GROUP_ATOM_FRAMES, SEED_STRIDE, WindowTensors};
 use crate::prepare::Prepared;
@@ -268,9 +269,10 @@ pub(crate) fn evaluate(
 }
 
 /// The mean loss and the predictions of `model` on `count` samples, `config.batch` at a
-/// time; `chunk(range)` gives those samples' windows and targets. Chunks run at once, as many
-/// as there are threads: with no gradient, each chunk's numbers depend on its windows alone,
-/// and they are combined in chunk order, so the result is the same for any thread count.
+/// time; `chunk(range)` gives those samples' windows and targets. On the CPU up to
+/// [`EVAL_CHUNKS_AT_ONCE`] chunks run at once (a GPU takes one at a time): with no gradient,
+/// each chunk's numbers depend on its windows alone, and they are combined in chunk order,
+/// so the result is the same for any thread count.
 pub(crate) fn evaluate_in_chunks(
     model: &DeepSignature,
     count: usize,
@@ -279,24 +281,34 @@ pub(crate) fn evaluate_in_chunks(
 ) -> (f64, Vec<Vec<f64>>) {
     let model = model.valid();
     let batch = config.batch.max(1);
-    let parts: Vec<(f64, Vec<Vec<f64>>)> = (0..count.div_ceil(batch))
-        .into_par_iter()
-        .map(|c| {
-            let range = c * batch..((c + 1) * batch).min(count);
-            let (windows, targets) = chunk(range.clone());
-            let (loss, logits) = loss_of(&model, &windows, &targets, (task, config), None);
-            let loss = f64::from(loss.into_scalar::<f32>()) * range.len() as f64;
-            (loss, task.predictions(logits))
-        })
-        .collect();
+    let on_cpu = model.devices().first().is_none_or(is_cpu);
+    let at_once = if on_cpu { EVAL_CHUNKS_AT_ONCE } else { 1 };
+    let chunks: Vec<usize> = (0..count.div_ceil(batch)).collect();
     let mut loss = 0.0;
     let mut predictions = Vec::with_capacity(count);
-    for (part_loss, part_predictions) in parts {
-        loss += part_loss;
-        predictions.extend(part_predictions);
+    for group in chunks.chunks(at_once) {
+        let parts: Vec<(f64, Vec<Vec<f64>>)> = group
+            .par_iter()
+            .map(|&c| {
+                let range = c * batch..((c + 1) * batch).min(count);
+                let (windows, targets) = chunk(range.clone());
+                let (loss, logits) = loss_of(&model, &windows, &targets, (task, config), None);
+                let loss = f64::from(loss.into_scalar::<f32>()) * range.len() as f64;
+                (loss, task.predictions(logits))
+            })
+            .collect();
+        for (part_loss, part_predictions) in parts {
+            loss += part_loss;
+            predictions.extend(part_predictions);
+        }
     }
     (loss / count.max(1) as f64, predictions)
 }
+
+/// Evaluation chunks in memory at once, whatever the core count (each chunk's forward keeps
+/// no autodiff graph, but its activations): four, as a training step at GPCR size has four
+/// micro-batches.
+const EVAL_CHUNKS_AT_ONCE: usize = 4;
 
 #[cfg(test)]
 mod tests {

@@ -32,7 +32,7 @@ use crate::host::{is_f64, read, write};
 use crate::host_product::{Matrix, product};
 
 /// A graph's edges on the host: $(AS)_i = \sum S_j$ over the edges `dst = i`, `src = j`.
-/// Shared by every call on the graph's windows.
+/// Behind an `Arc`, so the op's autodiff record shares them instead of copying.
 #[derive(Debug, Clone)]
 pub(crate) struct Edges(pub(crate) Arc<EdgeList>);
 

@@ -6,12 +6,14 @@
 //! again: a third of the CPU time of `deepsig bench train` at GPCR size went to page faults.
 //! Serving every allocation from the heap and never trimming it makes a step reuse the
 //! previous step's pages (BENCHMARKS.md, "Training"); peak memory is still the step's. One
-//! arena per core, not glibc's eight: the matrix product's worker threads would otherwise each
-//! grow a heap of their own (peak RSS 501 MB with glibc's default, 447 MB with one arena),
-//! while one arena for all threads made micro-batches trained at once wait on its lock (a
-//! small system's epoch on two threads 1.17 s with one arena, 0.96-1.09 s with more;
-//! GPCR size 578 MB with one, 589 MB with two: BENCHMARKS.md, "Two micro-batches of a small
-//! system").
+//! arena per core, not glibc's default of eight per core (peak RSS at GPCR size 501 MB with
+//! that default, 447 MB with one arena, in an earlier build), nor one for all threads, which
+//! made micro-batches trained at once wait on its lock (a small system's epoch on two threads
+//! 1.17 s with one arena, 0.96-1.09 s with two; GPCR size 578 MB with one, 589 MB with two:
+//! BENCHMARKS.md, "Two micro-batches of a small system"). Measured on two cores only. A
+//! known cost, from glibc's design, not measured here: a thread's own arena grows in heaps of
+//! at most 64 MiB, so a larger buffer allocated off the main thread is mapped and unmapped
+//! each time (e.g. the LSTM input weights' gradient once `clusters` exceeds about 60).
 
 /// Applies the settings; call once, first thing in `main`, before any thread starts.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
