@@ -141,6 +141,26 @@ mod tests {
         t.into_data().convert::<f32>().try_into_vec().unwrap()
     }
 
+    /// The graph whose edge `k` adds row `src[k]` of S into row `dst[k]` of AS, as index
+    /// tensors and as the host op's edge list.
+    fn graph_of(
+        (src, dst): (&[i64], &[i64]),
+        degree: Tensor<2>,
+        symmetric: bool,
+        device: &burn::tensor::Device,
+    ) -> SparseGraph {
+        let index =
+            |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+        let to_u32 = |v: &[i64]| v.iter().map(|&i| i as u32).collect();
+        SparseGraph {
+            edges: Edges(Arc::new(EdgeList { src: to_u32(src), dst: to_u32(dst) })),
+            src: index(src),
+            dst: index(dst),
+            degree,
+            symmetric,
+        }
+    }
+
     /// The sparse level against the dense definition (docs/reference-code.md, "Dense MinCut
     /// pooling") on a directed graph (row `i` of A holds the edges leaving `i`) and on its
     /// symmetric closure.
@@ -169,18 +189,8 @@ mod tests {
                 }
             }
             let degree: Vec<f32> = a.chunks(n).map(|r| r.iter().sum()).collect();
-            let index = |v: Vec<i64>| {
-                let len = v.len();
-                Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
-            };
-            let to_u32 = |v: &[i64]| v.iter().map(|&i| i as u32).collect();
-            let graph = SparseGraph {
-                edges: Edges(Arc::new(EdgeList { src: to_u32(&cols), dst: to_u32(&rows) })),
-                src: index(cols),
-                dst: index(rows),
-                degree: Tensor::from_data(TensorData::new(degree.clone(), [n, 1]), &device),
-                symmetric,
-            };
+            let degrees = Tensor::from_data(TensorData::new(degree.clone(), [n, 1]), &device);
+            let graph = graph_of((&cols, &rows), degrees, symmetric, &device);
             let (losses, pooled) = pool_sparse(&s.clone().unsqueeze::<3>(), &graph);
             let pooled = pooled.squeeze_dim::<2>(0);
             // Dense SᵀAS and the traces on the host.
@@ -227,17 +237,7 @@ mod tests {
             src.extend([j as i64, i as i64]);
             dst.extend([i as i64, j as i64]);
         }
-        let index = |v: &[i64]| {
-            Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), &device)
-        };
-        let to_u32 = |v: &[i64]| v.iter().map(|&i| i as u32).collect();
-        let graph = SparseGraph {
-            edges: Edges(Arc::new(EdgeList { src: to_u32(&src), dst: to_u32(&dst) })),
-            src: index(&src),
-            dst: index(&dst),
-            degree: Tensor::zeros([n, 1], &device),
-            symmetric: true,
-        };
+        let graph = graph_of((&src, &dst), Tensor::zeros([n, 1], &device), true, &device);
         let run = |host_op: bool| {
             let logits =
                 Tensor::<3>::from_data(TensorData::new(logits.clone(), [w, n, c]), &device)

@@ -283,13 +283,13 @@ pub(crate) fn evaluate_in_chunks(
     let batch = config.batch.max(1);
     let on_cpu = model.devices().first().is_none_or(is_cpu);
     let at_once = if on_cpu { EVAL_CHUNKS_AT_ONCE } else { 1 };
-    let chunks: Vec<usize> = (0..count.div_ceil(batch)).collect();
+    let chunks = count.div_ceil(batch);
     let mut loss = 0.0;
     let mut predictions = Vec::with_capacity(count);
-    for group in chunks.chunks(at_once) {
-        let parts: Vec<(f64, Vec<Vec<f64>>)> = group
-            .par_iter()
-            .map(|&c| {
+    for first in (0..chunks).step_by(at_once) {
+        let parts: Vec<(f64, Vec<Vec<f64>>)> = (first..(first + at_once).min(chunks))
+            .into_par_iter()
+            .map(|c| {
                 let range = c * batch..((c + 1) * batch).min(count);
                 let (windows, targets) = chunk(range.clone());
                 let (loss, logits) = loss_of(&model, &windows, &targets, (task, config), None);

@@ -189,14 +189,8 @@ fn host_backward_as<B: Backend, T: Scalar + Element>(
         for (d_row, y_row) in d_s.chunks_exact_mut(clusters).zip(y.chunks_exact(width)) {
             d_row.copy_from_slice(&y_row[..clusters]);
         }
-        // + A · (S (Ḡ_P + Ḡ_Pᵀ)): each edge adds its source's row to its destination's.
-        for (&src, &dst) in edges.src.iter().zip(&edges.dst) {
-            let from = &y[src as usize * width + clusters..(src as usize + 1) * width];
-            let to = &mut d_s[dst as usize * clusters..(dst as usize + 1) * clusters];
-            for (t, &f) in to.iter_mut().zip(from) {
-                *t += f;
-            }
-        }
+        // + A · (S (Ḡ_P + Ḡ_Pᵀ)), the right half of y's rows.
+        add_along_edges(edges, (&y[clusters..], width), d_s, clusters);
     });
     write::<B, T>(d_s, vec![windows, atoms, clusters], dtype, &device)
 }
@@ -210,14 +204,25 @@ fn inner_parallelism(windows: usize) -> Parallelism {
 /// `A S` of one window, `[atoms, clusters]`.
 fn propagate<T: Scalar>(s: &[T], edges: &EdgeList, atoms: usize, clusters: usize) -> Vec<T> {
     let mut a_s = vec![T::ZERO; atoms * clusters];
+    add_along_edges(edges, (s, clusters), &mut a_s, clusters);
+    a_s
+}
+
+/// `to += A · from` on rows of `width` numbers: each edge adds its source's row of `from`
+/// (rows `stride` apart) to its destination's row of `to` (rows `width` apart).
+fn add_along_edges<T: Scalar>(
+    edges: &EdgeList,
+    (from, stride): (&[T], usize),
+    to: &mut [T],
+    width: usize,
+) {
     for (&src, &dst) in edges.src.iter().zip(&edges.dst) {
-        let from = &s[src as usize * clusters..(src as usize + 1) * clusters];
-        let to = &mut a_s[dst as usize * clusters..(dst as usize + 1) * clusters];
+        let from = &from[src as usize * stride..][..width];
+        let to = &mut to[dst as usize * width..][..width];
         for (t, &f) in to.iter_mut().zip(from) {
             *t += f;
         }
     }
-    a_s
 }
 
 /// The upper triangles (and the diagonal blocks whole) of `SᵀS` into `out[.., ..c]` and of
