@@ -18,13 +18,14 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
 use burn::tensor::{Element, Tensor};
+use bytemuck::Pod;
 use deepsig_signature::Scalar;
 use gemm::Parallelism;
 
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
-use crate::host::{is_f64, read, write};
+use crate::host::{is_f64, read, values, write};
 use crate::host_product::{Matrix, product};
 
 /// The last hidden state `[sequences, hidden]` of the LSTM whose gate pre-activations before
@@ -233,12 +234,12 @@ fn host_forward<B: Backend>(
 }
 
 /// [`host_forward`] computing in `T`.
-fn host_forward_as<B: Backend, T: Gate + Element>(
+fn host_forward_as<B: Backend, T: Gate + Element + Pod>(
     projected: FloatTensor<B>,
     recurrent: FloatTensor<B>,
 ) -> FloatTensor<B> {
     let (device, dtype, dims) = (projected.device(), projected.dtype(), Dims::of::<B>(&projected));
-    let trace = run(&read::<B, T>(projected), &read::<B, T>(recurrent), dims);
+    let trace = run(&values::<B, T>(&projected), &values::<B, T>(&recurrent), dims);
     let last = trace.hidden.into_iter().last().unwrap_or_default();
     write::<B, T>(last, vec![dims.sequences, dims.hidden], dtype, &device)
 }
@@ -256,7 +257,7 @@ fn host_backward<B: Backend>(
 }
 
 /// [`host_backward`] computing in `T`: eq. R2, the steps in reverse.
-fn host_backward_as<B: Backend, T: Gate + Element>(
+fn host_backward_as<B: Backend, T: Gate + Element + Pod>(
     projected: FloatTensor<B>,
     recurrent: FloatTensor<B>,
     grad: FloatTensor<B>,
@@ -264,8 +265,8 @@ fn host_backward_as<B: Backend, T: Gate + Element>(
     let (device, dtype, dims) = (projected.device(), projected.dtype(), Dims::of::<B>(&projected));
     let Dims { sequences, steps, hidden: h } = dims;
     let width = 4 * h;
-    let recurrent = read::<B, T>(recurrent);
-    let trace = run(&read::<B, T>(projected), &recurrent, dims);
+    let recurrent = values::<B, T>(&recurrent);
+    let trace = run(&values::<B, T>(&projected), &recurrent, dims);
     let mut d_projected = vec![T::ZERO; sequences * steps * width];
     let mut d_recurrent = vec![T::ZERO; h * width];
     let mut d_hidden = read::<B, T>(grad);

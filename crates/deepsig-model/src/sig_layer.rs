@@ -25,7 +25,7 @@ use deepsig_signature::{Depth, LogMode, PathShape, Scalar, SigOptions};
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
-use crate::host::{is_f64, read, write};
+use crate::host::{is_f64, values, write};
 
 /// Why a path batch cannot go through the signature layer. Checked from shapes alone, before
 /// any data is read, so the op itself never meets an invalid shape.
@@ -166,10 +166,10 @@ fn host_forward<B: Backend>(path: FloatTensor<B>, opts: &SigOptions) -> FloatTen
     let (device, dtype, shape) = (path.device(), path.dtype(), path_shape(&path.shape()));
     let dims = vec![shape.batch, opts.output_channels(shape.channels).expect("checked shape")];
     if is_f64(dtype) {
-        let out = forward_values(&read::<B, f64>(path), shape, opts, dims[0] * dims[1]);
+        let out = forward_values(&values::<B, f64>(&path), shape, opts, dims[0] * dims[1]);
         write::<B, f64>(out, dims, dtype, &device)
     } else {
-        let out = forward_values(&read::<B, f32>(path), shape, opts, dims[0] * dims[1]);
+        let out = forward_values(&values::<B, f32>(&path), shape, opts, dims[0] * dims[1]);
         write::<B, f32>(out, dims, dtype, &device)
     }
 }
@@ -195,10 +195,10 @@ fn host_backward<B: Backend>(
     let (device, dtype, dims) = (path.device(), path.dtype(), path.shape().to_vec());
     let shape = path_shape(&path.shape());
     if is_f64(dtype) {
-        let out = backward_values(&read::<B, f64>(path), shape, &read::<B, f64>(grad), opts);
+        let out = backward_values(&values::<B, f64>(&path), shape, &values::<B, f64>(&grad), opts);
         write::<B, f64>(out, dims, dtype, &device)
     } else {
-        let out = backward_values(&read::<B, f32>(path), shape, &read::<B, f32>(grad), opts);
+        let out = backward_values(&values::<B, f32>(&path), shape, &values::<B, f32>(&grad), opts);
         write::<B, f32>(out, dims, dtype, &device)
     }
 }

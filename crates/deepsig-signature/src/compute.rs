@@ -8,6 +8,8 @@
 //! of $O(L \cdot C)$. Only levels $1..N-1$ need recovering: no backward formula reads level
 //! $N$ of an input.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::algebra::{
@@ -29,7 +31,7 @@ struct Plan {
     out_channels: usize,
     /// Outputs per path: 1, or the number of steps when streaming.
     outputs_per_path: usize,
-    words: Option<Vec<usize>>,
+    words: Option<Arc<[usize]>>,
     brackets: Option<Brackets>,
     log: bool,
 }
@@ -53,7 +55,7 @@ impl Plan {
             Some(LogMode::Brackets) => Some(Brackets::new(d, opts.depth)?),
             _ => None,
         };
-        let out_channels = words.as_ref().map_or(sig_channels, Vec::len);
+        let out_channels = words.as_ref().map_or(sig_channels, |w| w.len());
         let outputs_per_path = if opts.stream { aug.aug_length - 1 } else { 1 };
         Ok(Plan {
             levels: Levels::new(d, opts.depth.get()),
@@ -161,7 +163,7 @@ fn write_output<T: Scalar>(
         None => log.log(sig, out, &plan.levels),
         Some(words) => {
             log.log(sig, expanded, &plan.levels);
-            for (o, &w) in out.iter_mut().zip(words) {
+            for (o, &w) in out.iter_mut().zip(words.iter()) {
                 *o = expanded[w];
             }
             if let Some(brackets) = &plan.brackets {

@@ -19,12 +19,13 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
 use burn::tensor::{Element, Tensor};
+use bytemuck::Pod;
 use deepsig_signature::Scalar;
 
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
-use crate::host::{is_f64, read, write};
+use crate::host::{is_f64, values, write};
 use kernels::{backward, forward};
 
 mod kernels;
@@ -173,13 +174,15 @@ fn host_forward<B: Backend>(
 }
 
 /// [`host_forward`] computing in `T`.
-fn host_forward_as<B: Backend, T: Scalar + Element>(
+fn host_forward_as<B: Backend, T: Scalar + Element + Pod>(
     p: FloatTensor<B>,
     weight: FloatTensor<B>,
     offset: FloatTensor<B>,
 ) -> FloatTensor<B> {
     let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
-    let out = forward::<T>(&read::<B, T>(p), &read::<B, T>(weight), &read::<B, T>(offset), dims);
+    let (p, weight, offset) =
+        (values::<B, T>(&p), values::<B, T>(&weight), values::<B, T>(&offset));
+    let out = forward::<T>(&p, &weight, &offset, dims);
     write::<B, T>(out, vec![dims.windows, dims.atoms, dims.hidden], dtype, &device)
 }
 
@@ -197,7 +200,7 @@ fn host_backward<B: Backend>(
 }
 
 /// [`host_backward`] computing in `T`.
-fn host_backward_as<B: Backend, T: Scalar + Element>(
+fn host_backward_as<B: Backend, T: Scalar + Element + Pod>(
     p: FloatTensor<B>,
     weight: FloatTensor<B>,
     offset: FloatTensor<B>,
@@ -205,8 +208,8 @@ fn host_backward_as<B: Backend, T: Scalar + Element>(
 ) -> (FloatTensor<B>, FloatTensor<B>) {
     let (device, dtype, dims) = (p.device(), p.dtype(), Dims::of::<B>(&p, &weight));
     let (weight_shape, offset_shape) = (weight.shape().to_vec(), offset.shape().to_vec());
-    let (p, weight, offset, grad) =
-        (read::<B, T>(p), read::<B, T>(weight), read::<B, T>(offset), read::<B, T>(grad));
+    let (p, weight) = (values::<B, T>(&p), values::<B, T>(&weight));
+    let (offset, grad) = (values::<B, T>(&offset), values::<B, T>(&grad));
     let (d_weight, d_offset) = backward::<T>(&p, &weight, &offset, &grad, dims);
     (
         write::<B, T>(d_weight, weight_shape, dtype, &device),
