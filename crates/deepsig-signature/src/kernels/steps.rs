@@ -34,6 +34,12 @@ fn outer_add_steps_d<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T],
     if d > MAX_ROW {
         return outer_add_steps_blocks(r, zs, target, d);
     }
+    // Rows of 9 to 15 f32: two 8-wide registers, the second ending with the row (eq. S3's
+    // sums are elementwise, so the lanes both registers hold get the same numbers in both).
+    // For f64 the same idea, four 4-wide registers for 13, was slower (BENCHMARKS.md).
+    if REGISTER_BYTES / std::mem::size_of::<T>() == 8 && (9..16).contains(&d) {
+        return outer_add_steps_overlapped::<T, 8, 2>(r, zs, target, (d, 0));
+    }
     let mut z = [[T::ZERO; MAX_ROW]; STEPS];
     for m in 0..STEPS {
         z[m][..d].copy_from_slice(&zs[m][..d]);
@@ -54,6 +60,54 @@ fn outer_add_steps_d<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T],
     }
 }
 
+/// Bytes in one AVX2 register.
+const REGISTER_BYTES: usize = 32;
+
+/// [`outer_add_steps_d`] on the columns `first..d` of rows of `d`, `LANES · (REGISTERS − 1)
+/// < d − first < LANES · REGISTERS`, in `REGISTERS` registers of `LANES`, the last one
+/// starting at `d − LANES`. A row of 13 f32 took an 8-wide, a 4-wide and a scalar operation
+/// per step; here it takes two 8-wide ones (BENCHMARKS.md, "Rows of f32 in whole
+/// registers").
+#[inline(always)]
+fn outer_add_steps_overlapped<T: Scalar, const LANES: usize, const REGISTERS: usize>(
+    r: [&[T]; STEPS],
+    zs: [&[T]; STEPS],
+    target: &mut [T],
+    (d, first): (usize, usize),
+) {
+    // The last register's start, hidden from the compiler: knowing it, the compiler saw that
+    // the last register overwrites part of the one before, cut that one's store and sums
+    // down to the lanes left, and was back at an 8-wide, a 4-wide and a scalar operation.
+    let last = std::hint::black_box(d - LANES);
+    let starts: [usize; REGISTERS] =
+        std::array::from_fn(|v| if v + 1 < REGISTERS { first + v * LANES } else { last });
+    let z: [[[T; LANES]; REGISTERS]; STEPS] =
+        std::array::from_fn(|m| std::array::from_fn(|v| lanes_at(zs[m], starts[v])));
+    for (i, t_row) in target.chunks_exact_mut(d).enumerate() {
+        one_row_at_a_time();
+        let mut acc: [[T; LANES]; REGISTERS] = std::array::from_fn(|v| lanes_at(t_row, starts[v]));
+        for m in 0..STEPS {
+            let rm = r[m][i];
+            for v in 0..REGISTERS {
+                for l in 0..LANES {
+                    acc[v][l] += rm * z[m][v][l];
+                }
+            }
+        }
+        for v in 0..REGISTERS {
+            t_row[starts[v]..starts[v] + LANES].copy_from_slice(&acc[v]);
+        }
+    }
+}
+
+/// `LANES` numbers of `v` from `start`, as an array.
+#[inline(always)]
+fn lanes_at<T: Scalar, const LANES: usize>(v: &[T], start: usize) -> [T; LANES] {
+    let mut out = [T::ZERO; LANES];
+    out.copy_from_slice(&v[start..start + LANES]);
+    out
+}
+
 /// [`outer_add_steps_d`] for rows longer than [`MAX_ROW`]: the columns in blocks of
 /// [`BLOCK`] (a length the compiler knows, so a block of every row stays in registers
 /// through the steps), each block down all the rows, then the last, shorter block.
@@ -65,6 +119,13 @@ fn outer_add_steps_blocks<T: Scalar>(
     d: usize,
 ) {
     let whole = d / BLOCK * BLOCK;
+    if REGISTER_BYTES / std::mem::size_of::<T>() == BLOCK && whole < d {
+        // f32: the last whole block and the rest in one sweep of two 8-wide registers.
+        for start in (0..whole - BLOCK).step_by(BLOCK) {
+            outer_add_steps_columns(r, zs, target, d, start, BLOCK);
+        }
+        return outer_add_steps_overlapped::<T, BLOCK, 2>(r, zs, target, (d, whole - BLOCK));
+    }
     for start in (0..whole).step_by(BLOCK) {
         outer_add_steps_columns(r, zs, target, d, start, BLOCK);
     }
@@ -314,26 +375,40 @@ mod tests {
             increment_adjoints_steps_baseline(&steps_rows, &g, &mut x);
             unsafe { increment_adjoints_steps_avx2(&steps_rows, &g, &mut y) };
             assert_eq!(x, y, "increment_adjoints_steps, d = {d}");
+            let single: Vec<f32> = steps_rows.iter().map(|&v| v as f32).collect();
+            let zs32: Vec<Vec<f32>> =
+                zs.iter().map(|z| z.iter().map(|&v| v as f32).collect()).collect();
+            let zs32: [&[f32]; STEPS] = std::array::from_fn(|m| zs32[m].as_slice());
+            let (mut x, mut y): (Vec<f32>, Vec<f32>) =
+                (g.iter().map(|&v| v as f32).collect(), g.iter().map(|&v| v as f32).collect());
+            outer_add_steps_baseline(&single, zs32, &mut x);
+            unsafe { outer_add_steps_avx2(&single, zs32, &mut y) };
+            assert_eq!(x, y, "outer_add_steps in f32, d = {d}");
         }
     }
 
     /// [`outer_add_steps`] gives the numbers of [`STEPS`] calls of [`outer_add`] exactly, on
-    /// the whole-row path (d ≤ 16) and the column blocks (every remainder of 8 up to 40).
+    /// the whole-row path (d ≤ 16), the column blocks (every remainder of 8 up to 40) and,
+    /// in f32, the rows in overlapping registers (9 ≤ d ≤ 15, and the last blocks above 16).
     #[test]
     fn steps_at_once_give_one_step_at_a_time_s_numbers() {
-        for d in 1..=40 {
+        fn check<T: Scalar + PartialEq>(d: usize, of: impl Fn(usize) -> T) {
             let rows = 5;
-            let steps_rows: Vec<f64> = (0..STEPS * rows).map(value).collect();
-            let zs: Vec<Vec<f64>> =
-                (0..STEPS).map(|m| (0..d).map(|c| value(c * 3 + m + 50)).collect()).collect();
-            let a: Vec<f64> = (0..rows * d).map(|i| value(i + 200)).collect();
+            let steps_rows: Vec<T> = (0..STEPS * rows).map(&of).collect();
+            let zs: Vec<Vec<T>> =
+                (0..STEPS).map(|m| (0..d).map(|c| of(c * 3 + m + 50)).collect()).collect();
+            let a: Vec<T> = (0..rows * d).map(|i| of(i + 200)).collect();
             let mut one_by_one = a.clone();
             for (m, z) in zs.iter().enumerate() {
                 outer_add(&steps_rows[m * rows..(m + 1) * rows], z, &mut one_by_one);
             }
             let mut at_once = a.clone();
             outer_add_steps(&steps_rows, std::array::from_fn(|m| zs[m].as_slice()), &mut at_once);
-            assert_eq!(at_once, one_by_one, "d = {d}");
+            assert!(at_once == one_by_one, "d = {d}, {}", std::any::type_name::<T>());
+        }
+        for d in 1..=40 {
+            check::<f64>(d, value);
+            check::<f32>(d, |i| value(i) as f32);
         }
     }
 }
