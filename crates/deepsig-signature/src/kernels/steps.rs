@@ -119,12 +119,19 @@ fn outer_add_steps_blocks<T: Scalar>(
     d: usize,
 ) {
     let whole = d / BLOCK * BLOCK;
-    if REGISTER_BYTES / std::mem::size_of::<T>() == BLOCK && whole < d {
-        // f32: the last whole block and the rest in one sweep of two 8-wide registers.
+    if whole < d {
+        // The last whole block and the rest in one sweep, in overlapping registers: two of
+        // 8 f32, or three or four of 4 f64.
         for start in (0..whole - BLOCK).step_by(BLOCK) {
             outer_add_steps_columns(r, zs, target, d, start, BLOCK);
         }
-        return outer_add_steps_overlapped::<T, BLOCK, 2>(r, zs, target, (d, whole - BLOCK));
+        let columns = (d, whole - BLOCK);
+        let lanes = REGISTER_BYTES / std::mem::size_of::<T>();
+        return match (lanes, (d - (whole - BLOCK)).div_ceil(lanes)) {
+            (8, _) => outer_add_steps_overlapped::<T, 8, 2>(r, zs, target, columns),
+            (4, 3) => outer_add_steps_overlapped::<T, 4, 3>(r, zs, target, columns),
+            _ => outer_add_steps_overlapped::<T, 4, 4>(r, zs, target, columns),
+        };
     }
     for start in (0..whole).step_by(BLOCK) {
         outer_add_steps_columns(r, zs, target, d, start, BLOCK);
