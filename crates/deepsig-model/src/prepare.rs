@@ -295,7 +295,10 @@ pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) 
     let (t, n, c) = (input.frames, graph.atoms, input.channels);
     WindowTensors {
         propagated: Tensor::from_data(TensorData::new(input.propagated.clone(), [t, n, c]), device),
-        coords: Tensor::from_data(TensorData::new(input.coords.clone(), [t, n, c]), device),
+        coords: Tensor::from_data(
+            TensorData::new(atom_major(&input.coords, t, n, c), [n, t, c]),
+            device,
+        ),
         types: Tensor::from_data(
             TensorData::new(graph.types.clone(), [n, graph.type_width]),
             device,
@@ -304,6 +307,17 @@ pub fn window_tensors(input: &WindowInput, graph: &GraphInput, device: &Device) 
         graph: sparse_graph(graph, device),
         system_key: system_key(graph),
     }
+}
+
+/// `[atoms, frames, channels]` from `[frames, atoms, channels]` values.
+fn atom_major(values: &[f32], frames: usize, atoms: usize, channels: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(values.len());
+    for atom in 0..atoms {
+        for frame in 0..frames {
+            out.extend_from_slice(&values[(frame * atoms + atom) * channels..][..channels]);
+        }
+    }
+    out
 }
 
 /// A hash of what the encoder reads of `graph` besides the frames (`WindowTensors::system_key`).
