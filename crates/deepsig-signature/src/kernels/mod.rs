@@ -94,6 +94,9 @@ dispatched! {
 
 #[inline(always)]
 fn horner_step_d<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T], d: usize) {
+    if overlapped(d, std::mem::size_of::<T>()) {
+        return horner_step_overlapped(row, zs, a, out, d);
+    }
     let zs = &zs[..d];
     let rows = if tiled(d) { horner_step_tiles(row, zs, a, out, d) } else { 0 };
     let (row, out, a) = (&row[rows..], &mut out[rows * d..], &a[rows * d..]);
@@ -101,6 +104,69 @@ fn horner_step_d<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T], d: usiz
         for ((o, &a), &z) in out_row.iter_mut().zip(a_row).zip(zs) {
             *o = r * z + a;
         }
+    }
+}
+
+/// Bytes in one AVX2 register.
+const REGISTER_BYTES: usize = 32;
+
+/// Whether rows of `d` numbers of `bytes` each go in two overlapping registers: f32 rows of
+/// 9 to 15, which otherwise take an 8-wide, a 4-wide and a scalar operation. The second
+/// register starts at `d − 8`; each element's result depends on its own inputs only, so the
+/// lanes both registers hold get the same value from both (docs/signatures.md, eq. S3).
+#[inline(always)]
+fn overlapped(d: usize, bytes: usize) -> bool {
+    REGISTER_BYTES / bytes == 8 && (9..16).contains(&d)
+}
+
+/// Where the second of two overlapping registers starts, hidden from the compiler: knowing
+/// it, the compiler saw that the second register overwrites part of the first, cut the
+/// first one's store and sums down to the lanes left, and was back at 8 + 4 + 1.
+#[inline(always)]
+fn second_register(d: usize, lanes: usize) -> usize {
+    std::hint::black_box(d - lanes)
+}
+
+/// `LANES` numbers of `v` from `start`, as an array.
+#[inline(always)]
+fn lanes_at<T: Scalar, const LANES: usize>(v: &[T], start: usize) -> [T; LANES] {
+    let mut out = [T::ZERO; LANES];
+    out.copy_from_slice(&v[start..start + LANES]);
+    out
+}
+
+/// [`horner_step_d`] on rows in two overlapping 8-wide registers ([`overlapped`]).
+#[inline(always)]
+fn horner_step_overlapped<T: Scalar>(row: &[T], zs: &[T], a: &[T], out: &mut [T], d: usize) {
+    let last = second_register(d, 8);
+    let z: [[T; 8]; 2] = [lanes_at(zs, 0), lanes_at(zs, last)];
+    for ((&r, out_row), a_row) in row.iter().zip(out.chunks_exact_mut(d)).zip(a.chunks_exact(d)) {
+        for (v, start) in [0, last].into_iter().enumerate() {
+            let a: [T; 8] = lanes_at(a_row, start);
+            let mut o = [T::ZERO; 8];
+            for l in 0..8 {
+                o[l] = r * z[v][l] + a[l];
+            }
+            out_row[start..start + 8].copy_from_slice(&o);
+        }
+    }
+}
+
+/// [`outer_add_d`] on rows in two overlapping 8-wide registers ([`overlapped`]): both are
+/// loaded before either is stored, so the shared lanes are added to once.
+#[inline(always)]
+fn outer_add_overlapped<T: Scalar>(row: &[T], z: &[T], target: &mut [T], d: usize) {
+    let last = second_register(d, 8);
+    let z: [[T; 8]; 2] = [lanes_at(z, 0), lanes_at(z, last)];
+    for (&r, t_row) in row.iter().zip(target.chunks_exact_mut(d)) {
+        let mut t: [[T; 8]; 2] = [lanes_at(t_row, 0), lanes_at(t_row, last)];
+        for v in 0..2 {
+            for l in 0..8 {
+                t[v][l] += r * z[v][l];
+            }
+        }
+        t_row[..8].copy_from_slice(&t[0]);
+        t_row[last..last + 8].copy_from_slice(&t[1]);
     }
 }
 
@@ -164,6 +230,9 @@ dispatched! {
 
 #[inline(always)]
 fn outer_add_d<T: Scalar>(row: &[T], z: &[T], target: &mut [T], d: usize) {
+    if overlapped(d, std::mem::size_of::<T>()) {
+        return outer_add_overlapped(row, z, target, d);
+    }
     let z = &z[..d];
     let rows = if tiled(d) { outer_add_tiles(row, z, target, d) } else { 0 };
     let (row, target) = (&row[rows..], &mut target[rows * d..]);
@@ -251,6 +320,30 @@ mod tile_tests {
                 let mut target = a.clone();
                 outer_add(&row, &zs, &mut target);
                 let added: Vec<f64> =
+                    (0..rows * d).map(|i| a[i] + row[i / d] * zs[i % d]).collect();
+                assert_eq!(target, added, "outer add, d = {d}, {rows} rows");
+            }
+        }
+    }
+
+    /// The f32 rows in two overlapping registers (d = 9..15) give the plain row loop's
+    /// numbers exactly, and so do the rows around them.
+    #[test]
+    fn overlapping_registers_give_the_row_loop_s_numbers() {
+        let value = |i: usize| (((i * 37 + 11) % 101) as f64 / 17.0 - 2.5) as f32;
+        for d in 1..=18 {
+            for rows in [1, 2, 5] {
+                let row: Vec<f32> = (0..rows).map(value).collect();
+                let zs: Vec<f32> = (0..d).map(|c| value(c + 50)).collect();
+                let a: Vec<f32> = (0..rows * d).map(|i| value(i + 200)).collect();
+                let plain: Vec<f32> =
+                    (0..rows * d).map(|i| row[i / d] * zs[i % d] + a[i]).collect();
+                let mut out = vec![0.0; rows * d];
+                horner_step(&row, &zs, &a, &mut out);
+                assert_eq!(out, plain, "horner step, d = {d}, {rows} rows");
+                let mut target = a.clone();
+                outer_add(&row, &zs, &mut target);
+                let added: Vec<f32> =
                     (0..rows * d).map(|i| a[i] + row[i / d] * zs[i % d]).collect();
                 assert_eq!(target, added, "outer add, d = {d}, {rows} rows");
             }

@@ -8,7 +8,7 @@
 //! sweep. In the backward the top level's adjoint does not change from step to step, so its
 //! two products with the steps' increments and rows are taken [`STEPS`] at a time too.
 
-use super::wide;
+use super::{REGISTER_BYTES, lanes_at, overlapped, second_register, wide};
 use crate::Scalar;
 
 /// Increments whose rank-one updates [`outer_add_steps`] adds in one sweep of the target.
@@ -37,7 +37,7 @@ fn outer_add_steps_d<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T],
     // Rows of 9 to 15 f32: two 8-wide registers, the second ending with the row (eq. S3's
     // sums are elementwise, so the lanes both registers hold get the same numbers in both).
     // For f64 the same idea, four 4-wide registers for 13, was slower (BENCHMARKS.md).
-    if REGISTER_BYTES / std::mem::size_of::<T>() == 8 && (9..16).contains(&d) {
+    if overlapped(d, std::mem::size_of::<T>()) {
         return outer_add_steps_overlapped::<T, 8, 2>(r, zs, target, (d, 0));
     }
     let mut z = [[T::ZERO; MAX_ROW]; STEPS];
@@ -60,9 +60,6 @@ fn outer_add_steps_d<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T],
     }
 }
 
-/// Bytes in one AVX2 register.
-const REGISTER_BYTES: usize = 32;
-
 /// [`outer_add_steps_d`] on the columns `first..d` of rows of `d`, `LANES · (REGISTERS − 1)
 /// < d − first < LANES · REGISTERS`, in `REGISTERS` registers of `LANES`, the last one
 /// starting at `d − LANES`. A row of 13 f32 took an 8-wide, a 4-wide and a scalar operation
@@ -75,10 +72,7 @@ fn outer_add_steps_overlapped<T: Scalar, const LANES: usize, const REGISTERS: us
     target: &mut [T],
     (d, first): (usize, usize),
 ) {
-    // The last register's start, hidden from the compiler: knowing it, the compiler saw that
-    // the last register overwrites part of the one before, cut that one's store and sums
-    // down to the lanes left, and was back at an 8-wide, a 4-wide and a scalar operation.
-    let last = std::hint::black_box(d - LANES);
+    let last = second_register(d, LANES);
     let starts: [usize; REGISTERS] =
         std::array::from_fn(|v| if v + 1 < REGISTERS { first + v * LANES } else { last });
     let z: [[[T; LANES]; REGISTERS]; STEPS] =
@@ -98,14 +92,6 @@ fn outer_add_steps_overlapped<T: Scalar, const LANES: usize, const REGISTERS: us
             t_row[starts[v]..starts[v] + LANES].copy_from_slice(&acc[v]);
         }
     }
-}
-
-/// `LANES` numbers of `v` from `start`, as an array.
-#[inline(always)]
-fn lanes_at<T: Scalar, const LANES: usize>(v: &[T], start: usize) -> [T; LANES] {
-    let mut out = [T::ZERO; LANES];
-    out.copy_from_slice(&v[start..start + LANES]);
-    out
 }
 
 /// [`outer_add_steps_d`] for rows longer than [`MAX_ROW`]: the columns in blocks of
