@@ -302,26 +302,33 @@ pub(crate) use steps::{STEPS, increment_adjoints_steps, outer_add_steps, row_adj
 mod tile_tests {
     use super::*;
 
+    fn value(i: usize) -> f64 {
+        ((i * 37 + 11) % 101) as f64 / 17.0 - 2.5
+    }
+
+    /// [`horner_step`] and [`outer_add`] on `rows` rows of `d` give the plain row loop's
+    /// numbers exactly.
+    fn matches_the_row_loop<T: Scalar + PartialEq>(d: usize, rows: usize, of: impl Fn(usize) -> T) {
+        let row: Vec<T> = (0..rows).map(&of).collect();
+        let zs: Vec<T> = (0..d).map(|c| of(c + 50)).collect();
+        let a: Vec<T> = (0..rows * d).map(|i| of(i + 200)).collect();
+        let plain: Vec<T> = (0..rows * d).map(|i| row[i / d] * zs[i % d] + a[i]).collect();
+        let mut out = vec![T::ZERO; rows * d];
+        horner_step(&row, &zs, &a, &mut out);
+        assert!(out == plain, "horner step, d = {d}, {rows} rows");
+        let mut target = a.clone();
+        outer_add(&row, &zs, &mut target);
+        let added: Vec<T> = (0..rows * d).map(|i| a[i] + row[i / d] * zs[i % d]).collect();
+        assert!(target == added, "outer add, d = {d}, {rows} rows");
+    }
+
     /// The tiled loops (d = 6, 7) give the plain row loop's numbers exactly (the same
     /// operations in the same order per element), for row counts that leave every remainder.
     #[test]
     fn tiles_give_the_row_loop_s_numbers() {
-        let value = |i: usize| ((i * 37 + 11) % 101) as f64 / 17.0 - 2.5;
         for d in 1..=9 {
             for rows in 1..=9 {
-                let row: Vec<f64> = (0..rows).map(value).collect();
-                let zs: Vec<f64> = (0..d).map(|c| value(c + 50)).collect();
-                let a: Vec<f64> = (0..rows * d).map(|i| value(i + 200)).collect();
-                let plain: Vec<f64> =
-                    (0..rows * d).map(|i| row[i / d] * zs[i % d] + a[i]).collect();
-                let mut out = vec![0.0; rows * d];
-                horner_step(&row, &zs, &a, &mut out);
-                assert_eq!(out, plain, "horner step, d = {d}, {rows} rows");
-                let mut target = a.clone();
-                outer_add(&row, &zs, &mut target);
-                let added: Vec<f64> =
-                    (0..rows * d).map(|i| a[i] + row[i / d] * zs[i % d]).collect();
-                assert_eq!(target, added, "outer add, d = {d}, {rows} rows");
+                matches_the_row_loop::<f64>(d, rows, value);
             }
         }
     }
@@ -330,22 +337,9 @@ mod tile_tests {
     /// numbers exactly, and so do the rows around them.
     #[test]
     fn overlapping_registers_give_the_row_loop_s_numbers() {
-        let value = |i: usize| (((i * 37 + 11) % 101) as f64 / 17.0 - 2.5) as f32;
         for d in 1..=18 {
             for rows in [1, 2, 5] {
-                let row: Vec<f32> = (0..rows).map(value).collect();
-                let zs: Vec<f32> = (0..d).map(|c| value(c + 50)).collect();
-                let a: Vec<f32> = (0..rows * d).map(|i| value(i + 200)).collect();
-                let plain: Vec<f32> =
-                    (0..rows * d).map(|i| row[i / d] * zs[i % d] + a[i]).collect();
-                let mut out = vec![0.0; rows * d];
-                horner_step(&row, &zs, &a, &mut out);
-                assert_eq!(out, plain, "horner step, d = {d}, {rows} rows");
-                let mut target = a.clone();
-                outer_add(&row, &zs, &mut target);
-                let added: Vec<f32> =
-                    (0..rows * d).map(|i| a[i] + row[i / d] * zs[i % d]).collect();
-                assert_eq!(target, added, "outer add, d = {d}, {rows} rows");
+                matches_the_row_loop::<f32>(d, rows, |i| value(i) as f32);
             }
         }
     }
