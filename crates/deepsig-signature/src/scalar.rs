@@ -15,6 +15,7 @@ mod sealed {
 /// Sealed: the kernels are checked for exactly these two types.
 pub trait Scalar:
     sealed::Sealed
+    + crate::kernels::Zmm
     + Copy
     + Send
     + Sync

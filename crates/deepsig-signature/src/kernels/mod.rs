@@ -13,6 +13,10 @@
 
 use crate::Scalar;
 
+mod zmm;
+
+pub(crate) use zmm::Zmm;
+
 macro_rules! specialise {
     ($d:expr, $kernel:ident($($arg:expr),*)) => {
         match $d {
@@ -50,6 +54,20 @@ pub(crate) fn wide() -> bool {
     })
 }
 
+/// Whether the AVX-512 kernels ([`zmm`]) run: the CPU has AVX-512F (detected once), and
+/// `DEEPSIG_SIMD` is neither `baseline` nor `avx2`.
+pub(crate) fn widest() -> bool {
+    static WIDEST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WIDEST.get_or_init(|| {
+        let allowed = std::env::var("DEEPSIG_SIMD").map_or(true, |v| v != "avx2");
+        #[cfg(target_arch = "x86_64")]
+        let present = std::is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        let present = false;
+        wide() && allowed && present
+    })
+}
+
 /// Whether the AVX2 kernels beat the baseline at `d` channels. Measured (BENCHMARKS.md, "CPU
 /// features": forward, depth 3 and 4): faster for d = 3, 4, 5, 9 and above (1.2-1.5x), slower
 /// for d = 6, 7, 8 (0.85-0.94x), where rows of 6-8 lanes split badly over 4-wide registers;
@@ -58,13 +76,15 @@ fn wide_pays_off(d: usize) -> bool {
     d != 8
 }
 
-/// Defines `$name`, which runs `$body` compiled for AVX2 + FMA when [`wide`] says so and for
-/// the baseline otherwise, and `$name_baseline` / `$name_avx2` for the tests.
+/// Defines `$name`, which runs `$avx512` where [`widest`] says so (when given), `$body`
+/// compiled for AVX2 + FMA where [`wide`] says so, and the baseline build of `$body`
+/// otherwise; and `$name_baseline` / `$name_avx2` for the tests.
 macro_rules! dispatched {
     ($(#[$doc:meta])* fn $name:ident, $base:ident, $avx2:ident ($($arg:ident: $ty:ty),*)
-        wide_when = $wide:expr; $body:block) => {
+        wide_when = $wide:expr; $(widest = $avx512:path, when $widest:expr;)? $body:block) => {
         $(#[$doc])*
         pub(crate) fn $name<T: Scalar>($($arg: $ty),*) {
+            dispatched!(@widest $($avx512, $widest)?; $($arg),*);
             #[cfg(target_arch = "x86_64")]
             if wide() && $wide {
                 // SAFETY: `wide()` has checked that this CPU supports AVX2 and FMA.
@@ -82,6 +102,17 @@ macro_rules! dispatched {
         #[target_feature(enable = "avx2,fma")]
         fn $avx2<T: Scalar>($($arg: $ty),*) $body
     };
+    (@widest; $($arg:ident),*) => {};
+    (@widest $avx512:path, $when:expr; $($arg:ident),*) => {
+        #[cfg(target_arch = "x86_64")]
+        if widest() && $when {
+            // SAFETY: `widest()` has checked that this CPU supports AVX-512F.
+            #[allow(unsafe_code)]
+            unsafe {
+                return $avx512($($arg),*);
+            }
+        }
+    };
 }
 
 dispatched! {
@@ -89,6 +120,7 @@ dispatched! {
     fn horner_step, horner_step_baseline, horner_step_avx2
         (row: &[T], zs: &[T], a: &[T], out: &mut [T])
         wide_when = wide_pays_off(zs.len());
+        widest = zmm::horner_step, when zmm::pays_off::<T>(zs.len());
     { specialise!(zs.len(), horner_step_d(row, zs, a, out)) }
 }
 
@@ -225,6 +257,7 @@ dispatched! {
     /// `target[α, c] += row[α] * z[c]`: a rank-one update.
     fn outer_add, outer_add_baseline, outer_add_avx2 (row: &[T], z: &[T], target: &mut [T])
         wide_when = wide_pays_off(z.len());
+        widest = zmm::outer_add, when zmm::pays_off::<T>(z.len());
     { specialise!(z.len(), outer_add_d(row, z, target)) }
 }
 

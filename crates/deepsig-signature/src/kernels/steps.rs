@@ -8,7 +8,7 @@
 //! sweep. In the backward the top level's adjoint does not change from step to step, so its
 //! two products with the steps' increments and rows are taken [`STEPS`] at a time too.
 
-use super::{REGISTER_BYTES, lanes_at, overlapped, second_register, wide};
+use super::{REGISTER_BYTES, lanes_at, overlapped, second_register, wide, widest};
 use crate::Scalar;
 
 /// Increments whose rank-one updates [`outer_add_steps`] adds in one sweep of the target.
@@ -24,6 +24,7 @@ dispatched! {
     fn outer_add_steps, outer_add_steps_baseline, outer_add_steps_avx2
         (rows: &[T], zs: [&[T]; STEPS], target: &mut [T])
         wide_when = true;
+        widest = super::zmm::outer_add_steps, when super::zmm::pays_off::<T>(zs[0].len());
     { specialise!(zs[0].len(), outer_add_steps_d(rows, zs, target)) }
 }
 
