@@ -248,6 +248,7 @@ dispatched! {
     fn increment_adjoints_steps, increment_adjoints_steps_baseline, increment_adjoints_steps_avx2
         (rows: &[T], g: &[T], dz: &mut [T])
         wide_when = true;
+        widest = super::zmm::increment_adjoints_steps, when super::zmm::pays_off::<T>(dz.len() / STEPS);
     { specialise!(dz.len() / STEPS, increment_adjoints_steps_d(rows, g, dz)) }
 }
 

@@ -124,7 +124,7 @@ pub(super) fn pays_off<T: Scalar>(d: usize) -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(super) use wide::{horner_step, outer_add, outer_add_steps};
+pub(super) use wide::{horner_step, increment_adjoints_steps, outer_add, outer_add_steps};
 
 #[cfg(target_arch = "x86_64")]
 mod wide {
@@ -268,6 +268,58 @@ mod wide {
         }
     }
 
+    /// [`crate::kernels::increment_adjoints_steps`] in 512-bit registers: the sums of
+    /// each column and step over the rows in order, as there, with the columns in
+    /// registers (the last one overlapping the one before) instead of the steps.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(crate) unsafe fn increment_adjoints_steps<T: Scalar>(rows: &[T], g: &[T], dz: &mut [T]) {
+        let d = dz.len() / STEPS;
+        for (start, width) in sweeps::<T>(d) {
+            // SAFETY: AVX-512F (this function's contract).
+            unsafe { by_registers!(width, increment_sweep(rows, g, dz, d, start, width)) }
+        }
+    }
+
+    /// Columns `start..start + width` of [`increment_adjoints_steps`].
+    #[inline(always)]
+    unsafe fn increment_sweep<T: Scalar, const R: usize>(
+        rows: &[T],
+        g: &[T],
+        dz: &mut [T],
+        d: usize,
+        start: usize,
+        width: usize,
+    ) {
+        let columns = Columns::<R>::new::<T>(d, start, width);
+        // SAFETY (every block below): AVX-512F, and every row read or written is there.
+        let zero = unsafe { T::splat(T::ZERO) };
+        let mut acc = [[zero; R]; STEPS];
+        for (i, steps) in rows.chunks_exact(STEPS).enumerate() {
+            let g_row = unsafe { columns.load(g, i) };
+            for m in 0..STEPS {
+                let rm = unsafe { T::splat(steps[m]) };
+                for v in 0..R {
+                    acc[m][v] = unsafe { T::mul_add(rm, g_row[v], acc[m][v]) };
+                }
+            }
+        }
+        // The sums out of the registers, columns first, then into `dz`'s steps-last layout.
+        let mut sums = [[T::ZERO; REGISTERS * 16]; STEPS]; // 16: the most lanes (f32)
+        let sums_of = Columns::<R>::new::<T>(width, 0, width);
+        for m in 0..STEPS {
+            unsafe { sums_of.store(&mut sums[m][..width], 0, acc[m]) };
+        }
+        for c in 0..width {
+            let lanes = &mut dz[(start + c) * STEPS..(start + c + 1) * STEPS];
+            for m in 0..STEPS {
+                lanes[m] += sums[m][c];
+            }
+        }
+    }
+
     /// [`crate::kernels::horner_step`] in 512-bit registers.
     ///
     /// # Safety
@@ -364,6 +416,21 @@ mod tests {
                 }
             }
             assert!(target == plain, "outer add steps, {name}, d = {d}");
+
+            // `rows` and `dz` steps last, as the backward keeps them.
+            let mut dz: Vec<T> = (0..STEPS * d).map(|i| of(i + 400)).collect();
+            let mut plain = dz.clone();
+            unsafe { increment_adjoints_steps(&steps_rows, &a, &mut dz) };
+            for c in 0..d {
+                for m in 0..STEPS {
+                    let mut sum = T::ZERO;
+                    for i in 0..rows {
+                        sum += a[i * d + c] * steps_rows[i * STEPS + m];
+                    }
+                    plain[c * STEPS + m] += sum;
+                }
+            }
+            assert!(dz == plain, "increment adjoints, {name}, d = {d}");
         }
     }
 
