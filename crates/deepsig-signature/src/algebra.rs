@@ -6,7 +6,10 @@
 //! $(a \otimes b)_k = \sum_{i+j=k} a_i \otimes b_j$.
 
 use crate::Scalar;
-use crate::kernels::{horner_step, outer_add, outer_add_steps, outer_backward};
+use crate::kernels::{
+    horner_and_outer_add, horner_and_outer_add_pays_off, horner_step, outer_add, outer_add_steps,
+    outer_backward,
+};
 
 /// Offsets and sizes of the levels of a truncated tensor of `d` channels up to `depth`.
 #[derive(Debug, Clone)]
@@ -151,19 +154,60 @@ fn horner_row<T: Scalar>(
     out: &mut [T],
     spare: &mut [T],
 ) {
+    horner_steps(lower, z, levels, (k, k - 2), out, spare);
+}
+
+/// The first `steps` of the `k − 2` steps of [`horner_row`] (`d^{steps+1}` numbers).
+#[inline(always)]
+fn horner_steps<T: Scalar>(
+    lower: &[T],
+    z: &ScaledIncrement<T>,
+    levels: &Levels,
+    (k, steps): (usize, usize),
+    out: &mut [T],
+    spare: &mut [T],
+) {
     let d = levels.d;
-    // k - 2 steps ping-pong between the buffers; start where the last one lands in `out`.
-    let (mut cur, mut next) = if k.is_multiple_of(2) { (out, spare) } else { (spare, out) };
+    // The steps ping-pong between the buffers; start where the last one lands in `out`.
+    let (mut cur, mut next) = if steps.is_multiple_of(2) { (out, spare) } else { (spare, out) };
     for ((c, &zk), &a1) in cur.iter_mut().zip(z.over(k)).zip(&lower[..d]) {
         *c = zk + a1;
     }
     let mut len = d;
-    for j in 2..k {
+    for j in 2..2 + steps {
         let aj = &lower[levels.range(j)];
         horner_step(&cur[..len], z.over(k - j + 1), aj, &mut next[..len * d]);
         std::mem::swap(&mut cur, &mut next);
         len *= d;
     }
+}
+
+/// For `depth ≥ 3`: writes the Horner row of level `depth` into `out` and adds `z`'s
+/// step to level `depth − 1` (the first thing [`mul_exp_in_place`] does), in one pass over
+/// level `depth − 1`, which both read ([`horner_and_outer_add`]), after building the two
+/// rows that pass needs from the levels below: level `depth`'s Horner row but for its last
+/// step, and level `depth − 1`'s. Returns `false`, doing nothing, where the one-pass kernel
+/// would not be faster.
+fn last_two_levels_at_once<T: Scalar>(
+    lower: &mut [T],
+    z: &ScaledIncrement<T>,
+    levels: &Levels,
+    depth: usize,
+    out: &mut [T],
+    scratch: &mut [T],
+) -> bool {
+    if !horner_and_outer_add_pays_off::<T>(levels.d) {
+        return false;
+    }
+    let short = levels.size(depth - 2);
+    let (top_prefix, rest) = scratch.split_at_mut(short);
+    let (row_below, rest) = rest.split_at_mut(short);
+    let spare = &mut rest[..short];
+    horner_steps(lower, z, levels, (depth, depth - 3), top_prefix, spare);
+    horner_row(lower, z, levels, depth - 1, row_below, spare);
+    let level = &mut lower[levels.range(depth - 1)];
+    horner_and_outer_add((top_prefix, z.over(2)), (row_below, z.z()), level, out);
+    true
 }
 
 /// Increments that [`mul_exps_in_place`] takes at once.
@@ -205,6 +249,10 @@ pub(crate) fn mul_exps_in_place<T: Scalar>(
     let row = levels.size(depth - 1);
     let (lower, upper) = a.split_at_mut(levels.range(depth).start);
     for (z, out) in zs.iter().zip(rows.chunks_exact_mut(row)) {
+        if depth >= 3 && last_two_levels_at_once(lower, z, levels, depth, out, scratch) {
+            mul_exp_in_place(lower, z, levels, depth - 2, scratch);
+            continue;
+        }
         horner_row(lower, z, levels, depth, out, &mut scratch[..row]);
         mul_exp_in_place(lower, z, levels, depth - 1, &mut scratch[row..]);
     }

@@ -174,7 +174,8 @@ fn f32_and_f64_agree_on_long_paths() {
 /// The whole-path forward takes increments four at a time (`mul_exps_in_place`), the
 /// streamed one a step at a time; both do the same operations in the same order per element,
 /// so the last streamed signature is the whole-path one exactly, for lengths that leave every
-/// remainder, depths 1-4 and channel counts on each kernel path (tiled 6 and 7, generic 20).
+/// remainder, depths 1-4 and channel counts on each kernel path (tiled 6 and 7, generic 20,
+/// 512-bit registers from 8 in f64 and 16 in f32).
 #[test]
 fn steps_taken_four_at_a_time_give_the_one_step_numbers_exactly() {
     let mut rng = Rng::new(14);
@@ -189,6 +190,19 @@ fn steps_taken_four_at_a_time_give_the_one_step_numbers_exactly() {
                 let last = &stream[stream.len() - whole.len()..];
                 assert_eq!(whole, last, "d = {d}, depth {depth}, {length} points");
             }
+        }
+    }
+    // In f32 too, where rows of 16 or more go in 512-bit registers on CPUs with AVX-512.
+    for d in [13, 16, 17, 31] {
+        for depth in 2..=4 {
+            let length = 6;
+            let x: Vec<f32> = rng.vec(length * d).iter().map(|&v| v as f32).collect();
+            let shape = PathShape { batch: 1, length, channels: d };
+            let opts = SigOptions::signature(Depth::new(depth).unwrap());
+            let whole = signature(&x, shape, &opts).unwrap();
+            let stream = signature(&x, shape, &SigOptions { stream: true, ..opts }).unwrap();
+            let last = &stream[stream.len() - whole.len()..];
+            assert_eq!(whole, last, "f32, d = {d}, depth {depth}");
         }
     }
 }

@@ -253,6 +253,33 @@ fn outer_add_tiles<T: Scalar>(row: &[T], z: &[T], target: &mut [T], d: usize) ->
     row.len() / TILE * TILE
 }
 
+/// `out[α, c] = h[α] · zh[c] + a[α, c]` ([`horner_step`]) and then `a[α, c] += u[α] ·
+/// zu[c]` ([`outer_add`]): the last Horner step of one level's row and the rank-one update
+/// of the level below, which read the same numbers. In one pass over `a` where the 512-bit
+/// kernels run ([`horner_and_outer_add_pays_off`]), as the two kernels otherwise.
+pub(crate) fn horner_and_outer_add<T: Scalar>(
+    (h, zh): (&[T], &[T]),
+    (u, zu): (&[T], &[T]),
+    a: &mut [T],
+    out: &mut [T],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if horner_and_outer_add_pays_off::<T>(zh.len()) {
+        // SAFETY: `widest()` has checked that this CPU supports AVX-512F.
+        #[allow(unsafe_code)]
+        unsafe {
+            return zmm::horner_and_outer_add((h, zh), (u, zu), a, out);
+        }
+    }
+    horner_step(h, zh, a, out);
+    outer_add(u, zu, a);
+}
+
+/// Whether [`horner_and_outer_add`] takes one pass, for rows of `d`.
+pub(crate) fn horner_and_outer_add_pays_off<T: Scalar>(d: usize) -> bool {
+    widest() && zmm::pays_off::<T>(d)
+}
+
 dispatched! {
     /// `target[α, c] += row[α] * z[c]`: a rank-one update.
     fn outer_add, outer_add_baseline, outer_add_avx2 (row: &[T], z: &[T], target: &mut [T])

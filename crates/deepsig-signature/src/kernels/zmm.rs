@@ -124,7 +124,9 @@ pub(super) fn pays_off<T: Scalar>(d: usize) -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(super) use wide::{horner_step, increment_adjoints_steps, outer_add, outer_add_steps};
+pub(super) use wide::{
+    horner_and_outer_add, horner_step, increment_adjoints_steps, outer_add, outer_add_steps,
+};
 
 #[cfg(target_arch = "x86_64")]
 mod wide {
@@ -265,6 +267,50 @@ mod wide {
                 }
             }
             unsafe { columns.store(target, i, acc) };
+        }
+    }
+
+    /// [`crate::kernels::horner_and_outer_add`] in 512-bit registers.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(crate) unsafe fn horner_and_outer_add<T: Scalar>(
+        (h, zh): (&[T], &[T]),
+        (u, zu): (&[T], &[T]),
+        a: &mut [T],
+        out: &mut [T],
+    ) {
+        let d = zh.len();
+        for (start, width) in sweeps::<T>(d) {
+            // SAFETY: AVX-512F (this function's contract).
+            unsafe { by_registers!(width, both_sweep((h, zh), (u, zu), a, out, start, width)) }
+        }
+    }
+
+    /// Columns `start..start + width` of [`horner_and_outer_add`].
+    #[inline(always)]
+    unsafe fn both_sweep<T: Scalar, const R: usize>(
+        (h, zh): (&[T], &[T]),
+        (u, zu): (&[T], &[T]),
+        a: &mut [T],
+        out: &mut [T],
+        start: usize,
+        width: usize,
+    ) {
+        let columns = Columns::<R>::new::<T>(zh.len(), start, width);
+        // SAFETY (every block below): AVX-512F, and every row read or written is there.
+        let (zh, zu) = unsafe { (columns.load(zh, 0), columns.load(zu, 0)) };
+        for (i, (&hi, &ui)) in h.iter().zip(u).enumerate() {
+            let before = unsafe { columns.load(a, i) };
+            let (hs, us) = unsafe { (T::splat(hi), T::splat(ui)) };
+            let (mut horner, mut added) = (before, before);
+            for v in 0..R {
+                horner[v] = unsafe { T::mul_add(hs, zh[v], before[v]) };
+                added[v] = unsafe { T::mul_add(us, zu[v], before[v]) };
+            }
+            unsafe { columns.store(out, i, horner) };
+            unsafe { columns.store(a, i, added) };
         }
     }
 
@@ -416,6 +462,17 @@ mod tests {
                 }
             }
             assert!(target == plain, "outer add steps, {name}, d = {d}");
+
+            let (mut both_a, mut both_out) = (a.clone(), vec![T::ZERO; rows * d]);
+            let u = &steps_rows[..rows];
+            unsafe {
+                horner_and_outer_add((&row, &zs[0]), (u, &zs[1]), &mut both_a, &mut both_out)
+            };
+            let mut plain_a = a.clone();
+            let mut plain_out = vec![T::ZERO; rows * d];
+            unsafe { horner_step(&row, &zs[0], &a, &mut plain_out) };
+            unsafe { outer_add(u, &zs[1], &mut plain_a) };
+            assert!(both_out == plain_out && both_a == plain_a, "both, {name}, d = {d}");
 
             // `rows` and `dz` steps last, as the backward keeps them.
             let mut dz: Vec<T> = (0..STEPS * d).map(|i| of(i + 400)).collect();
