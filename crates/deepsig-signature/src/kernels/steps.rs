@@ -195,6 +195,7 @@ dispatched! {
     fn row_adjoints_steps, row_adjoints_steps_baseline, row_adjoints_steps_avx2
         (g: &[T], zs: [&[T]; STEPS], out: &mut [T])
         wide_when = true;
+        widest = super::zmm::row_adjoints_steps, when super::zmm::row_adjoints_pay_off::<T>(zs[0].len());
     { specialise!(zs[0].len(), row_adjoints_steps_d(g, zs, out)) }
 }
 
@@ -379,6 +380,31 @@ mod tests {
             outer_add_steps_baseline(&single, zs32, &mut x);
             unsafe { outer_add_steps_avx2(&single, zs32, &mut y) };
             assert_eq!(x, y, "outer_add_steps in f32, d = {d}");
+        }
+    }
+
+    /// The 512-bit row adjoints (f64) give the baseline's numbers exactly, where this CPU
+    /// can run them: every chunk remainder, odd and even column counts.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code)]
+    fn the_512_bit_row_adjoints_match_the_baseline() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            eprintln!("skipping: this CPU has no AVX-512F");
+            return;
+        }
+        for d in (1..=20).chain([31, 63, 64, 65, 70, 129, 130]) {
+            for rows in [1, 3, 4, 9] {
+                let zs: Vec<Vec<f64>> =
+                    (0..STEPS).map(|m| (0..d).map(|c| value(c * 5 + m + 9)).collect()).collect();
+                let zs: [&[f64]; STEPS] = std::array::from_fn(|m| zs[m].as_slice());
+                let g: Vec<f64> = (0..rows * d).map(|i| value(i + 100)).collect();
+                let (mut x, mut y) = (vec![0.0; STEPS * rows], vec![0.0; STEPS * rows]);
+                row_adjoints_steps_baseline(&g, zs, &mut x);
+                // SAFETY: AVX-512F was detected above, and the numbers are f64.
+                unsafe { super::super::zmm::row_adjoints_steps(&g, zs, &mut y) };
+                assert_eq!(x, y, "d = {d}, {rows} rows");
+            }
         }
     }
 
