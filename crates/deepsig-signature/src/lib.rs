@@ -59,6 +59,19 @@ pub fn wide_simd() -> bool {
     kernels::wide()
 }
 
+/// The build of the kernels that runs on this CPU: `"avx512"` (512-bit registers for rows
+/// that fill one, AVX2 + FMA for the others), `"avx2"` or `"baseline"`. Detected once;
+/// `DEEPSIG_SIMD=avx2` or `DEEPSIG_SIMD=baseline` chooses a narrower one.
+pub fn kernel_set() -> &'static str {
+    if kernels::widest() {
+        "avx512"
+    } else if kernels::wide() {
+        "avx2"
+    } else {
+        "baseline"
+    }
+}
+
 /// Runs `f` on a rayon pool of `threads` threads (0 = one per core), so that every
 /// signature call inside it uses at most that many.
 pub fn with_threads<R: Send>(

@@ -89,19 +89,20 @@ pub(crate) fn run(args: &BenchSignatureArgs) -> Result<()> {
             "dtype": format!("{:?}", args.dtype).to_lowercase(), "threads": threads, "runs": args.runs,
             "fwd_ms_min": fwd.min_ms, "fwd_ms_median": fwd.median_ms,
             "bwd_ms_min": bwd.min_ms, "bwd_ms_median": bwd.median_ms,
-            "gmadds_per_s": gmadds,
+            "gmadds_per_s": gmadds, "kernels": deepsig_signature::kernel_set(),
         });
         println!("{json}");
     } else {
         println!(
-            "B={} L={} d={} N={} log={} dtype={:?} threads={threads} runs={}",
+            "B={} L={} d={} N={} log={} dtype={:?} threads={threads} runs={} kernels={}",
             args.batch,
             args.length,
             args.channels,
             args.sig.depth,
             args.sig.log.map_or("none".into(), |l| format!("{l:?}").to_lowercase()),
             args.dtype,
-            args.runs
+            args.runs,
+            deepsig_signature::kernel_set()
         );
         println!("{:<10} {:>10} {:>12}", "pass", "min ms", "median ms");
         println!("{:<10} {:>10.3} {:>12.3}", "forward", fwd.min_ms, fwd.median_ms);
