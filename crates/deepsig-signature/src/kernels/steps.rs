@@ -24,8 +24,28 @@ dispatched! {
     fn outer_add_steps, outer_add_steps_baseline, outer_add_steps_avx2
         (rows: &[T], zs: [&[T]; STEPS], target: &mut [T])
         wide_when = true;
-        widest = super::zmm::outer_add_steps, when super::zmm::pays_off::<T>(zs[0].len());
+        widest = outer_add_steps_widest, when super::zmm::steps_pay_off::<T>(zs[0].len());
     { specialise!(zs[0].len(), outer_add_steps_d(rows, zs, target)) }
+}
+
+/// [`outer_add_steps`] in 512-bit registers: rows that fill one, and shorter ones running
+/// on into the next where that pays off ([`super::zmm::short_pays_off`]); AVX2 otherwise.
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+unsafe fn outer_add_steps_widest<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T]) {
+    let d = zs[0].len();
+    // SAFETY (all three): the caller's contract; AVX-512F comes with AVX2 and FMA here
+    // (`widest` implies `wide`).
+    if super::zmm::pays_off::<T>(d) {
+        unsafe { super::zmm::outer_add_steps(rows, zs, target) }
+    } else if super::zmm::short_pays_off::<T>(d, Some(target.len() / d)) {
+        unsafe { super::zmm::outer_add_steps_short(rows, zs, target) }
+    } else {
+        unsafe { outer_add_steps_avx2(rows, zs, target) }
+    }
 }
 
 #[inline(always)]

@@ -18,8 +18,10 @@
 use crate::Scalar;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
-    __m512, __m512d, _mm512_add_pd, _mm512_add_ps, _mm512_loadu_pd, _mm512_loadu_ps, _mm512_mul_pd,
-    _mm512_mul_ps, _mm512_set1_pd, _mm512_set1_ps, _mm512_storeu_pd, _mm512_storeu_ps,
+    __m512, __m512d, _mm512_add_pd, _mm512_add_ps, _mm512_loadu_pd, _mm512_loadu_ps,
+    _mm512_mask_blend_pd, _mm512_mask_blend_ps, _mm512_mask_storeu_pd, _mm512_mask_storeu_ps,
+    _mm512_maskz_loadu_pd, _mm512_maskz_loadu_ps, _mm512_mul_pd, _mm512_mul_ps, _mm512_set1_pd,
+    _mm512_set1_ps, _mm512_storeu_pd, _mm512_storeu_ps,
 };
 
 /// The 512-bit operations of one element type. Public in a private module, like
@@ -54,11 +56,30 @@ pub trait Zmm: Copy {
     /// The CPU has AVX-512F.
     #[cfg(target_arch = "x86_64")]
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// The first `n` lanes of `new` and the rest of `old`, bit for bit.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn first_of(n: usize, new: Self::V, old: Self::V) -> Self::V;
+    /// The first `n` numbers from `p`, zeros after them.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F, and the `n` numbers from `p` are readable.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn load_first(p: *const Self, n: usize) -> Self::V;
+    /// Writes the first `n` lanes of `v` to `p`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F, and the `n` numbers from `p` are writable.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn store_first(p: *mut Self, v: Self::V, n: usize);
 }
 
 /// [`Zmm`] for one element type, from its intrinsics.
 macro_rules! zmm {
-    ($t:ty, $lanes:expr, $v:ty, $load:ident, $store:ident, $set1:ident, $mul:ident, $add:ident) => {
+    ($t:ty, $lanes:expr, $v:ty, $mask:ty, $load:ident, $store:ident, $set1:ident, $mul:ident,
+        $add:ident, $blend:ident, $load_masked:ident, $store_masked:ident) => {
         impl Zmm for $t {
             const LANES: usize = $lanes;
             #[cfg(target_arch = "x86_64")]
@@ -89,6 +110,26 @@ macro_rules! zmm {
             unsafe fn mul_add(a: $v, b: $v, c: $v) -> $v {
                 $add($mul(a, b), c)
             }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn first_of(n: usize, new: $v, old: $v) -> $v {
+                $blend(((1u32 << n) - 1) as $mask, old, new)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn load_first(p: *const $t, n: usize) -> $v {
+                // SAFETY: the caller's contract; the other lanes are not read.
+                unsafe { $load_masked(((1u32 << n) - 1) as $mask, p) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn store_first(p: *mut $t, v: $v, n: usize) {
+                // SAFETY: the caller's contract; the other lanes are not written.
+                unsafe { $store_masked(p, ((1u32 << n) - 1) as $mask, v) }
+            }
         }
     };
 }
@@ -97,21 +138,29 @@ zmm!(
     f64,
     8,
     __m512d,
+    u8,
     _mm512_loadu_pd,
     _mm512_storeu_pd,
     _mm512_set1_pd,
     _mm512_mul_pd,
-    _mm512_add_pd
+    _mm512_add_pd,
+    _mm512_mask_blend_pd,
+    _mm512_maskz_loadu_pd,
+    _mm512_mask_storeu_pd
 );
 zmm!(
     f32,
     16,
     __m512,
+    u16,
     _mm512_loadu_ps,
     _mm512_storeu_ps,
     _mm512_set1_ps,
     _mm512_mul_ps,
-    _mm512_add_ps
+    _mm512_add_ps,
+    _mm512_mask_blend_ps,
+    _mm512_maskz_loadu_ps,
+    _mm512_mask_storeu_ps
 );
 
 /// Whether rows of `d` numbers go in 512-bit registers: when a row fills at least one.
@@ -123,9 +172,25 @@ pub(super) fn pays_off<T: Scalar>(d: usize) -> bool {
     d >= T::LANES
 }
 
+/// Whether `outer_add_steps` runs in 512-bit registers: rows that fill one, or shorter
+/// rows that run on into the next ([`rows::outer_add_steps_short`]).
+pub(super) fn steps_pay_off<T: Scalar>(d: usize) -> bool {
+    pays_off::<T>(d) || short_pays_off::<T>(d, None)
+}
+
+/// Whether `rows` rows of `d`, shorter than a register, take
+/// [`rows::outer_add_steps_short`]. Measured (BENCHMARKS.md, "512-bit registers"): faster
+/// than the AVX2 build only at d = 7 (1.15-1.25x at depth 4 and 5, f32 and f64) and with
+/// enough rows (depth 3, 49 rows, was 1.4x slower in f32); at d = 4, 5, 6, 8, 9, 13 level or
+/// slower. `rows = None`: whether any count of rows may.
+pub(super) fn short_pays_off<T: Scalar>(d: usize, rows: Option<usize>) -> bool {
+    d == 7 && rows.is_none_or(|rows| rows >= 256)
+}
+
 #[cfg(target_arch = "x86_64")]
 pub(super) use rows::{
     horner_and_outer_add, horner_step, increment_adjoints_steps, outer_add, outer_add_steps,
+    outer_add_steps_short,
 };
 
 #[cfg(target_arch = "x86_64")]

@@ -233,6 +233,59 @@ unsafe fn increment_sweep<T: Scalar, const R: usize>(
     }
 }
 
+/// [`crate::kernels::outer_add_steps`] for rows shorter than a register (`d < LANES`): each
+/// row's register runs on into the rows after it, and the lanes past the row are put back
+/// as they were loaded (`first_of`, a blend: the same bits), so its store leaves them as
+/// they were. The rows go in `⌈LANES / d⌉` interleaved passes (rows `p`, `p + passes`, ...),
+/// so that no row's load overlaps the store of the row just before it, which the CPU could
+/// not forward; the last rows, whose register would run past the target, go masked.
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn outer_add_steps_short<T: Scalar>(
+    rows: &[T],
+    zs: [&[T]; STEPS],
+    target: &mut [T],
+) {
+    let d = zs[0].len();
+    let lanes = T::LANES;
+    debug_assert!(d < lanes);
+    let n = rows.len() / STEPS;
+    let r: [&[T]; STEPS] = [0, 1, 2, 3].map(|m| &rows[m * n..(m + 1) * n]);
+    // SAFETY (every block below): AVX-512F (this function's contract), and every pointer is
+    // to numbers of the slices' own, bounds-checked (`d` of them where masked).
+    let mut z = [unsafe { T::splat(T::ZERO) }; STEPS];
+    for (m, register) in z.iter_mut().enumerate() {
+        *register = unsafe { T::load_first(zs[m][..d].as_ptr(), d) };
+    }
+    let len = n * d;
+    // Rows `0..whole` have a whole register inside the target.
+    let whole = if len >= lanes { ((len - lanes) / d + 1).min(n) } else { 0 };
+    let passes = lanes.div_ceil(d);
+    for pass in 0..passes {
+        let mut i = pass;
+        while i < whole {
+            let p = target[i * d..i * d + lanes].as_mut_ptr();
+            let before = unsafe { T::load(p) };
+            let mut acc = before;
+            for m in 0..STEPS {
+                acc = unsafe { T::mul_add(T::splat(r[m][i]), z[m], acc) };
+            }
+            unsafe { T::store(p, T::first_of(d, acc, before)) };
+            i += passes;
+        }
+    }
+    for i in whole..n {
+        let row = &mut target[i * d..(i + 1) * d];
+        let mut acc = unsafe { T::load_first(row.as_ptr(), d) };
+        for m in 0..STEPS {
+            acc = unsafe { T::mul_add(T::splat(r[m][i]), z[m], acc) };
+        }
+        unsafe { T::store_first(row.as_mut_ptr(), acc, d) };
+    }
+}
+
 /// [`crate::kernels::horner_step`] in 512-bit registers.
 ///
 /// # Safety
@@ -358,6 +411,32 @@ mod tests {
         }
     }
 
+    /// Rows shorter than a register, running on into the next ones, give the scalar
+    /// loop's numbers exactly and leave the numbers past the rows as they were, for every
+    /// row count from fewer than the passes to many (the masked last rows included).
+    fn short_rows_match_the_scalar_loop<T: Scalar + PartialEq>(of: impl Fn(usize) -> T) {
+        for d in 2..T::LANES {
+            for rows in [1, 2, 3, 5, 17, 40] {
+                let steps_rows: Vec<T> = (0..STEPS * rows).map(|i| of(i + 7)).collect();
+                let zs: Vec<Vec<T>> =
+                    (0..STEPS).map(|m| (0..d).map(|c| of(c * 3 + m + 50)).collect()).collect();
+                let z: [&[T]; STEPS] = std::array::from_fn(|m| zs[m].as_slice());
+                // Numbers after the target's end, which no register may touch.
+                let mut buffer: Vec<T> = (0..rows * d + 20).map(|i| of(i + 200)).collect();
+                let mut plain = buffer.clone();
+                // SAFETY: the caller has checked for AVX-512F.
+                unsafe { outer_add_steps_short(&steps_rows, z, &mut buffer[..rows * d]) };
+                for (m, z) in zs.iter().enumerate() {
+                    for (i, t) in plain[..rows * d].iter_mut().enumerate() {
+                        *t += steps_rows[m * rows + i / d] * z[i % d];
+                    }
+                }
+                let name = std::any::type_name::<T>();
+                assert!(buffer == plain, "short rows, {name}, d = {d}, {rows} rows");
+            }
+        }
+    }
+
     #[test]
     fn the_512_bit_kernels_give_the_scalar_loops_numbers() {
         if !std::is_x86_feature_detected!("avx512f") {
@@ -366,5 +445,7 @@ mod tests {
         }
         match_the_scalar_loops::<f64>(value);
         match_the_scalar_loops::<f32>(|i| value(i) as f32);
+        short_rows_match_the_scalar_loop::<f64>(value);
+        short_rows_match_the_scalar_loop::<f32>(|i| value(i) as f32);
     }
 }
