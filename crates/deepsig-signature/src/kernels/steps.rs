@@ -41,7 +41,7 @@ unsafe fn outer_add_steps_widest<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], targe
     // (`widest` implies `wide`).
     if super::zmm::pays_off::<T>(d) {
         unsafe { super::zmm::outer_add_steps(rows, zs, target) }
-    } else if super::zmm::short_pays_off::<T>(d, Some(target.len() / d)) {
+    } else if super::zmm::short_pays_off(d, Some(target.len() / d)) {
         unsafe { super::zmm::outer_add_steps_short(rows, zs, target) }
     } else {
         unsafe { outer_add_steps_avx2(rows, zs, target) }
