@@ -1,4 +1,5 @@
-//! The forward kernels in 512-bit registers (AVX-512F), for CPUs that have them.
+//! The kernels in 512-bit registers (AVX-512F), for CPUs that have them: the forward's,
+//! and the backward's products with the top level's adjoint.
 //!
 //! A row of `d ≥ lanes` numbers takes `⌈d / lanes⌉` registers of 8 f64 or 16 f32, the last
 //! one ending with the row and overlapping the one before (as the AVX2 kernels' f32 rows
@@ -8,7 +9,9 @@
 //! product, then a sum, never fused), so every build gives the same bits.
 //!
 //! Rows narrower than a register stay with the AVX2 kernels ([`pays_off`]): in one masked
-//! register they were slower (BENCHMARKS.md, "512-bit registers").
+//! register they were slower (BENCHMARKS.md, "512-bit registers"). The exception is the
+//! top level's rows of 7 ([`short_pays_off`]), whose registers run on into the next rows
+//! with the lanes past the row put back as they were.
 
 // The intrinsics are `unsafe`: each call below is reached only through [`super::widest`],
 // which has checked that the CPU has AVX-512F, with pointers to whole registers' lanes
