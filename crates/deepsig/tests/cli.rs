@@ -153,6 +153,11 @@ fn bench_prints_the_json_keys_the_issue_names() {
             "{key} missing or not positive in {json}"
         );
     }
+    let kernels = json["kernels"].as_str();
+    assert!(
+        matches!(kernels, Some("avx512" | "avx2" | "baseline")),
+        "the kernels' build is not named in {json}"
+    );
 }
 
 #[test]
