@@ -1,6 +1,6 @@
 //! Identities and invariances that any correct signature satisfies.
 
-use deepsig_signature::{Depth, LogMode, PathShape, SigOptions, combine, signature};
+use deepsig_signature::{Depth, LogMode, PathShape, Scalar, SigOptions, combine, signature};
 
 use crate::naive::{self, Rng};
 
@@ -182,27 +182,27 @@ fn steps_taken_four_at_a_time_give_the_one_step_numbers_exactly() {
     for d in [1, 2, 3, 6, 7, 8, 13, 20] {
         for depth in 1..=4 {
             for length in [2, 3, 5, 6, 9, 12] {
-                let x = rng.vec(length * d);
-                let shape = PathShape { batch: 1, length, channels: d };
-                let opts = SigOptions::signature(Depth::new(depth).unwrap());
-                let whole = signature(&x, shape, &opts).unwrap();
-                let stream = signature(&x, shape, &SigOptions { stream: true, ..opts }).unwrap();
-                let last = &stream[stream.len() - whole.len()..];
-                assert_eq!(whole, last, "d = {d}, depth {depth}, {length} points");
+                whole_is_last_streamed(&rng.vec(length * d), length, d, depth);
             }
         }
     }
     // In f32 too, where rows of 16 or more go in 512-bit registers on CPUs with AVX-512.
     for d in [13, 16, 17, 31] {
         for depth in 2..=4 {
-            let length = 6;
-            let x: Vec<f32> = rng.vec(length * d).iter().map(|&v| v as f32).collect();
-            let shape = PathShape { batch: 1, length, channels: d };
-            let opts = SigOptions::signature(Depth::new(depth).unwrap());
-            let whole = signature(&x, shape, &opts).unwrap();
-            let stream = signature(&x, shape, &SigOptions { stream: true, ..opts }).unwrap();
-            let last = &stream[stream.len() - whole.len()..];
-            assert_eq!(whole, last, "f32, d = {d}, depth {depth}");
+            let x: Vec<f32> = rng.vec(6 * d).iter().map(|&v| v as f32).collect();
+            whole_is_last_streamed(&x, 6, d, depth);
         }
     }
+}
+
+/// The whole-path signature of one path of `length` points equals its last streamed one
+/// exactly.
+fn whole_is_last_streamed<T: Scalar>(x: &[T], length: usize, d: usize, depth: usize) {
+    let shape = PathShape { batch: 1, length, channels: d };
+    let opts = SigOptions::signature(Depth::new(depth).unwrap());
+    let whole = signature(x, shape, &opts).unwrap();
+    let stream = signature(x, shape, &SigOptions { stream: true, ..opts }).unwrap();
+    let last = &stream[stream.len() - whole.len()..];
+    let name = std::any::type_name::<T>();
+    assert!(whole == last, "{name}, d = {d}, depth {depth}, {length} points");
 }

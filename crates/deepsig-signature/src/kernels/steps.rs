@@ -24,27 +24,24 @@ dispatched! {
     fn outer_add_steps, outer_add_steps_baseline, outer_add_steps_avx2
         (rows: &[T], zs: [&[T]; STEPS], target: &mut [T])
         wide_when = true;
-        widest = outer_add_steps_widest, when super::zmm::steps_pay_off::<T>(zs[0].len());
+        widest = outer_add_steps_widest,
+            when super::zmm::steps_pay_off::<T>(zs[0].len(), target.len() / zs[0].len().max(1));
     { specialise!(zs[0].len(), outer_add_steps_d(rows, zs, target)) }
 }
 
-/// [`outer_add_steps`] in 512-bit registers: rows that fill one, and shorter ones running
-/// on into the next where that pays off ([`super::zmm::short_pays_off`]); AVX2 otherwise.
+/// [`outer_add_steps`] in 512-bit registers: rows that fill one, and the shorter ones
+/// [`super::zmm::steps_pay_off`] lets through, running on into the next.
 ///
 /// # Safety
 /// The CPU has AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 unsafe fn outer_add_steps_widest<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T]) {
-    let d = zs[0].len();
-    // SAFETY (all three): the caller's contract; AVX-512F comes with AVX2 and FMA here
-    // (`widest` implies `wide`).
-    if super::zmm::pays_off::<T>(d) {
+    // SAFETY (both): the caller's contract.
+    if super::zmm::pays_off::<T>(zs[0].len()) {
         unsafe { super::zmm::outer_add_steps(rows, zs, target) }
-    } else if super::zmm::short_pays_off(d, Some(target.len() / d)) {
-        unsafe { super::zmm::outer_add_steps_short(rows, zs, target) }
     } else {
-        unsafe { outer_add_steps_avx2(rows, zs, target) }
+        unsafe { super::zmm::outer_add_steps_short(rows, zs, target) }
     }
 }
 

@@ -175,19 +175,19 @@ pub(super) fn pays_off<T: Scalar>(d: usize) -> bool {
     d >= T::LANES
 }
 
-/// Whether `outer_add_steps` runs in 512-bit registers: rows that fill one, or shorter
-/// rows that run on into the next ([`rows::outer_add_steps_short`]).
-pub(super) fn steps_pay_off<T: Scalar>(d: usize) -> bool {
-    pays_off::<T>(d) || short_pays_off(d, None)
+/// Whether `outer_add_steps` on `rows` rows of `d` runs in 512-bit registers: rows that
+/// fill one, or shorter rows that run on into the next ([`short_pays_off`]).
+pub(super) fn steps_pay_off<T: Scalar>(d: usize, rows: usize) -> bool {
+    pays_off::<T>(d) || short_pays_off(d, rows)
 }
 
 /// Whether `rows` rows of `d`, shorter than a register, take
 /// [`rows::outer_add_steps_short`]. Measured (BENCHMARKS.md, "512-bit registers"): faster
 /// than the AVX2 build only at d = 7 (1.15-1.25x at depth 4 and 5, f32 and f64) and with
 /// enough rows (depth 3, 49 rows, was 1.4x slower in f32); at d = 4, 5, 6, 8, 9, 13 level or
-/// slower. `rows = None`: whether any count of rows may.
-pub(super) fn short_pays_off(d: usize, rows: Option<usize>) -> bool {
-    d == 7 && rows.is_none_or(|rows| rows >= 256)
+/// slower.
+pub(super) fn short_pays_off(d: usize, rows: usize) -> bool {
+    d == 7 && rows >= 256
 }
 
 #[cfg(target_arch = "x86_64")]
