@@ -15,6 +15,7 @@ use crate::backend::is_cpu;
 use crate::config::{ModelConfig, PathKind};
 use crate::first_layer::frame_mean_relu;
 use crate::pooling::{SparseGraph, pool_dense, pool_sparse};
+use crate::softmax::assignment_softmax;
 
 /// `linear` on the last axis of `x` as one `[rows, in] × [in, out]` product. burn's `Linear`
 /// on a tensor of rank 3 or 4 multiplies each leading index's matrix separately (a batched
@@ -125,6 +126,9 @@ impl ClusterEncoder {
     /// `[windows, nodes, H]`.
     fn assignment(&self, level: usize, x: Tensor<3>, config: &ModelConfig) -> Tensor<3> {
         let logits = on_rows(&self.assign[level], x);
+        if is_cpu(&logits.device()) {
+            return assignment_softmax(logits, config.tanh_logits);
+        }
         softmax(if config.tanh_logits { logits.tanh() } else { logits }, 2)
     }
 

@@ -9,7 +9,8 @@
 //! - [`features`]: host-side model inputs (centred coordinates, first GCN propagation).
 //! - [`model`]: [`DeepSignature`], the burn module, for every [`Method`]: the shared
 //!   [`encoder`] (GCN + MinCut; [`pooling`] holds the maths, [`first_layer`] the first GCN
-//!   layer and its mean over frames as one op) and the [`baselines`]' readers.
+//!   layer and its mean over frames as one op, [`softmax`] the assignments' softmax) and
+//!   the [`baselines`]' readers.
 //! - [`sig_layer`]: the differentiable (log-)signature layer, a custom autodiff op over
 //!   `deepsig-signature`'s exact forward and memory-efficient backward.
 //! - [`step`]: one optimisation step (loss, accumulated gradients, clipping, [`adam`]: burn's
@@ -84,6 +85,7 @@ pub mod report;
 pub mod seeds;
 pub mod sig_layer;
 mod simd;
+pub mod softmax;
 pub mod step;
 mod symmetric_products;
 pub mod task;
