@@ -19,7 +19,6 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
 use burn::tensor::{Element, Tensor};
 use bytemuck::Pod;
-use deepsig_signature::Scalar;
 use gemm::Parallelism;
 
 use crate::backend::CpuBackend;
@@ -27,6 +26,8 @@ use crate::backend::CpuBackend;
 use crate::backend::GpuBackend;
 use crate::host::{is_f64, read, values, write};
 use crate::host_product::{Matrix, product};
+use crate::real::Real;
+use crate::simd::dispatched;
 
 /// The last hidden state `[sequences, hidden]` of the LSTM whose gate pre-activations before
 /// the recurrent term are `projected` (`[sequences, steps, 4·hidden]`, gates i, f, g, o) and
@@ -125,30 +126,6 @@ impl<B: RecurrenceOps, C: CheckpointStrategy> RecurrenceOps for Autodiff<B, C> {
     }
 }
 
-/// The nonlinearities, in the type the op computes in.
-trait Gate: Scalar {
-    fn sigmoid(self) -> Self;
-    fn tanh(self) -> Self;
-}
-
-impl Gate for f32 {
-    fn sigmoid(self) -> f32 {
-        1.0 / (1.0 + (-self).exp())
-    }
-    fn tanh(self) -> f32 {
-        f32::tanh(self)
-    }
-}
-
-impl Gate for f64 {
-    fn sigmoid(self) -> f64 {
-        1.0 / (1.0 + (-self).exp())
-    }
-    fn tanh(self) -> f64 {
-        f64::tanh(self)
-    }
-}
-
 /// The sizes of one call.
 #[derive(Debug, Clone, Copy)]
 struct Dims {
@@ -175,7 +152,7 @@ struct Trace<T> {
 }
 
 /// Eq. R1: the recurrence, keeping what the backward needs.
-fn run<T: Gate>(projected: &[T], recurrent: &[T], dims: Dims) -> Trace<T> {
+fn run<T: Real>(projected: &[T], recurrent: &[T], dims: Dims) -> Trace<T> {
     let Dims { sequences, steps, hidden: h } = dims;
     let width = 4 * h;
     let mut trace = Trace {
@@ -201,25 +178,100 @@ fn run<T: Gate>(projected: &[T], recurrent: &[T], dims: Dims) -> Trace<T> {
         }
         let mut cell = vec![T::ZERO; sequences * h];
         let mut out = vec![T::ZERO; sequences * h];
-        for b in 0..sequences {
-            let row = &mut gates[b * width..(b + 1) * width];
-            for k in 0..h {
-                let (i, f) = (row[k].sigmoid(), row[h + k].sigmoid());
-                let (g, o) = (row[2 * h + k].tanh(), row[3 * h + k].sigmoid());
-                let c = match trace.cells.last() {
-                    Some(prev) => f * prev[b * h + k] + i * g,
-                    None => i * g,
-                };
-                (row[k], row[h + k], row[2 * h + k], row[3 * h + k]) = (i, f, g, o);
-                cell[b * h + k] = c;
-                out[b * h + k] = o * c.tanh();
-            }
-        }
+        let previous = trace.cells.last().map(Vec::as_slice);
+        step_forward_dispatched(h, &mut gates, previous, &mut cell, &mut out);
         trace.gates.push(gates);
         trace.cells.push(cell);
         trace.hidden.push(out);
     }
     trace
+}
+
+/// Eq. R1's gates and cell for one step of every sequence, `h` = hidden: `gates` `[sequences, 4·hidden]`
+/// holds the pre-activations and gets i, f, g, o; `cell` and `out` get c_t and h_t from
+/// `previous` c_{t-1} (none at the first step, where c_1 = i ⊙ g exactly).
+#[inline(always)]
+fn step_forward<T: Real>(
+    h: usize,
+    gates: &mut [T],
+    previous: Option<&[T]>,
+    cell: &mut [T],
+    out: &mut [T],
+) {
+    let rows =
+        gates.chunks_exact_mut(4 * h).zip(cell.chunks_exact_mut(h)).zip(out.chunks_exact_mut(h));
+    for (b, ((row, cell), out)) in rows.enumerate() {
+        let (i, rest) = row.split_at_mut(h);
+        let (f, rest) = rest.split_at_mut(h);
+        let (g, o) = rest.split_at_mut(h);
+        let previous = previous.map(|p| &p[b * h..(b + 1) * h]);
+        for k in 0..h {
+            (i[k], f[k], g[k], o[k]) =
+                (i[k].sigmoid(), f[k].sigmoid(), g[k].tanh(), o[k].sigmoid());
+            cell[k] = match previous {
+                Some(previous) => f[k] * previous[k] + i[k] * g[k],
+                None => i[k] * g[k],
+            };
+            out[k] = o[k] * cell[k].tanh();
+        }
+    }
+}
+
+/// Eq. R2 for one step of every sequence, `h` = hidden: `d_gates` from the step's gates (after their
+/// nonlinearities), cell `cells`, previous cell (none at the first step), the hidden state's
+/// gradient `d_hidden`, and the cell's `d_cell`, which becomes the previous cell's.
+#[inline(always)]
+fn step_backward<T: Real>(
+    h: usize,
+    gates: &[T],
+    cells: &[T],
+    previous: Option<&[T]>,
+    d_hidden: &[T],
+    d_cell: &mut [T],
+    d_gates: &mut [T],
+) {
+    let rows = gates.chunks_exact(4 * h).zip(d_gates.chunks_exact_mut(4 * h));
+    for (b, (row, d_row)) in rows.enumerate() {
+        let (i, rest) = row.split_at(h);
+        let (f, rest) = rest.split_at(h);
+        let (g, o) = rest.split_at(h);
+        let (d_i, rest) = d_row.split_at_mut(h);
+        let (d_f, rest) = rest.split_at_mut(h);
+        let (d_g, d_o) = rest.split_at_mut(h);
+        let range = b * h..(b + 1) * h;
+        let (c, dh, dc_next) =
+            (&cells[range.clone()], &d_hidden[range.clone()], &mut d_cell[range.clone()]);
+        let previous = previous.map(|p| &p[range.clone()]);
+        for k in 0..h {
+            let tc = c[k].tanh();
+            let dc = dc_next[k] + dh[k] * o[k] * (T::ONE - tc * tc);
+            d_i[k] = dc * g[k] * i[k] * (T::ONE - i[k]);
+            // The first step has no f ⊙ c_0 term: an exact zero, as the tensor operations
+            // give (dc · 0 would turn an infinite dc into NaN).
+            d_f[k] = match previous {
+                Some(previous) => dc * previous[k] * f[k] * (T::ONE - f[k]),
+                None => T::ZERO,
+            };
+            d_g[k] = dc * i[k] * (T::ONE - g[k] * g[k]);
+            d_o[k] = dh[k] * tc * o[k] * (T::ONE - o[k]);
+            dc_next[k] = dc * f[k];
+        }
+    }
+}
+
+dispatched! {
+    /// [`step_forward`], AVX2 where the CPU has it.
+    fn step_forward_dispatched, step_forward_avx2 [T: Real]
+        (h: usize, gates: &mut [T], previous: Option<&[T]>, cell: &mut [T], out: &mut [T]) -> ()
+        = step_forward
+}
+
+dispatched! {
+    /// [`step_backward`], AVX2 where the CPU has it.
+    fn step_backward_dispatched, step_backward_avx2 [T: Real]
+        (h: usize, gates: &[T], cells: &[T], previous: Option<&[T]>, d_hidden: &[T],
+         d_cell: &mut [T], d_gates: &mut [T]) -> ()
+        = step_backward
 }
 
 fn host_forward<B: Backend>(
@@ -234,7 +286,7 @@ fn host_forward<B: Backend>(
 }
 
 /// [`host_forward`] computing in `T`.
-fn host_forward_as<B: Backend, T: Gate + Element + Pod>(
+fn host_forward_as<B: Backend, T: Real + Element + Pod>(
     projected: FloatTensor<B>,
     recurrent: FloatTensor<B>,
 ) -> FloatTensor<B> {
@@ -257,7 +309,7 @@ fn host_backward<B: Backend>(
 }
 
 /// [`host_backward`] computing in `T`: eq. R2, the steps in reverse.
-fn host_backward_as<B: Backend, T: Gate + Element + Pod>(
+fn host_backward_as<B: Backend, T: Real + Element + Pod>(
     projected: FloatTensor<B>,
     recurrent: FloatTensor<B>,
     grad: FloatTensor<B>,
@@ -267,33 +319,23 @@ fn host_backward_as<B: Backend, T: Gate + Element + Pod>(
     let width = 4 * h;
     let recurrent = values::<B, T>(&recurrent);
     let trace = run(&values::<B, T>(&projected), &recurrent, dims);
+    // W_hhᵀ `[4·hidden, hidden]` row-major, once: `gemm` computes the row-major dh = dZ·W_hhᵀ
+    // as its transpose W_hh·dZᵀ, and with W_hh's rows contiguous it would copy all of W_hh
+    // into its own layout on every step (a tenth of a small system's epoch).
+    let mut recurrent_t = vec![T::ZERO; h * width];
+    for (r, row) in recurrent.chunks_exact(width).enumerate() {
+        row.iter().enumerate().for_each(|(c, &v)| recurrent_t[c * h + r] = v);
+    }
     let mut d_projected = vec![T::ZERO; sequences * steps * width];
     let mut d_recurrent = vec![T::ZERO; h * width];
     let mut d_hidden = read::<B, T>(grad);
     let mut d_cell = vec![T::ZERO; sequences * h];
     let mut d_gates = vec![T::ZERO; sequences * width];
     for t in (0..steps).rev() {
+        let previous = t.checked_sub(1).map(|t| trace.cells[t].as_slice());
         let (gates, cells) = (&trace.gates[t], &trace.cells[t]);
-        for b in 0..sequences {
-            let row = &gates[b * width..(b + 1) * width];
-            let d_row = &mut d_gates[b * width..(b + 1) * width];
-            for k in 0..h {
-                let (i, f, g, o) = (row[k], row[h + k], row[2 * h + k], row[3 * h + k]);
-                let n = b * h + k;
-                let tc = cells[n].tanh();
-                let dh = d_hidden[n];
-                let dc = d_cell[n] + dh * o * (T::ONE - tc * tc);
-                d_row[k] = dc * g * i * (T::ONE - i);
-                // The first step has no f ⊙ c_0 term: an exact zero, as the tensor
-                // operations give (dc · 0 would turn an infinite dc into NaN).
-                d_row[h + k] = match t {
-                    0 => T::ZERO,
-                    _ => dc * trace.cells[t - 1][n] * f * (T::ONE - f),
-                };
-                d_row[2 * h + k] = dc * i * (T::ONE - g * g);
-                d_row[3 * h + k] = dh * tc * o * (T::ONE - o);
-                d_cell[n] = dc * f;
-            }
+        step_backward_dispatched(h, gates, cells, previous, &d_hidden, &mut d_cell, &mut d_gates);
+        for (b, d_row) in d_gates.chunks_exact(width).enumerate() {
             let start = (b * steps + t) * width;
             d_projected[start..start + width].copy_from_slice(d_row);
         }
@@ -311,7 +353,7 @@ fn host_backward_as<B: Backend, T: Gate + Element + Pod>(
                 (sequences, h, width),
                 Matrix { data: &mut d_hidden, row_stride: h, accumulate: false },
                 (&d_gates, width, 1),
-                (&recurrent, 1, width),
+                (&recurrent_t, h, 1),
                 Parallelism::None,
             );
         }
@@ -320,4 +362,49 @@ fn host_backward_as<B: Backend, T: Gate + Element + Pod>(
         write::<B, T>(d_projected, vec![sequences, steps, width], dtype, &device),
         write::<B, T>(d_recurrent, vec![h, width], dtype, &device),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deepsig_testutil::Rng;
+
+    /// The AVX2 build of a step, forward and backward, gives the baseline build's numbers bit
+    /// for bit (no loop reduces), at the first step and at a later one.
+    #[test]
+    fn the_wide_step_kernels_give_the_baseline_numbers() {
+        if !deepsig_signature::wide_simd() {
+            eprintln!("note: this CPU has no AVX2 + FMA: nothing to compare");
+        }
+        let (sequences, h) = (3, 21);
+        let mut rng = Rng(11);
+        let pre: Vec<f32> = rng.vec_f32(sequences * 4 * h).iter().map(|v| 6.0 * v).collect();
+        let previous = rng.vec_f32(sequences * h);
+        let d_hidden = rng.vec_f32(sequences * h);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for previous in [None, Some(previous.as_slice())] {
+            let run = |wide: bool| {
+                let (mut gates, mut cell, mut out) =
+                    (pre.clone(), vec![0.0; sequences * h], vec![0.0; sequences * h]);
+                let (mut d_cell, mut d_gates) = (d_hidden.clone(), vec![0.0; pre.len()]);
+                if wide {
+                    step_forward_dispatched(h, &mut gates, previous, &mut cell, &mut out);
+                    step_backward_dispatched(
+                        h,
+                        &gates,
+                        &cell,
+                        previous,
+                        &d_hidden,
+                        &mut d_cell,
+                        &mut d_gates,
+                    );
+                } else {
+                    step_forward(h, &mut gates, previous, &mut cell, &mut out);
+                    step_backward(h, &gates, &cell, previous, &d_hidden, &mut d_cell, &mut d_gates);
+                }
+                [gates, cell, out, d_cell, d_gates].map(|v| bits(&v))
+            };
+            assert_eq!(run(false), run(true), "first step: {}", previous.is_none());
+        }
+    }
 }

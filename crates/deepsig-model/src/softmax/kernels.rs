@@ -1,86 +1,16 @@
 //! The assignment softmax's host kernels (docs/method.md, eqs. S1-S3): one row of clusters at
 //! a time, its sums over [`LANES`] partial sums in a fixed order, the exponential and tanh of
-//! f32 as polynomials the compiler vectorises, AVX2 where the CPU has it.
+//! [`Real`] (polynomials the compiler vectorises, in f32), AVX2 where the CPU has it.
 
 use deepsig_signature::Scalar;
 use rayon::prelude::*;
 
+use crate::real::Real;
 use crate::simd::dispatched;
 
 /// The row sums keep this many partial sums, added in a fixed order at the end, so the sums
 /// vectorise and do not depend on the CPU's vector width.
 const LANES: usize = 16;
-
-/// The two transcendental functions of eqs. S1-S3: for f32 the polynomials below (the
-/// standard library's call libm once per number, a twentieth of a GPCR training epoch), for
-/// f64 the standard library's.
-pub(crate) trait Real: Scalar {
-    /// $e^x$ for $x \le 0$ (the softmax's arguments); a NaN stays a NaN.
-    fn exp_nonpositive(self) -> Self;
-    /// $\tanh x$; a NaN stays a NaN.
-    fn tanh(self) -> Self;
-}
-
-impl Real for f64 {
-    fn exp_nonpositive(self) -> f64 {
-        self.exp()
-    }
-    fn tanh(self) -> f64 {
-        f64::tanh(self)
-    }
-}
-
-impl Real for f32 {
-    #[inline(always)]
-    fn exp_nonpositive(self) -> f32 {
-        exp_f32(self)
-    }
-    #[inline(always)]
-    fn tanh(self) -> f32 {
-        tanh_f32(self)
-    }
-}
-
-/// $e^x$ within 2 ulp for $-87.3 \le x \le 88$ (below, $e^{-87.3}$ ≈ 1.2e-38: the smallest
-/// normal number's order, so a softmax term that should underflow to 0 is at most that).
-/// Cody and Waite's reduction $x = n \ln 2 + r$, $|r| \le \ln 2 / 2$ ($\ln 2$ in two parts,
-/// the first exact in 9 bits so $n \cdot$ it is exact), then Cephes' `expf` polynomial for
-/// $e^r$, scaled by $2^n$ through the exponent bits. Branch-free, so a loop of it vectorises.
-#[inline(always)]
-fn exp_f32(x: f32) -> f32 {
-    // `clamp`, unlike `max` and `min`, keeps a NaN.
-    let x = x.clamp(-87.3, 88.0);
-    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
-    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
-    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
-        * r
-        + 0.5;
-    let e_r = p * (r * r) + r + 1.0;
-    // 2^n from its exponent bits n + 127 ∈ [1, 254] (after the clamp): adding 2^23 puts
-    // n + 127 in the low mantissa bits, which the shift moves into the exponent. A cast to
-    // i32 would do the same one number at a time (Rust's saturating cast does not vectorise).
-    e_r * f32::from_bits((n + (127.0 + 8_388_608.0)).to_bits() << 23)
-}
-
-/// $\tanh x$ within 3 ulp: Cephes' `tanhf`, an odd polynomial below $|x| = 0.625$ and
-/// $1 - 2 / (e^{2|x|} + 1)$ with the sign of $x$ above. Both are computed and one chosen, so
-/// a loop of it vectorises.
-#[inline(always)]
-fn tanh_f32(x: f32) -> f32 {
-    let z = x * x;
-    let small =
-        ((((-5.704_988_7e-3 * z + 2.063_909e-2) * z - 5.373_971_6e-2) * z + 1.333_144_2e-1) * z
-            - 3.333_328e-1)
-            * z
-            * x
-            + x;
-    let a = x.abs();
-    // For |x| ≥ 44 the exponential's clamp leaves 2 / (e + 1) below half an ulp of 1.
-    let e = exp_f32(2.0 * a);
-    let large = (1.0 - 2.0 / (e + 1.0)).copysign(x);
-    if a < 0.625 { small } else { large }
-}
 
 /// The largest value of `row` (a NaN is skipped here; it still reaches every output through
 /// the exponentials' sum).
@@ -137,7 +67,7 @@ fn forward_rows<T: Real>(logits: &[T], clusters: usize, tanh: bool, s: &mut [T])
             s.copy_from_slice(logits);
         }
         let max = max_in_lanes(s);
-        s.iter_mut().for_each(|v| *v = (*v - max).exp_nonpositive());
+        s.iter_mut().for_each(|v| *v = (*v - max).exp());
         let sum = sum_in_lanes(s);
         s.iter_mut().for_each(|v| *v = *v / sum);
     }
@@ -222,30 +152,6 @@ pub(super) fn backward<T: Real>(
 mod tests {
     use super::*;
     use deepsig_testutil::Rng;
-
-    /// Distance in units in the last place between two finite f32 of one sign.
-    fn ulps(a: f32, b: f32) -> u32 {
-        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as u32
-    }
-
-    #[test]
-    fn the_f32_exponential_and_tanh_are_within_a_few_ulp_of_f64s() {
-        let (mut exp_worst, mut tanh_worst) = (0, 0);
-        for i in 0..=200_000 {
-            let x = -87.0 + 87.0 * i as f32 / 200_000.0;
-            exp_worst = exp_worst.max(ulps(exp_f32(x), (x as f64).exp() as f32));
-            let t = -10.0 + 20.0 * i as f32 / 200_000.0;
-            tanh_worst = tanh_worst.max(ulps(tanh_f32(t), (t as f64).tanh() as f32));
-        }
-        assert!(exp_worst <= 2, "exp: {exp_worst} ulp");
-        assert!(tanh_worst <= 3, "tanh: {tanh_worst} ulp");
-        for x in [1e-30f32, -1e-7, 0.625, -0.625, 50.0, -50.0, 0.0] {
-            assert!(ulps(tanh_f32(x), (x as f64).tanh() as f32) <= 3, "tanh({x})");
-        }
-        assert_eq!(exp_f32(0.0), 1.0);
-        assert!(exp_f32(-1000.0) < 1.3e-38 && exp_f32(-1000.0) >= 0.0);
-        assert!(exp_f32(f32::NAN).is_nan() && tanh_f32(f32::NAN).is_nan());
-    }
 
     /// The AVX2 build gives the baseline build's numbers bit for bit: the sums run over
     /// partial sums in a fixed order and Rust never fuses a multiply-add.

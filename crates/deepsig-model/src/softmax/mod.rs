@@ -22,7 +22,8 @@ use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
 use crate::host::{is_f64, values, write};
-use kernels::{Real, backward, forward};
+use crate::real::Real;
+use kernels::{backward, forward};
 
 mod kernels;
 
