@@ -80,6 +80,7 @@ pub mod model;
 mod nodes;
 pub(crate) mod pooling;
 pub mod prepare;
+mod projection;
 mod real;
 pub mod reference;
 pub mod report;

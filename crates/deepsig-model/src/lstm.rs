@@ -5,8 +5,9 @@
 //! input matrix once per step and gate; here $X W_{ih}$ for all steps is one product, and only
 //! the small recurrent product runs per step. Gates (Hochreiter and Schmidhuber; PyTorch's
 //! order): $i, f, g, o$; $c_t = f \odot c_{t-1} + i \odot g$, $h_t = o \odot \tanh(c_t)$,
-//! from $h_0 = c_0 = 0$. On the CPU the recurrence after the projection is one host op
-//! (`lstm_recurrence`, docs/method.md eqs. R1-R2); GPUs run it as tensor operations.
+//! from $h_0 = c_0 = 0$. On the CPU the projection (`projection`, docs/method.md eqs.
+//! L1-L3) and the recurrence after it (`lstm_recurrence`, eqs. R1-R2) are host ops; GPUs run
+//! both as tensor operations.
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
@@ -15,6 +16,7 @@ use burn::tensor::activation::sigmoid;
 
 use crate::backend::is_cpu;
 use crate::lstm_recurrence::lstm_last_hidden;
+use crate::projection::project;
 
 /// The LSTM; see the module docs.
 #[derive(Module, Debug)]
@@ -42,11 +44,18 @@ impl SequenceLstm {
     /// `[sequences, steps, d_input]` → the last hidden state of each `[sequences, d_hidden]`.
     pub fn forward_batch(&self, x: Tensor<3>) -> Tensor<2> {
         let [batch, steps, d_input] = x.dims();
-        let projected = self.input.forward(x.reshape([batch * steps, d_input])).reshape([
-            batch,
-            steps,
-            4 * self.hidden,
-        ]);
+        let x = x.reshape([batch * steps, d_input]);
+        let projected = if is_cpu(&x.device()) {
+            // burn's matmul backward would copy the whole input weight every step (eq. L2).
+            let product = project(x, self.input.weight.val());
+            match &self.input.bias {
+                Some(bias) => product + bias.val().unsqueeze::<2>(),
+                None => product,
+            }
+        } else {
+            self.input.forward(x)
+        };
+        let projected = projected.reshape([batch, steps, 4 * self.hidden]);
         if steps > 0 && is_cpu(&projected.device()) {
             // The steps as one host op (docs/method.md, eqs. R1-R2).
             return lstm_last_hidden(projected, self.recurrent.weight.val());

@@ -25,7 +25,7 @@ use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
 use crate::host::{is_f64, read, values, write};
-use crate::host_product::{Matrix, product};
+use crate::host_product::{Matrix, product, transposed};
 use crate::real::Real;
 use crate::simd::dispatched;
 
@@ -322,10 +322,7 @@ fn host_backward_as<B: Backend, T: Real + Element + Pod>(
     // W_hhᵀ `[4·hidden, hidden]` row-major, once: `gemm` computes the row-major dh = dZ·W_hhᵀ
     // as its transpose W_hh·dZᵀ, and with W_hh's rows contiguous it would copy all of W_hh
     // into its own layout on every step (a tenth of a small system's epoch).
-    let mut recurrent_t = vec![T::ZERO; h * width];
-    for (r, row) in recurrent.chunks_exact(width).enumerate() {
-        row.iter().enumerate().for_each(|(c, &v)| recurrent_t[c * h + r] = v);
-    }
+    let recurrent_t = transposed(&recurrent, h, width);
     let mut d_projected = vec![T::ZERO; sequences * steps * width];
     let mut d_recurrent = vec![T::ZERO; h * width];
     let mut d_hidden = read::<B, T>(grad);
