@@ -20,13 +20,12 @@ use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extensi
 use burn::tensor::{Element, Tensor};
 use bytemuck::Pod;
 use deepsig_signature::Scalar;
-use gemm::Parallelism;
 
 use crate::backend::CpuBackend;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use crate::backend::GpuBackend;
 use crate::host::{is_f64, values, write};
-use crate::host_product::{Matrix, product, transposed};
+use crate::host_product::{Matrix, parallelism_for, product, transposed};
 
 /// $X W$ for `x` `[rows, in]` and `weight` `[in, out]` (eq. L1): `[rows, out]`,
 /// differentiable with respect to both (eqs. L2, L3).
@@ -119,7 +118,7 @@ fn host_forward_as<B: Backend, T: Scalar + Element + Pod>(
         Matrix { data: &mut y, row_stride: out, accumulate: false },
         (&values::<B, T>(x), inner, 1),
         (&values::<B, T>(weight), out, 1),
-        Parallelism::Rayon(0),
+        parallelism_for(rows, out, inner),
     );
     write::<B, T>(y, vec![rows, out], x.dtype(), &x.device())
 }
@@ -146,7 +145,7 @@ fn host_backward_x_as<B: Backend, T: Scalar + Element + Pod>(
         Matrix { data: &mut d_x_t, row_stride: rows, accumulate: false },
         (&values::<B, T>(weight), out, 1),
         (&values::<B, T>(grad), 1, out),
-        Parallelism::Rayon(0),
+        parallelism_for(inner, rows, out),
     );
     write::<B, T>(transposed(&d_x_t, inner, rows), vec![rows, inner], grad.dtype(), &grad.device())
 }
@@ -172,7 +171,7 @@ fn host_backward_weight_as<B: Backend, T: Scalar + Element + Pod>(
         Matrix { data: &mut d_weight, row_stride: out, accumulate: false },
         (&values::<B, T>(x), 1, inner),
         (&values::<B, T>(grad), out, 1),
-        Parallelism::Rayon(0),
+        parallelism_for(inner, out, rows),
     );
     write::<B, T>(d_weight, vec![inner, out], grad.dtype(), &grad.device())
 }
