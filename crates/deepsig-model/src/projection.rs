@@ -68,12 +68,20 @@ impl<B: Backend> Backward<B, 2> for ProjectionBackward {
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let (x, weight) = ops.state;
         let grad = grads.consume::<B>(&ops.node);
+        let ([rows, inner], out) = ([x.shape()[0], x.shape()[1]], weight.shape()[1]);
         let [x_node, weight_node] = ops.parents;
         if let Some(node) = x_node {
-            grads.register::<B>(node.id, host_backward_x::<B>(&weight, &grad));
+            // Eq. L2 as (W Gᵀ)ᵀ: written row-major as `[in, rows]` (which is G Wᵀ column-major,
+            // so `gemm` reads W in place), then transposed.
+            let d_x =
+                product_on_host::<B>((inner, rows, out), (&weight, out, 1), (&grad, 1, out), true);
+            grads.register::<B>(node.id, d_x);
         }
         if let Some(node) = weight_node {
-            grads.register::<B>(node.id, host_backward_weight::<B>(&x, &grad));
+            // Eq. L3: Xᵀ G, row-major `[in, out]`.
+            let d_weight =
+                product_on_host::<B>((inner, out, rows), (&x, 1, inner), (&grad, out, 1), false);
+            grads.register::<B>(node.id, d_weight);
         }
     }
 }
@@ -92,88 +100,47 @@ impl<B: ProjectionOps, C: CheckpointStrategy> ProjectionOps for Autodiff<B, C> {
     }
 }
 
-/// `(rows, in, out)` of a call.
-fn sizes<B: Backend>(x: &FloatTensor<B>, weight: &FloatTensor<B>) -> (usize, usize, usize) {
-    let (xs, ws) = (x.shape(), weight.shape());
-    (xs[0], xs[1], ws[1])
-}
-
+/// Eq. L1: row-major, which `gemm` computes as $W^T X^T$ with $W^T$ read in place.
 fn host_forward<B: Backend>(x: FloatTensor<B>, weight: FloatTensor<B>) -> FloatTensor<B> {
-    if is_f64(x.dtype()) {
-        host_forward_as::<B, f64>(&x, &weight)
+    let ([rows, inner], out) = ([x.shape()[0], x.shape()[1]], weight.shape()[1]);
+    product_on_host::<B>((rows, out, inner), (&x, inner, 1), (&weight, out, 1), false)
+}
+
+/// A factor of [`product_on_host`]: a tensor with its (row, column) strides.
+type Factor<'a, B> = (&'a FloatTensor<B>, usize, usize);
+
+/// `lhs · rhs`, `m × n` with `k` inner terms, row-major `[m, n]` or, with `transpose`,
+/// `[n, m]`, computed in the factors' precision (f64 for f64, f32 otherwise).
+fn product_on_host<B: Backend>(
+    (m, n, k): (usize, usize, usize),
+    lhs: Factor<'_, B>,
+    rhs: Factor<'_, B>,
+    transpose: bool,
+) -> FloatTensor<B> {
+    if is_f64(lhs.0.dtype()) {
+        product_on_host_as::<B, f64>((m, n, k), lhs, rhs, transpose)
     } else {
-        host_forward_as::<B, f32>(&x, &weight)
+        product_on_host_as::<B, f32>((m, n, k), lhs, rhs, transpose)
     }
 }
 
-/// Eq. L1 in `T`: row-major, which `gemm` computes as $W^T X^T$ with $W^T$ read in place.
-fn host_forward_as<B: Backend, T: Scalar + Element + Pod>(
-    x: &FloatTensor<B>,
-    weight: &FloatTensor<B>,
+/// [`product_on_host`] computing in `T`.
+fn product_on_host_as<B: Backend, T: Scalar + Element + Pod>(
+    (m, n, k): (usize, usize, usize),
+    (lhs, lhs_rs, lhs_cs): Factor<'_, B>,
+    (rhs, rhs_rs, rhs_cs): Factor<'_, B>,
+    transpose: bool,
 ) -> FloatTensor<B> {
-    let (rows, inner, out) = sizes::<B>(x, weight);
-    let mut y = vec![T::ZERO; rows * out];
+    let mut out = vec![T::ZERO; m * n];
     product(
-        (rows, out, inner),
-        Matrix { data: &mut y, row_stride: out, accumulate: false },
-        (&values::<B, T>(x), inner, 1),
-        (&values::<B, T>(weight), out, 1),
-        parallelism_for(rows, out, inner),
+        (m, n, k),
+        Matrix { data: &mut out, row_stride: n, accumulate: false },
+        (&values::<B, T>(lhs), lhs_rs, lhs_cs),
+        (&values::<B, T>(rhs), rhs_rs, rhs_cs),
+        parallelism_for(m, n, k),
     );
-    write::<B, T>(y, vec![rows, out], x.dtype(), &x.device())
-}
-
-fn host_backward_x<B: Backend>(weight: &FloatTensor<B>, grad: &FloatTensor<B>) -> FloatTensor<B> {
-    if is_f64(grad.dtype()) {
-        host_backward_x_as::<B, f64>(weight, grad)
-    } else {
-        host_backward_x_as::<B, f32>(weight, grad)
-    }
-}
-
-/// Eq. L2 in `T`: $(W G^T)^T$, the product written row-major as `[in, rows]` (which is
-/// $G W^T$ column-major, so `gemm` reads W in place), then transposed.
-fn host_backward_x_as<B: Backend, T: Scalar + Element + Pod>(
-    weight: &FloatTensor<B>,
-    grad: &FloatTensor<B>,
-) -> FloatTensor<B> {
-    let (rows, out) = (grad.shape()[0], grad.shape()[1]);
-    let inner = weight.shape()[0];
-    let mut d_x_t = vec![T::ZERO; inner * rows];
-    product(
-        (inner, rows, out),
-        Matrix { data: &mut d_x_t, row_stride: rows, accumulate: false },
-        (&values::<B, T>(weight), out, 1),
-        (&values::<B, T>(grad), 1, out),
-        parallelism_for(inner, rows, out),
-    );
-    write::<B, T>(transposed(&d_x_t, inner, rows), vec![rows, inner], grad.dtype(), &grad.device())
-}
-
-fn host_backward_weight<B: Backend>(x: &FloatTensor<B>, grad: &FloatTensor<B>) -> FloatTensor<B> {
-    if is_f64(grad.dtype()) {
-        host_backward_weight_as::<B, f64>(x, grad)
-    } else {
-        host_backward_weight_as::<B, f32>(x, grad)
-    }
-}
-
-/// Eq. L3 in `T`: $X^T G$, row-major `[in, out]`.
-fn host_backward_weight_as<B: Backend, T: Scalar + Element + Pod>(
-    x: &FloatTensor<B>,
-    grad: &FloatTensor<B>,
-) -> FloatTensor<B> {
-    let (rows, inner) = (x.shape()[0], x.shape()[1]);
-    let out = grad.shape()[1];
-    let mut d_weight = vec![T::ZERO; inner * out];
-    product(
-        (inner, out, rows),
-        Matrix { data: &mut d_weight, row_stride: out, accumulate: false },
-        (&values::<B, T>(x), 1, inner),
-        (&values::<B, T>(grad), out, 1),
-        parallelism_for(inner, out, rows),
-    );
-    write::<B, T>(d_weight, vec![inner, out], grad.dtype(), &grad.device())
+    let (out, dims) = if transpose { (transposed(&out, m, n), [n, m]) } else { (out, [m, n]) };
+    write::<B, T>(out, dims.to_vec(), lhs.dtype(), &lhs.device())
 }
 
 #[cfg(test)]
