@@ -16,6 +16,13 @@ use crate::Scalar;
 /// [`outer_add_steps_columns`] names the four rows.
 pub(crate) const STEPS: usize = 4;
 
+/// The [`STEPS`] equal parts of `rows`, one per step: how every kernel here reads its rows.
+#[inline(always)]
+pub(super) fn step_rows<T>(rows: &[T]) -> [&[T]; STEPS] {
+    let n = rows.len() / STEPS;
+    std::array::from_fn(|m| &rows[m * n..(m + 1) * n])
+}
+
 dispatched! {
     /// `target[α, c] += rows[m][α] * zs[m][c]` for `m = 0..STEPS` in turn, where `rows[m]` is
     /// the `m`-th of [`STEPS`] equal parts of `rows`: the numbers of [`STEPS`] calls of
@@ -47,8 +54,7 @@ unsafe fn outer_add_steps_widest<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], targe
 
 #[inline(always)]
 fn outer_add_steps_d<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T], d: usize) {
-    let n = rows.len() / STEPS;
-    let r: [&[T]; STEPS] = std::array::from_fn(|m| &rows[m * n..(m + 1) * n]);
+    let r = step_rows(rows);
     if d > MAX_ROW {
         return outer_add_steps_blocks(r, zs, target, d);
     }

@@ -3,6 +3,7 @@
 
 use crate::Scalar;
 use crate::kernels::STEPS;
+use crate::kernels::steps::step_rows;
 
 /// Registers a sweep down the rows holds per row and per step: with [`STEPS`] steps,
 /// 4 · 4 registers of increments and 4 of sums, of the CPU's 32.
@@ -99,8 +100,7 @@ fn sweeps<T: Scalar>(d: usize) -> impl Iterator<Item = (usize, usize)> {
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn outer_add_steps<T: Scalar>(rows: &[T], zs: [&[T]; STEPS], target: &mut [T]) {
     let d = zs[0].len();
-    let n = rows.len() / STEPS;
-    let r: [&[T]; STEPS] = [0, 1, 2, 3].map(|m| &rows[m * n..(m + 1) * n]);
+    let r = step_rows(rows);
     for (start, width) in sweeps::<T>(d) {
         // SAFETY: AVX-512F (this function's contract).
         unsafe { by_registers!(width, steps_sweep(r, zs, target, d, start, width)) }
@@ -252,7 +252,7 @@ pub(crate) unsafe fn outer_add_steps_short<T: Scalar>(
     let lanes = T::LANES;
     debug_assert!(d < lanes);
     let n = rows.len() / STEPS;
-    let r: [&[T]; STEPS] = [0, 1, 2, 3].map(|m| &rows[m * n..(m + 1) * n]);
+    let r = step_rows(rows);
     // SAFETY (every block below): AVX-512F (this function's contract), and every pointer is
     // to numbers of the slices' own, bounds-checked (`d` of them where masked).
     let mut z = [unsafe { T::splat(T::ZERO) }; STEPS];
