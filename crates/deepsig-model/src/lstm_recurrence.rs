@@ -187,9 +187,10 @@ fn run<T: Real>(projected: &[T], recurrent: &[T], dims: Dims) -> Trace<T> {
     trace
 }
 
-/// Eq. R1's gates and cell for one step of every sequence, `h` = hidden: `gates` `[sequences, 4·hidden]`
-/// holds the pre-activations and gets i, f, g, o; `cell` and `out` get c_t and h_t from
-/// `previous` c_{t-1} (none at the first step, where c_1 = i ⊙ g exactly).
+/// Eq. R1's gates and cell for one step of every sequence, `h` = hidden: `gates`
+/// `[sequences, 4·hidden]` holds the pre-activations and gets i, f, g, o; `cell` and `out`
+/// get c_t and h_t from `previous` c_{t-1} (none at the first step, where c_1 = i ⊙ g
+/// exactly).
 #[inline(always)]
 fn step_forward<T: Real>(
     h: usize,
@@ -217,9 +218,10 @@ fn step_forward<T: Real>(
     }
 }
 
-/// Eq. R2 for one step of every sequence, `h` = hidden: `d_gates` from the step's gates (after their
-/// nonlinearities), cell `cells`, previous cell (none at the first step), the hidden state's
-/// gradient `d_hidden`, and the cell's `d_cell`, which becomes the previous cell's.
+/// Eq. R2 for one step of every sequence, `h` = hidden: `d_gates` from the step's gates
+/// (after their nonlinearities), cell `cells`, previous cell (none at the first step), the
+/// hidden state's gradient `d_hidden`, and the cell's `d_cell`, which becomes the previous
+/// cell's.
 #[inline(always)]
 fn step_backward<T: Real>(
     h: usize,

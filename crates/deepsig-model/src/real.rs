@@ -42,8 +42,9 @@ impl Real for f32 {
     }
 }
 
-/// $e^x$ within 2 ulp for $-87.3 \le x \le 88$ (below, $e^{-87.3}$ ≈ 1.2e-38: the smallest
-/// normal number's order, so a term that should underflow to 0 is at most that, and above $e^{88}$ ≈ 1.7e38).
+/// $e^x$ within 2 ulp for $-87.3 \le x \le 88$; below, $e^{-87.3}$ ≈ 1.2e-38 (the smallest
+/// normal number's order, so a term that should underflow to 0 is at most that), above,
+/// $e^{88}$ ≈ 1.7e38.
 /// Cody and Waite's reduction $x = n \ln 2 + r$, $|r| \le \ln 2 / 2$ ($\ln 2$ in two parts,
 /// the first exact in 9 bits so $n \cdot$ it is exact), then Cephes' `expf` polynomial for
 /// $e^r$, scaled by $2^n$ through the exponent bits. Branch-free, so a loop of it vectorises.
